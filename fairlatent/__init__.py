@@ -1,1 +1,39 @@
-"""fairlatent."""
+"""fairlatent: bias auditing with latent-variable generative models.
+
+Heavy dependencies (torch, matplotlib) are imported lazily; importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from fairlatent.api import AuditResult, audit
+    from fairlatent.config import AuditConfig
+
+_LAZY = {
+    "audit": "fairlatent.api",
+    "AuditResult": "fairlatent.api",
+    "AuditConfig": "fairlatent.config",
+    "read_table": "fairlatent.data.io",
+    "prepare": "fairlatent.data.schema",
+    "evaluate_predictions": "fairlatent.metrics.fairness",
+    "reweighing_weights": "fairlatent.strategies.baseline",
+    "FairlatentError": "fairlatent.exceptions",
+    "TabularEncoder": "fairlatent.encoding.encoder",
+    "TabularVAE": "fairlatent.models.vae",
+    "TabularGAN": "fairlatent.models.gan",
+    "LatentDensityResampler": "fairlatent.samplers",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'fairlatent' has no attribute {name!r}")

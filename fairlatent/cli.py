@@ -1,0 +1,158 @@
+"""The ``fairlatent`` command line: parses options, builds a config, calls the library.
+
+Domain errors become one line on stderr and exit code 2; nothing is written on error.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from fairlatent.exceptions import FairlatentError
+
+app = typer.Typer(
+    name="fairlatent",
+    help="Audit models trained on tabular data for group unfairness, and debias with latent-variable models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataArg = Annotated[Path, typer.Argument(help="CSV (optionally .gz) or Parquet file.", show_default=False)]
+
+
+def _fail(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+    raise typer.Exit(code=2)
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    """Audit models trained on tabular data for group unfairness."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def audit(
+    data: DataArg,
+    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
+    sensitive: Annotated[str | None, typer.Option(
+        help="Sensitive attribute(s), comma-separated; 'age:25,60' bins at cut points, 'age:q4' into quartiles.")] = None,
+    positive_label: Annotated[str | None, typer.Option(help="Favourable target value, e.g. '>50K'.")] = None,
+    strategies: Annotated[str | None, typer.Option(
+        help="Comma-separated: none, reweigh, vae, gan, vae+gan. [default: none,reweigh]")] = None,
+    classifiers: Annotated[str | None, typer.Option(
+        help="Comma-separated: logreg, hgb, rf. [default: logreg,hgb]")] = None,
+    repeats: Annotated[int | None, typer.Option(help="Seeded train/test splits. [default: 1]")] = None,
+    test_size: Annotated[float | None, typer.Option(help="Held-out share. [default: 0.3]")] = None,
+    seed: Annotated[int | None, typer.Option(help="Base seed. [default: 0]")] = None,
+    include_sensitive: Annotated[bool | None, typer.Option(
+        "--include-sensitive/--exclude-sensitive", help="Use sensitive columns as features. [default: exclude]")] = None,
+    min_group_size: Annotated[int | None, typer.Option(help="Smaller groups merge into 'other'. [default: 30]")] = None,
+    drop: Annotated[str | None, typer.Option(help="Comma-separated columns to ignore.")] = None,
+    max_categories: Annotated[int | None, typer.Option(help="Most distinct values of a categorical feature. [default: 100]")] = None,
+    n_boot: Annotated[int | None, typer.Option(help="Bootstrap replicates for intervals (0: none). [default: 200]")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or mps for neural models. [default: auto]")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs for the VAE/GAN (default: model defaults).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory. [default: reports/<data-stem>]")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML file with the same options (CLI wins).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary table.")] = False,
+) -> None:
+    """Audit DATA: train classifiers with each strategy, measure fairness, write report.html + metrics.json."""
+    from fairlatent.config import AuditConfig
+
+    overrides: dict[str, Any] = {
+        "target": target, "sensitive": sensitive, "positive_label": positive_label,
+        "strategies": strategies, "classifiers": classifiers, "repeats": repeats, "test_size": test_size,
+        "seed": seed, "include_sensitive": include_sensitive, "min_group_size": min_group_size,
+        "drop": drop, "max_categories": max_categories, "n_boot": n_boot, "device": device,
+        "epochs": epochs, "out": str(out) if out else None,
+    }
+    try:
+        cfg = (AuditConfig.from_toml(config, **overrides) if config
+               else AuditConfig.from_mapping({}, **overrides)).validate()
+        from fairlatent.data.io import data_stem
+
+        out_dir = Path(cfg.out) if cfg.out else Path("reports") / data_stem(data)
+        _run_audit(data, cfg, out_dir, quiet)
+    except FairlatentError as err:
+        _fail(str(err))
+
+
+def _canonical_command(data: Path, cfg: Any, out_dir: Path) -> str:
+    parts = ["fairlatent", "audit", str(data), "--target", cfg.target,
+             "--sensitive", ",".join(cfg.sensitive), "--strategies", ",".join(cfg.strategies),
+             "--classifiers", ",".join(cfg.classifiers), "--seed", str(cfg.seed),
+             "--repeats", str(cfg.repeats), "--test-size", str(cfg.test_size), "--out", str(out_dir)]
+    if cfg.positive_label is not None:
+        parts += ["--positive-label", cfg.positive_label]
+    if cfg.include_sensitive:
+        parts.append("--include-sensitive")
+    if cfg.drop:
+        parts += ["--drop", ",".join(cfg.drop)]
+    if cfg.epochs is not None:
+        parts += ["--epochs", str(cfg.epochs)]
+    if cfg.min_group_size != 30:
+        parts += ["--min-group-size", str(cfg.min_group_size)]
+    return shlex.join(parts)
+
+
+def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from fairlatent.api import load_and_audit
+    from fairlatent.report import check_output_dir
+
+    check_output_dir(out_dir)
+    console = Console(stderr=True, quiet=quiet)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("reading data", total=None)
+
+        def progress(description: str, done: int, total: int) -> None:
+            bar.update(task, description=description, completed=done, total=total)
+
+        result = load_and_audit(data, cfg, progress=progress)
+        bar.update(task, description="writing report")
+        result.command = _canonical_command(data, cfg, out_dir)
+        paths = result.write(out_dir)
+    if not quiet:
+        _print_summary(result, paths)
+
+
+def _print_summary(result: Any, paths: dict[str, Path]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    summary = result.summary()
+    table = Table(title="fairlatent audit (mean over repeats, test rows)")
+    for col in ("classifier", "strategy", "accuracy", "DP diff", "EO diff", "EOp diff"):
+        table.add_column(col, justify="left" if col in {"classifier", "strategy"} else "right")
+    for (strategy, clf), row in summary.iterrows():
+        table.add_row(clf, strategy, f"{row['accuracy']:.3f}", f"{row['dp_difference']:.3f}",
+                      f"{row['eo_difference']:.3f}", f"{row['eop_difference']:.3f}")
+    console.print(table)
+    for verdict in result.verdict():
+        console.print(verdict["text"], markup=False, highlight=False)
+    console.print(f"report:  {paths['report']}", markup=False)
+    console.print(f"metrics: {paths['metrics']}", markup=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

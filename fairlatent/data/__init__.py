@@ -1,0 +1,6 @@
+"""Reading data and preparing it for the audit."""
+
+from fairlatent.data.io import NA_TOKENS, read_table
+from fairlatent.data.schema import GROUP_COLUMN, PreparedData, Schema, infer_kind, prepare
+
+__all__ = ["GROUP_COLUMN", "NA_TOKENS", "PreparedData", "Schema", "infer_kind", "prepare", "read_table"]

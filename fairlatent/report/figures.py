@@ -1,0 +1,118 @@
+"""Matplotlib figures for the report, returned as base64 PNG data URIs (no files, no network)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from fairlatent.api import AuditResult
+
+#: One colour per strategy, stable across figures.
+STRATEGY_COLOURS = {
+    "none": "#6b7280",
+    "reweigh": "#2563eb",
+    "vae": "#16a34a",
+    "gan": "#ea580c",
+    "vae+gan": "#9333ea",
+}
+_GROUP_PANELS = (("selection_rate", "Selection rate"), ("tpr", "True-positive rate"),
+                 ("fpr", "False-positive rate"), ("accuracy", "Accuracy"))
+
+
+def new_figure(width: float, height: float, ncols: int = 1, nrows: int = 1) -> tuple[Figure, np.ndarray]:
+    """A matplotlib figure (Agg canvas, no global pyplot state) and its axes as a flat array."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes.ravel()
+
+
+def to_data_uri(fig: Figure) -> str:
+    """Render ``fig`` to a PNG data URI."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def short(label: str, width: int = 22) -> str:
+    """Shorten a long category label for an axis."""
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def group_overview(groups: Sequence[dict]) -> str:
+    """Bar charts of group sizes and base rates."""
+    names = [short(g["group"]) for g in groups]
+    fig, (ax1, ax2) = new_figure(9, 0.6 + 0.35 * max(3, len(names)), ncols=2)
+    y = np.arange(len(names))
+    ax1.barh(y, [g["rows"] for g in groups], color="#94a3b8")
+    ax1.set_yticks(y, names)
+    ax1.invert_yaxis()
+    ax1.set_xlabel("rows")
+    ax1.set_title("Group size")
+    ax2.barh(y, [g["base_rate"] for g in groups], color="#0f766e")
+    ax2.set_yticks(y, names)
+    ax2.invert_yaxis()
+    ax2.set_xlabel("share with the favourable label")
+    ax2.set_title("Base rate")
+    return to_data_uri(fig)
+
+
+def group_metric_bars(result: AuditResult, classifier: str) -> str:
+    """Per-group selection rate, TPR, FPR and accuracy for each strategy, with 95% intervals."""
+    records = [r for r in result.records if r.classifier == classifier and r.repeat == 0]
+    strategies = [r.strategy for r in records]
+    groups = list(records[0].evaluation.by_group.index)
+    fig, axes = new_figure(11, 2.2 + 0.25 * len(groups) * len(strategies) ** 0.5, ncols=2, nrows=2)
+    width = 0.8 / len(strategies)
+    x = np.arange(len(groups))
+    for ax, (metric, title) in zip(axes, _GROUP_PANELS, strict=True):
+        for i, rec in enumerate(records):
+            table = rec.evaluation.by_group
+            values = table[metric].to_numpy(float)
+            err = None
+            if f"{metric}_low" in table:
+                low = np.clip(values - table[f"{metric}_low"].to_numpy(float), 0, None)
+                high = np.clip(table[f"{metric}_high"].to_numpy(float) - values, 0, None)
+                err = np.nan_to_num(np.vstack([low, high]))
+            ax.bar(x + (i - (len(records) - 1) / 2) * width, values, width, yerr=err, capsize=2,
+                   label=rec.strategy, color=STRATEGY_COLOURS.get(rec.strategy, None),
+                   error_kw={"elinewidth": 0.8})
+        ax.set_xticks(x, [short(g, 16) for g in groups], rotation=20 if len(groups) > 3 else 0,
+                      ha="right" if len(groups) > 3 else "center")
+        ax.set_title(title)
+        ax.set_ylim(0, 1.05)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].legend(fontsize=8, ncols=min(5, len(records)))
+    return to_data_uri(fig)
+
+
+def tradeoff_scatter(summary: pd.DataFrame, classifiers: Sequence[str]) -> str:
+    """Accuracy against DP and EO differences for every (strategy, classifier)."""
+    fig, axes = new_figure(5 * len(classifiers), 4, ncols=len(classifiers))
+    for ax, clf in zip(axes, classifiers, strict=True):
+        rows = summary.xs(clf, level="classifier")
+        for strategy, row in rows.iterrows():
+            colour = STRATEGY_COLOURS.get(str(strategy), "#000000")
+            ax.scatter(row["accuracy"], row["dp_difference"], marker="o", s=60, color=colour,
+                       label=f"{strategy} (DP)")
+            ax.scatter(row["accuracy"], row["eo_difference"], marker="^", s=60, color=colour,
+                       facecolors="none", label=f"{strategy} (EO)")
+            ax.annotate(str(strategy), (row["accuracy"], row["dp_difference"]), fontsize=8,
+                        xytext=(4, 4), textcoords="offset points")
+        ax.axhline(0.04, color="#16a34a", ls=":", lw=1)
+        ax.axhline(0.08, color="#ca8a04", ls=":", lw=1)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("accuracy (higher is better)")
+        ax.set_ylabel("disparity: ● DP difference, △ EO difference")
+        ax.set_title(clf)
+        ax.grid(alpha=0.3)
+    return to_data_uri(fig)

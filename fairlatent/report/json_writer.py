@@ -1,0 +1,92 @@
+"""The machine-readable ``metrics.json`` document.
+
+Schema (``schema_version`` 1), all numbers are floats or null:
+
+- ``schema_version``, ``fairlatent_version``, ``created`` (ISO time), ``command``
+- ``config``: the :class:`~fairlatent.config.AuditConfig` as a mapping
+- ``schema``: columns (name, kind, role, dtype, n_missing, n_unique), dropped columns with reasons,
+  binned sensitive attributes, merged groups, inferred positive label, notices
+- ``data``: rows, train_rows, test_rows, base_rate, groups (group, rows, share, base_rate, test_rows),
+  missing (column -> count)
+- ``results``: one entry per (strategy, classifier, repeat): ``summary`` (metric -> value),
+  ``summary_ci`` (metric -> [low, high], 95% bootstrap), ``by_group`` (group -> metric -> value, with
+  ``<metric>_low``/``<metric>_high``), ``classifier_fit_seconds``
+- ``summary``: one entry per (strategy, classifier): each metric's mean over repeats and ``<metric>_std``
+- ``verdict``: per classifier, the headline (see :func:`fairlatent.report.verdict.build_verdict`)
+- ``strategies``: per strategy, description, fit_seconds, train_rows, synthetic_rows, diagnostics
+- ``representation``: the latent representation audit, or null
+- ``synthesis``: synthetic-data quality per generative strategy, or null
+- ``environment``: versions, device, total seconds
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from fairlatent.api import AuditResult
+
+SCHEMA_VERSION = 1
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy/pandas values to plain JSON types; NaN and infinities become ``None``."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, pd.DataFrame):
+        return to_jsonable(value.to_dict(orient="records"))
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if not math.isfinite(float(value)) else float(value)
+    if value is None or isinstance(value, str | int):
+        return value
+    if value is pd.NA:
+        return None
+    return str(value)
+
+
+def result_to_json(result: AuditResult) -> dict[str, Any]:
+    """Build the ``metrics.json`` document of an audit (see the module docstring)."""
+    from fairlatent import __version__
+
+    summary = result.summary().reset_index()
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "fairlatent_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": result.command,
+        "config": result.config.to_dict(),
+        "schema": result.schema.to_dict(),
+        "data": result.data_summary,
+        "results": [
+            {
+                "strategy": rec.strategy,
+                "classifier": rec.classifier,
+                "repeat": rec.repeat,
+                "summary": rec.evaluation.summary,
+                "summary_ci": {k: list(v) for k, v in rec.evaluation.summary_ci.items()},
+                "by_group": rec.evaluation.by_group.to_dict(orient="index"),
+                "classifier_fit_seconds": round(rec.fit_seconds, 3),
+            }
+            for rec in result.records
+        ],
+        "summary": summary.to_dict(orient="records"),
+        "verdict": result.verdict(),
+        "strategies": result.strategy_info,
+        "representation": result.representation,
+        "synthesis": result.synthesis,
+        "environment": result.environment,
+    }
+    return to_jsonable(doc)
