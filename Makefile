@@ -1,0 +1,38 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   - create .venv, install, audit the bundled Adult example -> reports/adult/report.html
+#   make test   - create .venv, install, run the test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Dev/CI path only: pins the CPU torch wheel (users keep torch>=2.2 open via pyproject.toml).
+CONSTRAINTS := requirements/constraints-dev.txt
+DEMO_STRATEGIES ?= none,reweigh,vae,gan,vae+gan
+
+.PHONY: demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/fairlatent audit examples/adult.csv.gz --target income --sensitive sex \
+		--strategies $(DEMO_STRATEGIES) --out reports/adult
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check fairlatent tests benchmarks examples
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,139 @@
+"""End-to-end CLI tests: a full audit through Typer's CliRunner, and every bad input."""
+
+import json
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from fairlatent.cli import app
+from tests.conftest import make_biased_frame
+
+runner = CliRunner()
+SECTIONS = {"verdict", "data", "comparison", "groups", "tradeoff", "strategies", "repro", "glossary"}
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.tags, self.text = set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(path):
+    collector = _Collector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector
+
+
+def test_full_audit_writes_report_and_metrics(tmp_path, biased_csv):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["audit", str(biased_csv), "--target", "label", "--sensitive", "group",
+                                 "--out", str(out), "--n-boot", "30"])
+    assert result.exit_code == 0, result.output
+    assert "report:" in result.output
+    page = parse(out / "report.html")
+    assert SECTIONS <= page.ids
+    assert "script" not in page.tags
+    metrics = json.loads((out / "metrics.json").read_text())
+    strategies = {r["strategy"] for r in metrics["results"]}
+    assert strategies == {"none", "reweigh"}
+    assert metrics["config"]["sensitive"] == ["group"]
+    assert metrics["command"].startswith("fairlatent audit")
+    none_lr = next(r for r in metrics["results"] if r["strategy"] == "none" and r["classifier"] == "logreg")
+    assert none_lr["summary"]["dp_difference"] > 0.1
+    assert set(none_lr["by_group"]) == {"A", "B"}
+
+
+def test_data_strings_are_escaped_in_the_report(tmp_path):
+    frame = make_biased_frame(400)
+    frame["group"] = frame["group"].map({"A": "<script>alert(1)</script>", "B": "B&co"})
+    frame = frame.rename(columns={"job": "<img src=x onerror=alert(2)>"})
+    path = tmp_path / "evil.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "evil"
+    result = runner.invoke(app, ["audit", str(path), "--target", "label", "--sensitive", "group",
+                                 "--out", str(out), "--n-boot", "0"])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img src=x" not in html
+    page = parse(out / "report.html")
+    assert "script" not in page.tags
+    assert any("<script>alert(1)</script>" in t for t in page.text)
+
+
+def test_config_file_and_default_output_dir(tmp_path, biased_csv, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "audit.toml"
+    config.write_text('target = "label"\nsensitive = "group"\nclassifiers = ["logreg"]\nn_boot = 0\n')
+    result = runner.invoke(app, ["audit", str(biased_csv), "--config", str(config), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reports" / "biased" / "report.html").exists()
+    metrics = json.loads((tmp_path / "reports" / "biased" / "metrics.json").read_text())
+    assert {r["classifier"] for r in metrics["results"]} == {"logreg"}
+
+
+def _bad_inputs(tmp_path):
+    frame = make_biased_frame(300)
+    cases = {}
+
+    def write(name, content):
+        path = tmp_path / name
+        if isinstance(content, pd.DataFrame):
+            content.to_csv(path, index=False)
+        else:
+            path.write_text(content)
+        return path
+
+    good = write("good.csv", frame)
+    cases["missing file"] = ([str(tmp_path / "nope.csv"), "--target", "label", "--sensitive", "group"], "not found")
+    cases["empty file"] = ([str(write("empty.csv", "")), "--target", "label", "--sensitive", "group"], "empty")
+    cases["malformed"] = ([str(write("bad.csv", 'a,b\n1,"x\n')), "--target", "a", "--sensitive", "b"], "malformed")
+    cases["unknown target"] = ([str(good), "--target", "nope", "--sensitive", "group"], "target column 'nope' not found")
+    cases["unknown sensitive"] = ([str(good), "--target", "label", "--sensitive", "nope"], "sensitive column 'nope'")
+    cases["one class"] = ([str(write("one.csv", frame.assign(label="no"))), "--target", "label", "--sensitive", "group"], "single class")
+    cases["multiclass"] = ([str(write("multi.csv", frame.assign(label=[f"c{i % 3}" for i in range(len(frame))]))),
+                            "--target", "label", "--sensitive", "group"], "--positive-label")
+    cases["single group"] = ([str(write("grp.csv", frame.assign(group="A"))), "--target", "label", "--sensitive", "group"], "single group")
+    cases["target is sensitive"] = ([str(good), "--target", "label", "--sensitive", "label"], "also a sensitive")
+    cases["all NaN"] = ([str(write("nan.csv", frame.assign(blank=None))), "--target", "label", "--sensitive", "group"], "entirely missing")
+    cases["too few rows"] = ([str(write("few.csv", frame.head(12))), "--target", "label", "--sensitive", "group"], "too few rows")
+    cases["huge categorical"] = ([str(write("huge.csv", frame.assign(code=[f"k{i % 120}" for i in range(len(frame))]))),
+                                 "--target", "label", "--sensitive", "group"], "distinct values")
+    blocker = write("blocker", "a file")
+    cases["unwritable output"] = ([str(good), "--target", "label", "--sensitive", "group", "--out", str(blocker / "sub")], "output")
+    cases["unknown strategy"] = ([str(good), "--target", "label", "--sensitive", "group", "--strategies", "magic"], "unknown strategy")
+    return cases
+
+
+def test_every_bad_input_gets_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cases = _bad_inputs(tmp_path)
+    before = {p for p in tmp_path.rglob("*")}
+    for name, (args, message) in cases.items():
+        result = runner.invoke(app, ["audit", *args, "--out", str(tmp_path / "out")] if "--out" not in args
+                               else ["audit", *args])
+        assert result.exit_code == 2, (name, result.output)
+        lines = [line for line in result.output.strip().splitlines() if line.strip()]
+        assert len(lines) == 1, (name, result.output)
+        assert lines[0].startswith("error: "), (name, lines)
+        assert message in lines[0], (name, lines[0])
+        assert "Traceback" not in result.output
+    assert {p for p in tmp_path.rglob("*")} == before, "an error wrote files"
+
+
+def test_help_is_fast_and_lists_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "audit" in result.output

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    equalized_odds_difference,
+    selection_rate,
+)
+
+import fairlatent
+from fairlatent.data.schema import GROUP_COLUMN
+from fairlatent.exceptions import FairlatentError
+
+
+@pytest.fixture(scope="module")
+def result():
+    from tests.conftest import make_biased_frame
+
+    return fairlatent.audit(make_biased_frame(800), target="label", sensitive="group",
+                            strategies=["none", "reweigh"], classifiers=["logreg", "hgb"],
+                            repeats=2, n_boot=50)
+
+
+def test_reported_metrics_equal_fairlearn_on_the_same_predictions(result):
+    test = result.test_frame
+    for rec in (r for r in result.records if r.repeat == 0):
+        y, p, g = test["label"].to_numpy(), rec.y_pred, test[GROUP_COLUMN].to_numpy()
+        assert rec.evaluation.summary["dp_difference"] == pytest.approx(
+            demographic_parity_difference(y, p, sensitive_features=g))
+        assert rec.evaluation.summary["eo_difference"] == pytest.approx(
+            equalized_odds_difference(y, p, sensitive_features=g))
+        frame = MetricFrame(metrics=selection_rate, y_true=y, y_pred=p, sensitive_features=g)
+        np.testing.assert_allclose(rec.evaluation.by_group["selection_rate"], frame.by_group)
+
+
+def test_tidy_frames_and_summary(result):
+    tidy = result.metrics
+    assert set(tidy["strategy"]) == {"none", "reweigh"}
+    assert set(tidy["repeat"]) == {0, 1}
+    summary = result.summary()
+    assert list(summary.index) == [("none", "logreg"), ("none", "hgb"), ("reweigh", "logreg"), ("reweigh", "hgb")]
+    assert np.isfinite(summary["dp_difference_std"]).all()
+    row = tidy[(tidy.strategy == "none") & (tidy.classifier == "logreg") & (tidy.metric == "accuracy")]
+    assert summary.loc[("none", "logreg"), "accuracy"] == pytest.approx(row["value"].mean())
+    assert set(result.by_group["group"]) == {"A", "B"}
+
+
+def test_baseline_is_unfair_and_reweighing_helps(result):
+    summary = result.summary()
+    assert summary.loc[("none", "logreg"), "dp_difference"] > 0.1
+    assert summary.loc[("reweigh", "logreg"), "dp_difference"] < summary.loc[("none", "logreg"), "dp_difference"]
+    verdicts = result.verdict()
+    assert [v["classifier"] for v in verdicts] == ["logreg", "hgb"]
+    assert verdicts[0]["unfair"] and verdicts[0]["disadvantaged_group"] == "B"
+
+
+def test_same_seed_same_numbers():
+    from tests.conftest import make_biased_frame
+
+    frame = make_biased_frame(500, seed=3)
+    a = fairlatent.audit(frame, target="label", sensitive="group", n_boot=20, seed=5)
+    b = fairlatent.audit(frame, target="label", sensitive="group", n_boot=20, seed=5)
+    assert a.metrics.equals(b.metrics)
+
+
+def test_json_document(result):
+    import json
+
+    doc = result.to_json()
+    json.dumps(doc, allow_nan=False)
+    assert doc["schema_version"] == 1
+    assert len(doc["results"]) == len(result.records)
+    assert doc["data"]["groups"][0]["group"] in {"A", "B"}
+
+
+def test_library_errors_are_fairlatent_errors():
+    from tests.conftest import make_biased_frame
+
+    with pytest.raises(FairlatentError):
+        fairlatent.audit(make_biased_frame(), target="nope", sensitive="group")
