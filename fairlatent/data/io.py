@@ -94,6 +94,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if not sample.strip():
         raise DataError(f"input file {path} is empty; pass a file with a header row and data rows")
     delimiter = _sniff_delimiter(sample)
+    header = next(csv.reader([sample.splitlines()[0]], delimiter=delimiter), [])
+    names = [h.strip() for h in header]
+    repeated = sorted({n for n in names if names.count(n) > 1 and n})
+    if repeated:
+        raise DataError(
+            f"column name {repeated[0]!r} appears twice in {path}; give every column a unique name"
+        )
     try:
         return pd.read_csv(
             path,
