@@ -38,6 +38,7 @@ class RunRecord:
     evaluation: Evaluation
     y_pred: np.ndarray
     fit_seconds: float
+    scores: np.ndarray | None = None
 
 
 @dataclass
@@ -60,6 +61,9 @@ class AuditResult:
         The latent representation audit (when the ``vae`` strategy ran).
     synthesis : dict or None
         Synthetic-data quality per generative strategy (when ``gan`` or ``vae+gan`` ran).
+    frontier : dict
+        Classifier -> the best accuracy any group-aware thresholding of the baseline's scores reaches
+        under the fairness goal (see :func:`fairlatent.metrics.frontier.goal_frontier`).
     environment : dict
         Versions, device and timings.
     test_frame : DataFrame
@@ -73,6 +77,7 @@ class AuditResult:
     strategy_info: dict[str, dict[str, Any]]
     representation: dict[str, Any] | None = None
     synthesis: dict[str, Any] | None = None
+    frontier: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=dict)
     test_frame: pd.DataFrame | None = None
     command: str | None = None
@@ -250,13 +255,17 @@ def audit(
                 if progress:
                     progress(f"repeat {repeat + 1}/{cfg.repeats}: {name} -> {clf_name}", done, total)
                 t0 = time.perf_counter()
-                y_pred = _fit_predict(clf_name, output, test, numeric, categorical, cfg.target, seed)
+                y_pred, scores = _fit_predict(
+                    clf_name, output, test, numeric, categorical, cfg.target, seed
+                )
                 fit_seconds = time.perf_counter() - t0
                 evaluation = evaluate_predictions(
                     test[cfg.target].to_numpy(), y_pred, test[GROUP_COLUMN].to_numpy(),
                     n_boot=cfg.n_boot, random_state=seed,
                 )
-                records.append(RunRecord(repeat, name, clf_name, evaluation, y_pred, fit_seconds))
+                records.append(
+                    RunRecord(repeat, name, clf_name, evaluation, y_pred, fit_seconds, scores)
+                )
                 done += 1
     if progress:
         progress("done", total, total)
@@ -270,6 +279,7 @@ def audit(
         test_frame=test_first,
         environment=_environment(device, time.perf_counter() - started),
     )
+    _add_frontier(result, test_first)
     _add_generative_sections(result, outputs_first, train_first, test_first)
     return result
 
@@ -289,7 +299,21 @@ def _fit_predict(
     if output.sample_weight is not None:
         fit_params["model__sample_weight"] = np.asarray(output.sample_weight, dtype=float)
     pipeline.fit(output.frame[columns], output.frame[target].astype(int).to_numpy(), **fit_params)
-    return pipeline.predict(test[columns]).astype(int)
+    scores = pipeline.predict_proba(test[columns])[:, 1]
+    return (scores >= 0.5).astype(int), scores
+
+
+def _add_frontier(result: AuditResult, test: pd.DataFrame) -> None:
+    """The price of the fairness goal for each classifier's baseline scores (first repeat)."""
+    from fairlatent.metrics.frontier import goal_frontier
+    from fairlatent.report.verdict import GOAL
+
+    for rec in result.records:
+        if rec.strategy == "none" and rec.repeat == 0 and rec.scores is not None:
+            result.frontier[rec.classifier] = goal_frontier(
+                rec.scores, test[result.config.target].to_numpy(), test[GROUP_COLUMN].to_numpy(),
+                dp_max=GOAL["dp_difference"], eo_max=GOAL["eo_difference"],
+            )
 
 
 def _record_strategy(

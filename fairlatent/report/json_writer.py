@@ -16,6 +16,8 @@ Schema (``schema_version`` 1), all numbers are floats or null:
 - ``strategies``: per strategy, description, fit_seconds, train_rows, synthetic_rows, diagnostics
 - ``representation``: the latent representation audit, or null
 - ``synthesis``: synthetic-data quality per generative strategy, or null
+- ``frontier``: per classifier, the best accuracy that randomised group-specific thresholds on the
+  baseline's scores reach under the goal's DP/EO bounds on the test rows (an optimistic bound)
 - ``environment``: versions, device, total seconds
 """
 
@@ -87,6 +89,7 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
         "strategies": result.strategy_info,
         "representation": result.representation,
         "synthesis": result.synthesis,
+        "frontier": result.frontier,
         "environment": result.environment,
     }
     return to_jsonable(doc)

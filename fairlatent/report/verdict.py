@@ -85,6 +85,16 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
             + (", ".join(passing) if passing else "no strategy")
             + "."
         )
+        frontier = result.frontier.get(clf, {})
+        if frontier.get("feasible"):
+            loss = (base["accuracy"] - frontier["accuracy"]) * 100
+            text += (
+                f" For reference, the best any group-aware thresholding of the baseline's scores can do "
+                f"under the goal on these test rows is accuracy {frontier['accuracy']:.3f} "
+                f"({-loss:+.1f} points)"
+                + (": on this data the goal costs more accuracy than it allows." if loss > GOAL["accuracy_loss"] * 100
+                   else ".")
+            )
         verdicts.append(
             {
                 "classifier": clf,
@@ -96,6 +106,7 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
                 "best": _figures(best),
                 "accuracy_change": acc_change,
                 "meets_goal": goals,
+                "frontier_accuracy": frontier.get("accuracy"),
                 "text": text,
             }
         )

@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from fairlatent.metrics.frontier import goal_frontier
+
+
+def _data(seed=0, n=3000):
+    rng = np.random.default_rng(seed)
+    g = np.where(rng.random(n) < 0.4, "b", "a")
+    y = (rng.random(n) < np.where(g == "a", 0.4, 0.1)).astype(int)
+    scores = y * 1.0 + rng.normal(0, 0.7, n)
+    return scores, y, g
+
+
+def test_constrained_optimum_respects_bounds_and_costs_accuracy():
+    scores, y, g = _data()
+    out = goal_frontier(scores, y, g, dp_max=0.04, eo_max=0.08)
+    assert out["feasible"]
+    a, b = out["groups"]["a"], out["groups"]["b"]
+    assert abs(a["selection_rate"] - b["selection_rate"]) <= 0.04 + 1e-6
+    assert abs(a["tpr"] - b["tpr"]) <= 0.08 + 1e-6 and abs(a["fpr"] - b["fpr"]) <= 0.08 + 1e-6
+    assert out["accuracy"] <= out["unconstrained_accuracy"] + 1e-9
+    threshold_acc = ((scores >= 0.5) == y).mean()
+    assert out["unconstrained_accuracy"] >= threshold_acc - 0.01
+
+
+def test_loose_bounds_recover_unconstrained_accuracy():
+    scores, y, g = _data(1)
+    out = goal_frontier(scores, y, g, dp_max=1.0, eo_max=1.0)
+    assert out["accuracy"] == pytest.approx(out["unconstrained_accuracy"])
+
+
+def test_trivial_classifier_is_always_feasible():
+    scores, y, g = _data(2)
+    out = goal_frontier(scores, y, g, dp_max=0.0, eo_max=0.0)
+    assert out["feasible"]  # selecting nobody (or everybody) meets any parity bound
+    assert out["accuracy"] >= 1 - y.mean() - 1e-6
