@@ -1,0 +1,169 @@
+import copy
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+
+from fairlatent.exceptions import (
+    ConfigError,
+    FairlatentError,
+    ModelFileError,
+    NotFittedError,
+    SchemaError,
+)
+from fairlatent.models.gan import TabularGAN
+from tests.conftest import FAST, make_biased_frame
+
+SMALL = {
+    **FAST,
+    "embedding_dim": 16,
+    "generator_dims": (32, 32),
+    "critic_dims": (32, 32),
+    "batch_size": 100,
+    "device": "cpu",
+}
+CELL = {"group": "B", "label": "yes"}
+
+
+def make_gan(**kwargs) -> TabularGAN:
+    params = {**SMALL, "condition_columns": ["group", "label"], "random_state": 0, **kwargs}
+    return TabularGAN(**params)
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return make_biased_frame(400, seed=1)
+
+
+CALLS: list = []
+
+
+@pytest.fixture(scope="module")
+def fitted(frame) -> TabularGAN:
+    return make_gan().fit(frame, callbacks=[lambda e, n, m: CALLS.append((e, n, dict(m)))])
+
+
+def test_sample_shape_dtypes_and_domain(fitted, frame):
+    out = fitted.sample(200, random_state=0)
+    assert out.shape == (200, frame.shape[1])
+    assert list(out.columns) == list(frame.columns)
+    assert out.dtypes.to_dict() == frame.dtypes.to_dict()
+    for col in ("job", "city", "group", "label"):
+        assert set(out[col].dropna()) <= set(frame[col].dropna())
+    assert (out["age"] == out["age"].round()).all()
+    for col in ("age", "hours", "score"):
+        values = out[col].dropna()
+        assert values.min() >= frame[col].min() and values.max() <= frame[col].max()
+    assert fitted.sample(0).shape == (0, frame.shape[1])
+
+
+def test_history_and_callbacks(fitted):
+    assert [c[:2] for c in CALLS] == [(1, 2), (2, 2)]
+    assert len(fitted.history_) == 2
+    assert {"generator_loss", "critic_loss", "condition_loss", "seconds"} <= set(fitted.history_[0])
+    assert all(np.isfinite(v) for h in fitted.history_ for v in h.values())
+
+
+def test_conditional_sampling_is_honest(fitted):
+    out = fitted.sample(60, condition=CELL, random_state=0)
+    assert len(out) == 60
+    assert (out["group"] == "B").all() and (out["label"] == "yes").all()
+    stats = fitted.last_sample_stats_
+    assert stats["requested"] == 60 and stats["tries"] >= 1
+    assert 0 < stats["acceptance_rate"] <= 1
+    partial = fitted.sample(30, condition={"group": "B"}, random_state=0)
+    assert (partial["group"] == "B").all()
+
+
+def test_unreachable_condition_raises(fitted):
+    gan = copy.deepcopy(fitted)
+    group_span = next(s for s in gan.spans_ if s.column == "group")
+    code_a = gan.condition_values_["group"].index("A")
+    with torch.no_grad():  # make the generator always say group = A
+        gan.generator_.head.weight[group_span.slice] = 0.0
+        gan.generator_.head.bias[group_span.slice] = -100.0
+        gan.generator_.head.bias[group_span.start + code_a] = 100.0
+    with pytest.raises(FairlatentError, match="could not generate"):
+        gan.sample(10, condition={"group": "B"}, max_tries=2)
+
+
+def test_bad_conditions_raise_schema_error(fitted):
+    with pytest.raises(SchemaError, match="job"):
+        fitted.sample(5, condition={"job": "clerk"})
+    with pytest.raises(SchemaError, match="never occurs"):
+        fitted.sample(5, condition={"group": "Z"})
+    with pytest.raises(SchemaError):
+        fitted.sample(5, condition={"nope": 1})
+
+
+def test_determinism_same_seed_same_numbers(frame, fitted):
+    torch_state = torch.get_rng_state()
+    np_state = np.random.get_state()[1].copy()
+    again = make_gan().fit(frame)
+    assert torch.equal(torch.get_rng_state(), torch_state)  # global RNG untouched
+    assert np.array_equal(np.random.get_state()[1], np_state)
+    pd.testing.assert_frame_equal(
+        fitted.sample(50, random_state=3), again.sample(50, random_state=3)
+    )
+    pd.testing.assert_frame_equal(
+        fitted.sample(20, condition=CELL, random_state=4),
+        again.sample(20, condition=CELL, random_state=4),
+    )
+    assert not fitted.sample(50, random_state=5).equals(fitted.sample(50, random_state=6))
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    path = fitted.save(tmp_path / "gan")
+    config = json.loads((path / "config.json").read_text())
+    assert config["format"] == "fairlatent.TabularGAN"
+    loaded = TabularGAN.load(path, device="cpu")
+    pd.testing.assert_frame_equal(
+        fitted.sample(40, random_state=7), loaded.sample(40, random_state=7)
+    )
+    pd.testing.assert_frame_equal(
+        fitted.sample(15, condition=CELL, random_state=8),
+        loaded.sample(15, condition=CELL, random_state=8),
+    )
+    assert loaded.condition_values_ == fitted.condition_values_
+    assert loaded.get_params()["generator_dims"] == (32, 32)
+
+
+def test_load_bad_directory(tmp_path, fitted):
+    with pytest.raises(ModelFileError, match="does not exist"):
+        TabularGAN.load(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelFileError, match="lacks"):
+        TabularGAN.load(tmp_path / "empty")
+    path = fitted.save(tmp_path / "gan")
+    (path / "config.json").write_text(json.dumps({"format": "other", "format_version": 1}))
+    with pytest.raises(ModelFileError, match="not a TabularGAN"):
+        TabularGAN.load(path)
+
+
+def test_clone_and_params():
+    gan = make_gan(pac=5)
+    copy = clone(gan)
+    assert copy.get_params() == gan.get_params()
+    with pytest.raises(NotFittedError):
+        copy.sample(3)
+    with pytest.raises(ConfigError, match="multiple of pac"):
+        make_gan(batch_size=104).fit(make_biased_frame(50))
+    with pytest.raises(SchemaError, match="not in the frame"):
+        make_gan(condition_columns=["nope"]).fit(make_biased_frame(50))
+
+
+def test_single_value_mode_and_numeric_condition_column(frame):
+    gan = make_gan(condition_columns=None).fit(frame)
+    assert set(gan.condition_columns_) == {"job", "city", "group", "label"}
+    out = gan.sample(25, condition={"job": "manager"}, random_state=0)
+    assert (out["job"] == "manager").all()
+    both = gan.sample(10, condition={"job": "manager", "group": "B"}, random_state=0, max_tries=50)
+    assert (both["job"] == "manager").all() and (both["group"] == "B").all()
+
+    numeric = frame.assign(label=(frame["label"] == "yes").astype(int))
+    gan = make_gan(condition_columns=["label"]).fit(numeric)
+    out = gan.sample(20, condition={"label": 1}, random_state=0)
+    assert out["label"].dtype == numeric["label"].dtype and (out["label"] == 1).all()
