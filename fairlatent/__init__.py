@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from fairlatent.api import AuditResult, audit
-    from fairlatent.config import AuditConfig
+    from fairlatent.api import AuditResult, audit  # noqa: F401
+    from fairlatent.config import AuditConfig  # noqa: F401
 
 _LAZY = {
     "audit": "fairlatent.api",

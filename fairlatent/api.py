@@ -17,7 +17,12 @@ import pandas as pd
 from fairlatent.classifiers import make_classifier, split_feature_kinds, stratified_split
 from fairlatent.config import AuditConfig
 from fairlatent.data.schema import GROUP_COLUMN, PreparedData, Schema, prepare
-from fairlatent.metrics.fairness import GROUP_METRICS, SUMMARY_METRICS, Evaluation, evaluate_predictions
+from fairlatent.metrics.fairness import (
+    GROUP_METRICS,
+    SUMMARY_METRICS,
+    Evaluation,
+    evaluate_predictions,
+)
 from fairlatent.strategies import StrategyContext, StrategyOutput, get_strategy
 
 logger = logging.getLogger(__name__)
@@ -89,10 +94,20 @@ class AuditResult:
         for rec in self.records:
             for name in SUMMARY_METRICS:
                 low, high = rec.evaluation.summary_ci.get(name, (np.nan, np.nan))
-                rows.append((rec.strategy, rec.classifier, rec.repeat, name,
-                             rec.evaluation.summary[name], low, high))
+                rows.append(
+                    (
+                        rec.strategy,
+                        rec.classifier,
+                        rec.repeat,
+                        name,
+                        rec.evaluation.summary[name],
+                        low,
+                        high,
+                    )
+                )
         return pd.DataFrame(
-            rows, columns=["strategy", "classifier", "repeat", "metric", "value", "ci_low", "ci_high"]
+            rows,
+            columns=["strategy", "classifier", "repeat", "metric", "value", "ci_low", "ci_high"],
         )
 
     @property
@@ -105,11 +120,30 @@ class AuditResult:
                 for name in GROUP_METRICS:
                     low = table.at[group, f"{name}_low"] if f"{name}_low" in table else np.nan
                     high = table.at[group, f"{name}_high"] if f"{name}_high" in table else np.nan
-                    rows.append((rec.strategy, rec.classifier, rec.repeat, group, name,
-                                 float(table.at[group, name]), float(low), float(high)))
+                    rows.append(
+                        (
+                            rec.strategy,
+                            rec.classifier,
+                            rec.repeat,
+                            group,
+                            name,
+                            float(table.at[group, name]),
+                            float(low),
+                            float(high),
+                        )
+                    )
         return pd.DataFrame(
             rows,
-            columns=["strategy", "classifier", "repeat", "group", "metric", "value", "ci_low", "ci_high"],
+            columns=[
+                "strategy",
+                "classifier",
+                "repeat",
+                "group",
+                "metric",
+                "value",
+                "ci_low",
+                "ci_high",
+            ],
         )
 
     def summary(self) -> pd.DataFrame:
@@ -126,7 +160,9 @@ class AuditResult:
         grouped = tidy.groupby(["strategy", "classifier", "metric"], sort=False)
         mean = grouped["value"].mean().unstack("metric")
         std = grouped["value"].std(ddof=1).unstack("metric").add_suffix("_std")
-        first = tidy[tidy["repeat"] == tidy["repeat"].min()].set_index(["strategy", "classifier", "metric"])
+        first = tidy[tidy["repeat"] == tidy["repeat"].min()].set_index(
+            ["strategy", "classifier", "metric"]
+        )
         low = first["ci_low"].unstack("metric").add_suffix("_low")
         high = first["ci_high"].unstack("metric").add_suffix("_high")
         table = pd.concat([mean[list(SUMMARY_METRICS)], std, low, high], axis=1)
@@ -148,7 +184,7 @@ class AuditResult:
         return build_verdict(self)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``metrics.json`` document (see the README for its schema)."""
+        """Build the ``metrics.json`` document (see the README for its schema)."""
         from fairlatent.report.json_writer import result_to_json
 
         return result_to_json(self)
@@ -253,15 +289,20 @@ def audit(
                 outputs_first[name] = output
             for clf_name in cfg.classifiers:
                 if progress:
-                    progress(f"repeat {repeat + 1}/{cfg.repeats}: {name} -> {clf_name}", done, total)
+                    progress(
+                        f"repeat {repeat + 1}/{cfg.repeats}: {name} -> {clf_name}", done, total
+                    )
                 t0 = time.perf_counter()
                 y_pred, scores = _fit_predict(
                     clf_name, output, test, numeric, categorical, cfg.target, seed
                 )
                 fit_seconds = time.perf_counter() - t0
                 evaluation = evaluate_predictions(
-                    test[cfg.target].to_numpy(), y_pred, test[GROUP_COLUMN].to_numpy(),
-                    n_boot=cfg.n_boot, random_state=seed,
+                    test[cfg.target].to_numpy(),
+                    y_pred,
+                    test[GROUP_COLUMN].to_numpy(),
+                    n_boot=cfg.n_boot,
+                    random_state=seed,
                 )
                 records.append(
                     RunRecord(repeat, name, clf_name, evaluation, y_pred, fit_seconds, scores)
@@ -293,7 +334,9 @@ def _fit_predict(
     target: str,
     seed: int,
 ) -> np.ndarray:
-    pipeline = make_classifier(clf_name, numeric=numeric, categorical=categorical, random_state=seed)
+    pipeline = make_classifier(
+        clf_name, numeric=numeric, categorical=categorical, random_state=seed
+    )
     columns = numeric + categorical
     fit_params = {}
     if output.sample_weight is not None:
@@ -304,15 +347,18 @@ def _fit_predict(
 
 
 def _add_frontier(result: AuditResult, test: pd.DataFrame) -> None:
-    """The price of the fairness goal for each classifier's baseline scores (first repeat)."""
+    """Price the fairness goal for each classifier's baseline scores (first repeat)."""
     from fairlatent.metrics.frontier import goal_frontier
     from fairlatent.report.verdict import GOAL
 
     for rec in result.records:
         if rec.strategy == "none" and rec.repeat == 0 and rec.scores is not None:
             result.frontier[rec.classifier] = goal_frontier(
-                rec.scores, test[result.config.target].to_numpy(), test[GROUP_COLUMN].to_numpy(),
-                dp_max=GOAL["dp_difference"], eo_max=GOAL["eo_difference"],
+                rec.scores,
+                test[result.config.target].to_numpy(),
+                test[GROUP_COLUMN].to_numpy(),
+                dp_max=GOAL["dp_difference"],
+                eo_max=GOAL["eo_difference"],
             )
 
 
@@ -321,8 +367,14 @@ def _record_strategy(
 ) -> None:
     entry = info.setdefault(
         strategy.name,
-        {"description": strategy.description, "fit_seconds": [], "train_rows": [],
-         "synthetic_rows": [], "weighted": output.sample_weight is not None, "diagnostics": {}},
+        {
+            "description": strategy.description,
+            "fit_seconds": [],
+            "train_rows": [],
+            "synthetic_rows": [],
+            "weighted": output.sample_weight is not None,
+            "diagnostics": {},
+        },
     )
     entry["fit_seconds"].append(round(output.fit_seconds, 3))
     entry["train_rows"].append(len(output.frame))
@@ -354,22 +406,17 @@ def _add_generative_sections(
             predictions=predictions,
             random_state=result.config.seed,
         )
-    synthesis: dict[str, Any] = {}
-    for name, output in outputs.items():
-        if output.is_synthetic is not None and output.is_synthetic.any():
-            from fairlatent.metrics.synthetic import quality_warnings, synthetic_quality
+    if any(np.any(o.is_synthetic) for o in outputs.values()):
+        from fairlatent.metrics.synthesis_audit import synthesis_audit
 
-            synthetic = output.frame.loc[output.is_synthetic].drop(columns=[GROUP_COLUMN])
-            quality = synthetic_quality(
-                train.drop(columns=[GROUP_COLUMN]),
-                synthetic,
-                real_test=test.drop(columns=[GROUP_COLUMN]),
-                target=result.config.target,
-                random_state=result.config.seed,
-            )
-            quality["warnings"] = quality_warnings(quality)
-            synthesis[name] = quality
-    result.synthesis = synthesis or None
+        result.synthesis = synthesis_audit(
+            outputs,
+            train=train,
+            test=test,
+            target=result.config.target,
+            group_column=GROUP_COLUMN,
+            random_state=result.config.seed,
+        )
 
 
 def _data_summary(data: PreparedData, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
@@ -381,20 +428,25 @@ def _data_summary(data: PreparedData, train: pd.DataFrame, test: pd.DataFrame) -
         .sort_values("rows", ascending=False)
     )
     groups["share"] = groups["rows"] / len(frame)
-    groups["test_rows"] = test[GROUP_COLUMN].value_counts().reindex(groups.index).fillna(0).astype(int)
+    groups["test_rows"] = (
+        test[GROUP_COLUMN].value_counts().reindex(groups.index).fillna(0).astype(int)
+    )
     return {
         "rows": len(frame),
         "train_rows": len(train),
         "test_rows": len(test),
         "base_rate": float(frame[target].mean()),
         "groups": [
-            {"group": str(g), "rows": int(r.rows), "share": float(r.share),
-             "base_rate": float(r.base_rate), "test_rows": int(r.test_rows)}
+            {
+                "group": str(g),
+                "rows": int(r.rows),
+                "share": float(r.share),
+                "base_rate": float(r.base_rate),
+                "test_rows": int(r.test_rows),
+            }
             for g, r in groups.iterrows()
         ],
-        "missing": {
-            c.name: c.n_missing for c in data.schema.columns if c.n_missing > 0
-        },
+        "missing": {c.name: c.n_missing for c in data.schema.columns if c.n_missing > 0},
     }
 
 
@@ -424,7 +476,9 @@ def _environment(device: str, seconds: float) -> dict[str, Any]:
     }
 
 
-def load_and_audit(path: str | Path, config: AuditConfig, progress: ProgressCallback | None = None) -> AuditResult:
+def load_and_audit(
+    path: str | Path, config: AuditConfig, progress: ProgressCallback | None = None
+) -> AuditResult:
     """Read ``path`` (CSV or Parquet) and run :func:`audit` with ``config``."""
     from fairlatent.data.io import data_stem, read_table
 

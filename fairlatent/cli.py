@@ -22,13 +22,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DataArg = Annotated[Path, typer.Argument(help="CSV (optionally .gz) or Parquet file.", show_default=False)]
+DataArg = Annotated[
+    Path, typer.Argument(help="CSV (optionally .gz) or Parquet file.", show_default=False)
+]
 
 
 def _fail(message: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[bold red]error:[/] {message}", markup=True
+    )
     raise typer.Exit(code=2)
 
 
@@ -37,49 +41,101 @@ def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
 ) -> None:
     """Audit models trained on tabular data for group unfairness."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 @app.command()
 def audit(
     data: DataArg,
     target: Annotated[str | None, typer.Option(help="Target column.")] = None,
-    sensitive: Annotated[str | None, typer.Option(
-        help="Sensitive attribute(s), comma-separated; 'age:25,60' bins at cut points, 'age:q4' into quartiles.")] = None,
-    positive_label: Annotated[str | None, typer.Option(help="Favourable target value, e.g. '>50K'.")] = None,
-    strategies: Annotated[str | None, typer.Option(
-        help="Comma-separated: none, reweigh, vae, gan, vae+gan. [default: none,reweigh]")] = None,
-    classifiers: Annotated[str | None, typer.Option(
-        help="Comma-separated: logreg, hgb, rf. [default: logreg,hgb]")] = None,
-    repeats: Annotated[int | None, typer.Option(help="Seeded train/test splits. [default: 1]")] = None,
+    sensitive: Annotated[
+        str | None,
+        typer.Option(
+            help="Sensitive attribute(s), comma-separated; 'age:25,60' bins at cut points, 'age:q4' into quartiles."
+        ),
+    ] = None,
+    positive_label: Annotated[
+        str | None, typer.Option(help="Favourable target value, e.g. '>50K'.")
+    ] = None,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated: none, reweigh, vae, gan, vae+gan. [default: none,reweigh]"
+        ),
+    ] = None,
+    classifiers: Annotated[
+        str | None, typer.Option(help="Comma-separated: logreg, hgb, rf. [default: logreg,hgb]")
+    ] = None,
+    repeats: Annotated[
+        int | None, typer.Option(help="Seeded train/test splits. [default: 1]")
+    ] = None,
     test_size: Annotated[float | None, typer.Option(help="Held-out share. [default: 0.3]")] = None,
     seed: Annotated[int | None, typer.Option(help="Base seed. [default: 0]")] = None,
-    include_sensitive: Annotated[bool | None, typer.Option(
-        "--include-sensitive/--exclude-sensitive", help="Use sensitive columns as features. [default: exclude]")] = None,
-    min_group_size: Annotated[int | None, typer.Option(help="Smaller groups merge into 'other'. [default: 30]")] = None,
+    include_sensitive: Annotated[
+        bool | None,
+        typer.Option(
+            "--include-sensitive/--exclude-sensitive",
+            help="Use sensitive columns as features. [default: exclude]",
+        ),
+    ] = None,
+    min_group_size: Annotated[
+        int | None, typer.Option(help="Smaller groups merge into 'other'. [default: 30]")
+    ] = None,
     drop: Annotated[str | None, typer.Option(help="Comma-separated columns to ignore.")] = None,
-    max_categories: Annotated[int | None, typer.Option(help="Most distinct values of a categorical feature. [default: 100]")] = None,
-    n_boot: Annotated[int | None, typer.Option(help="Bootstrap replicates for intervals (0: none). [default: 200]")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or mps for neural models. [default: auto]")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs for the VAE/GAN (default: model defaults).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output directory. [default: reports/<data-stem>]")] = None,
-    config: Annotated[Path | None, typer.Option(help="TOML file with the same options (CLI wins).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary table.")] = False,
+    max_categories: Annotated[
+        int | None,
+        typer.Option(help="Most distinct values of a categorical feature. [default: 100]"),
+    ] = None,
+    n_boot: Annotated[
+        int | None,
+        typer.Option(help="Bootstrap replicates for intervals (0: none). [default: 200]"),
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="auto, cpu, cuda or mps for neural models. [default: auto]")
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help="Epochs for the VAE/GAN (default: model defaults).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output directory. [default: reports/<data-stem>]")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with the same options (CLI wins).")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress or summary table.")
+    ] = False,
 ) -> None:
     """Audit DATA: train classifiers with each strategy, measure fairness, write report.html + metrics.json."""
     from fairlatent.config import AuditConfig
 
     overrides: dict[str, Any] = {
-        "target": target, "sensitive": sensitive, "positive_label": positive_label,
-        "strategies": strategies, "classifiers": classifiers, "repeats": repeats, "test_size": test_size,
-        "seed": seed, "include_sensitive": include_sensitive, "min_group_size": min_group_size,
-        "drop": drop, "max_categories": max_categories, "n_boot": n_boot, "device": device,
-        "epochs": epochs, "out": str(out) if out else None,
+        "target": target,
+        "sensitive": sensitive,
+        "positive_label": positive_label,
+        "strategies": strategies,
+        "classifiers": classifiers,
+        "repeats": repeats,
+        "test_size": test_size,
+        "seed": seed,
+        "include_sensitive": include_sensitive,
+        "min_group_size": min_group_size,
+        "drop": drop,
+        "max_categories": max_categories,
+        "n_boot": n_boot,
+        "device": device,
+        "epochs": epochs,
+        "out": str(out) if out else None,
     }
     try:
-        cfg = (AuditConfig.from_toml(config, **overrides) if config
-               else AuditConfig.from_mapping({}, **overrides)).validate()
+        cfg = (
+            AuditConfig.from_toml(config, **overrides)
+            if config
+            else AuditConfig.from_mapping({}, **overrides)
+        ).validate()
         from fairlatent.data.io import data_stem
 
         out_dir = Path(cfg.out) if cfg.out else Path("reports") / data_stem(data)
@@ -89,10 +145,27 @@ def audit(
 
 
 def _canonical_command(data: Path, cfg: Any, out_dir: Path) -> str:
-    parts = ["fairlatent", "audit", str(data), "--target", cfg.target,
-             "--sensitive", ",".join(cfg.sensitive), "--strategies", ",".join(cfg.strategies),
-             "--classifiers", ",".join(cfg.classifiers), "--seed", str(cfg.seed),
-             "--repeats", str(cfg.repeats), "--test-size", str(cfg.test_size), "--out", str(out_dir)]
+    parts = [
+        "fairlatent",
+        "audit",
+        str(data),
+        "--target",
+        cfg.target,
+        "--sensitive",
+        ",".join(cfg.sensitive),
+        "--strategies",
+        ",".join(cfg.strategies),
+        "--classifiers",
+        ",".join(cfg.classifiers),
+        "--seed",
+        str(cfg.seed),
+        "--repeats",
+        str(cfg.repeats),
+        "--test-size",
+        str(cfg.test_size),
+        "--out",
+        str(out_dir),
+    ]
     if cfg.positive_label is not None:
         parts += ["--positive-label", cfg.positive_label]
     if cfg.include_sensitive:
@@ -115,8 +188,14 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool) -> None:
 
     check_output_dir(out_dir)
     console = Console(stderr=True, quiet=quiet)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("reading data", total=None)
 
         def progress(description: str, done: int, total: int) -> None:
@@ -140,13 +219,137 @@ def _print_summary(result: Any, paths: dict[str, Path]) -> None:
     for col in ("classifier", "strategy", "accuracy", "DP diff", "EO diff", "EOp diff"):
         table.add_column(col, justify="left" if col in {"classifier", "strategy"} else "right")
     for (strategy, clf), row in summary.iterrows():
-        table.add_row(clf, strategy, f"{row['accuracy']:.3f}", f"{row['dp_difference']:.3f}",
-                      f"{row['eo_difference']:.3f}", f"{row['eop_difference']:.3f}")
+        table.add_row(
+            clf,
+            strategy,
+            f"{row['accuracy']:.3f}",
+            f"{row['dp_difference']:.3f}",
+            f"{row['eo_difference']:.3f}",
+            f"{row['eop_difference']:.3f}",
+        )
     console.print(table)
     for verdict in result.verdict():
         console.print(verdict["text"], markup=False, highlight=False)
     console.print(f"report:  {paths['report']}", markup=False)
     console.print(f"metrics: {paths['metrics']}", markup=False)
+
+
+@app.command()
+def synth(
+    data: Annotated[
+        Path | None,
+        typer.Argument(
+            help="CSV or Parquet file to learn from (omit with --model).", show_default=False
+        ),
+    ] = None,
+    rows: Annotated[int, typer.Option(help="Number of synthetic rows.")] = 1000,
+    out: Annotated[Path, typer.Option(help="Output CSV.")] = Path("synthetic.csv"),
+    condition: Annotated[
+        list[str] | None,
+        typer.Option(help="COLUMN=VALUE every generated row must satisfy; repeat for several."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="GAN epochs.")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    drop: Annotated[str | None, typer.Option(help="Comma-separated columns to leave out.")] = None,
+    save_model: Annotated[
+        Path | None, typer.Option(help="Save the trained GAN to this directory.")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Load a saved GAN instead of training one.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Train a conditional tabular GAN on DATA (or load one) and write synthetic rows to a CSV."""
+    try:
+        from fairlatent.commands import synthesise
+
+        path = synthesise(
+            data,
+            rows=rows,
+            out=out,
+            conditions=condition or [],
+            epochs=epochs,
+            seed=seed,
+            device=device,
+            drop=_split(drop),
+            save_model=save_model,
+            model=model,
+            progress=None if quiet else _epoch_printer(),
+        )
+    except FairlatentError as err:
+        _fail(str(err))
+    if not quiet:
+        typer.echo(f"synthetic rows: {path}")
+
+
+@app.command()
+def debias(
+    data: DataArg,
+    target: Annotated[str, typer.Option(help="Target column.")],
+    sensitive: Annotated[str, typer.Option(help="Sensitive attribute(s), as for audit.")],
+    strategy: Annotated[str, typer.Option(help="reweigh, vae, gan or vae+gan.")] = "vae+gan",
+    out: Annotated[Path, typer.Option(help="Output CSV of the debiased training set.")] = Path(
+        "debiased.csv"
+    ),
+    positive_label: Annotated[str | None, typer.Option(help="Favourable target value.")] = None,
+    min_group_size: Annotated[int, typer.Option(help="Smaller groups merge into 'other'.")] = 30,
+    drop: Annotated[str | None, typer.Option(help="Comma-separated columns to ignore.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs for the VAE/GAN.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    save_model: Annotated[
+        Path | None, typer.Option(help="Save the trained GAN to this directory.")
+    ] = None,
+    model: Annotated[Path | None, typer.Option(help="Reuse a GAN saved by --save-model.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary output.")] = False,
+) -> None:
+    """Write DATA's debiased training set (flagging synthetic rows) for your own pipeline."""
+    try:
+        from fairlatent.commands import debias_table
+
+        summary = debias_table(
+            data,
+            target=target,
+            sensitive=_split(sensitive) or [],
+            strategy=strategy,
+            out=out,
+            positive_label=positive_label,
+            min_group_size=min_group_size,
+            drop=_split(drop),
+            epochs=epochs,
+            seed=seed,
+            device=device,
+            save_model=save_model,
+            model=model,
+        )
+    except FairlatentError as err:
+        _fail(str(err))
+    if not quiet:
+        typer.echo(
+            f"debiased training set: {summary['path']} ({summary['rows']} rows, "
+            f"{summary['synthetic_rows']} synthetic)"
+        )
+
+
+def _split(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    from fairlatent.config import _as_list
+
+    return _as_list(text)
+
+
+def _epoch_printer() -> Any:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+
+    def report(epoch: int, epochs: int, metrics: dict[str, Any]) -> None:
+        if epoch == epochs or epoch % max(1, epochs // 10) == 0:
+            console.print(f"epoch {epoch}/{epochs}", markup=False, highlight=False)
+
+    return report
 
 
 def main() -> None:

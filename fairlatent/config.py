@@ -156,7 +156,9 @@ class AuditConfig:
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {path}; check the --config path") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise ConfigError(f"config file {path} is not valid TOML ({err}); fix its syntax") from None
+            raise ConfigError(
+                f"config file {path} is not valid TOML ({err}); fix its syntax"
+            ) from None
         data = data.get("audit", data)
         return cls.from_mapping(data, **overrides)
 

@@ -65,7 +65,11 @@ def biased_csv(tmp_path, biased_frame):
 
 @pytest.fixture
 def chromium_path():
-    path = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    path = (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
     if path is None:
         pytest.skip("headless chromium is not installed")
     return path

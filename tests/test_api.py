@@ -16,9 +16,15 @@ from fairlatent.exceptions import FairlatentError
 def result():
     from tests.conftest import make_biased_frame
 
-    return fairlatent.audit(make_biased_frame(800), target="label", sensitive="group",
-                            strategies=["none", "reweigh"], classifiers=["logreg", "hgb"],
-                            repeats=2, n_boot=50)
+    return fairlatent.audit(
+        make_biased_frame(800),
+        target="label",
+        sensitive="group",
+        strategies=["none", "reweigh"],
+        classifiers=["logreg", "hgb"],
+        repeats=2,
+        n_boot=50,
+    )
 
 
 def test_reported_metrics_equal_fairlearn_on_the_same_predictions(result):
@@ -26,9 +32,11 @@ def test_reported_metrics_equal_fairlearn_on_the_same_predictions(result):
     for rec in (r for r in result.records if r.repeat == 0):
         y, p, g = test["label"].to_numpy(), rec.y_pred, test[GROUP_COLUMN].to_numpy()
         assert rec.evaluation.summary["dp_difference"] == pytest.approx(
-            demographic_parity_difference(y, p, sensitive_features=g))
+            demographic_parity_difference(y, p, sensitive_features=g)
+        )
         assert rec.evaluation.summary["eo_difference"] == pytest.approx(
-            equalized_odds_difference(y, p, sensitive_features=g))
+            equalized_odds_difference(y, p, sensitive_features=g)
+        )
         frame = MetricFrame(metrics=selection_rate, y_true=y, y_pred=p, sensitive_features=g)
         np.testing.assert_allclose(rec.evaluation.by_group["selection_rate"], frame.by_group)
 
@@ -38,9 +46,16 @@ def test_tidy_frames_and_summary(result):
     assert set(tidy["strategy"]) == {"none", "reweigh"}
     assert set(tidy["repeat"]) == {0, 1}
     summary = result.summary()
-    assert list(summary.index) == [("none", "logreg"), ("none", "hgb"), ("reweigh", "logreg"), ("reweigh", "hgb")]
+    assert list(summary.index) == [
+        ("none", "logreg"),
+        ("none", "hgb"),
+        ("reweigh", "logreg"),
+        ("reweigh", "hgb"),
+    ]
     assert np.isfinite(summary["dp_difference_std"]).all()
-    row = tidy[(tidy.strategy == "none") & (tidy.classifier == "logreg") & (tidy.metric == "accuracy")]
+    row = tidy[
+        (tidy.strategy == "none") & (tidy.classifier == "logreg") & (tidy.metric == "accuracy")
+    ]
     assert summary.loc[("none", "logreg"), "accuracy"] == pytest.approx(row["value"].mean())
     assert set(result.by_group["group"]) == {"A", "B"}
 
@@ -48,7 +63,10 @@ def test_tidy_frames_and_summary(result):
 def test_baseline_is_unfair_and_reweighing_helps(result):
     summary = result.summary()
     assert summary.loc[("none", "logreg"), "dp_difference"] > 0.1
-    assert summary.loc[("reweigh", "logreg"), "dp_difference"] < summary.loc[("none", "logreg"), "dp_difference"]
+    assert (
+        summary.loc[("reweigh", "logreg"), "dp_difference"]
+        < summary.loc[("none", "logreg"), "dp_difference"]
+    )
     verdicts = result.verdict()
     assert [v["classifier"] for v in verdicts] == ["logreg", "hgb"]
     assert verdicts[0]["unfair"] and verdicts[0]["disadvantaged_group"] == "B"

@@ -72,11 +72,24 @@ def make_classifier(
     if name == "logreg":
         preprocess = ColumnTransformer(
             [
-                ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
-                                      StandardScaler()), numeric),
-                ("cat", make_pipeline(_as_text(), SimpleImputer(strategy="constant", fill_value="(missing)"),
-                                      OneHotEncoder(handle_unknown="ignore", min_frequency=5,
-                                                    sparse_output=False)), categorical),
+                (
+                    "num",
+                    make_pipeline(
+                        SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
+                    ),
+                    numeric,
+                ),
+                (
+                    "cat",
+                    make_pipeline(
+                        _as_text(),
+                        SimpleImputer(strategy="constant", fill_value="(missing)"),
+                        OneHotEncoder(
+                            handle_unknown="ignore", min_frequency=5, sparse_output=False
+                        ),
+                    ),
+                    categorical,
+                ),
             ]
         )
         model = LogisticRegression(max_iter=2000, C=1.0)
@@ -98,15 +111,22 @@ def make_classifier(
         preprocess = ColumnTransformer(
             [
                 ("num", SimpleImputer(strategy="median"), numeric),
-                ("cat", make_pipeline(_as_text(), _ordinal(), SimpleImputer(strategy="constant",
-                                                                           fill_value=-1)), categorical),
+                (
+                    "cat",
+                    make_pipeline(
+                        _as_text(), _ordinal(), SimpleImputer(strategy="constant", fill_value=-1)
+                    ),
+                    categorical,
+                ),
             ]
         )
         model = RandomForestClassifier(
             n_estimators=200, min_samples_leaf=2, random_state=random_state, n_jobs=1
         )
     else:
-        raise ConfigError(f"unknown classifier {name!r}: choose from {', '.join(CLASSIFIER_DESCRIPTIONS)}")
+        raise ConfigError(
+            f"unknown classifier {name!r}: choose from {', '.join(CLASSIFIER_DESCRIPTIONS)}"
+        )
     return Pipeline([("preprocess", preprocess), ("model", model)])
 
 

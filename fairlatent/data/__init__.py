@@ -3,4 +3,12 @@
 from fairlatent.data.io import NA_TOKENS, read_table
 from fairlatent.data.schema import GROUP_COLUMN, PreparedData, Schema, infer_kind, prepare
 
-__all__ = ["GROUP_COLUMN", "NA_TOKENS", "PreparedData", "Schema", "infer_kind", "prepare", "read_table"]
+__all__ = [
+    "GROUP_COLUMN",
+    "NA_TOKENS",
+    "PreparedData",
+    "Schema",
+    "infer_kind",
+    "prepare",
+    "read_table",
+]

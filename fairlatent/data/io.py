@@ -78,7 +78,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             "reading Parquet needs pyarrow: pip install 'fairlatent[parquet]'"
         ) from None
     except Exception as err:  # pyarrow raises many unrelated types
-        raise DataError(f"cannot read Parquet file {path} ({_first_line(err)}); check the file") from None
+        raise DataError(
+            f"cannot read Parquet file {path} ({_first_line(err)}); check the file"
+        ) from None
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

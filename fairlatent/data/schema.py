@@ -175,7 +175,7 @@ def prepare(
     if bad_drop:
         raise SchemaError(f"cannot drop {bad_drop[0]!r}: it is the target or a sensitive attribute")
     frame = frame.drop(columns=drop).copy()
-    dropped = {c: "dropped by request (--drop)" for c in drop}
+    dropped = dict.fromkeys(drop, "dropped by request (--drop)")
 
     for column in frame.columns:
         if frame[column].isna().all():
@@ -216,7 +216,9 @@ def prepare(
     frame[target] = y
     groups, merged = _group_labels(frame, sensitive_names, min_group_size)
     for small in merged.get(OTHER_GROUP, []):
-        logger.warning("group %r has fewer than %d rows: merged into %r", small, min_group_size, OTHER_GROUP)
+        logger.warning(
+            "group %r has fewer than %d rows: merged into %r", small, min_group_size, OTHER_GROUP
+        )
     if merged:
         notices.append(
             f"groups with fewer than {min_group_size} rows merged into {OTHER_GROUP!r}: "
@@ -266,7 +268,9 @@ def _parse_sensitive_spec(spec: str) -> tuple[str, str | None]:
     name, _, rest = spec.partition(":")
     name = name.strip()
     if not name:
-        raise SchemaError(f"empty sensitive attribute in {spec!r}; write --sensitive sex or age:25,60")
+        raise SchemaError(
+            f"empty sensitive attribute in {spec!r}; write --sensitive sex or age:25,60"
+        )
     return name, rest.strip() or None
 
 
@@ -278,7 +282,9 @@ def _check_columns_exist(
         raise SchemaError(f"target column {target!r} not found; available columns: {available}")
     for name in sensitive:
         if name not in frame.columns:
-            raise SchemaError(f"sensitive column {name!r} not found; available columns: {available}")
+            raise SchemaError(
+                f"sensitive column {name!r} not found; available columns: {available}"
+            )
     for name in drop:
         if name not in frame.columns:
             raise SchemaError(f"column {name!r} to drop not found; available columns: {available}")
@@ -295,7 +301,8 @@ def _drop_missing_target(
     return frame, count
 
 
-def _normalise_label(value: object) -> str:
+def normalise_label(value: object) -> str:
+    """Label text without stray whitespace or a trailing ``.`` (Adult's ``>50K.``)."""
     text = str(value).strip()
     if isinstance(value, float | np.floating) and float(value).is_integer():
         text = str(int(value))
@@ -305,10 +312,10 @@ def _normalise_label(value: object) -> str:
 def _binarise_target(
     series: pd.Series, target: str, positive_label: str | None
 ) -> tuple[np.ndarray, str, bool]:
-    labels = series.map(_normalise_label)
+    labels = series.map(normalise_label)
     values = sorted(labels.unique())
     if positive_label is not None:
-        wanted = _normalise_label(positive_label)
+        wanted = normalise_label(positive_label)
         if wanted not in values:
             shown = ", ".join(repr(v) for v in values[:10])
             raise SchemaError(
@@ -340,10 +347,12 @@ def _binarise_target(
     return (labels == label).to_numpy(dtype=np.int64), label, True
 
 
-def _sensitive_values(series: pd.Series, name: str, spec: str | None) -> tuple[pd.Series, list[str]]:
+def _sensitive_values(
+    series: pd.Series, name: str, spec: str | None
+) -> tuple[pd.Series, list[str]]:
     numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
     if spec is None and not (numeric and series.nunique() > 10):
-        values = series.map(lambda v: MISSING_GROUP if pd.isna(v) else _normalise_label(v))
+        values = series.map(lambda v: MISSING_GROUP if pd.isna(v) else normalise_label(v))
         if values.nunique() < 2:
             raise SchemaError(
                 f"sensitive column {name!r} has a single group ({values.iloc[0]!r}); "
@@ -362,7 +371,10 @@ def _sensitive_values(series: pd.Series, name: str, spec: str | None) -> tuple[p
     labels = _bin_labels(edges)
     codes = np.searchsorted(edges, series.to_numpy(dtype=float), side="right")
     binned = pd.Series(
-        [MISSING_GROUP if np.isnan(v) else labels[c] for v, c in zip(series.to_numpy(float), codes, strict=True)],
+        [
+            MISSING_GROUP if np.isnan(v) else labels[c]
+            for v, c in zip(series.to_numpy(float), codes, strict=True)
+        ],
         index=series.index,
         dtype=object,
     )
@@ -405,6 +417,31 @@ def _bin_labels(edges: np.ndarray) -> list[str]:
     labels += [f"{_fmt(lo)} to <{_fmt(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     labels.append(f">={_fmt(edges[-1])}")
     return labels
+
+
+def drop_unusable_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Drop identifier-like columns; reject entirely missing ones.
+
+    Returns
+    -------
+    frame, dropped : DataFrame, dict
+        The frame without identifier columns, and column -> reason.
+
+    Raises
+    ------
+    SchemaError
+        A column is entirely missing.
+    """
+    dropped = {}
+    for column in frame.columns:
+        if frame[column].isna().all():
+            raise SchemaError(
+                f"column {column!r} is entirely missing; drop it with --drop {column} or fill it"
+            )
+        reason = _id_like_reason(frame[column])
+        if reason:
+            dropped[column] = reason
+    return frame.drop(columns=list(dropped)), dropped
 
 
 def _id_like_reason(series: pd.Series) -> str | None:

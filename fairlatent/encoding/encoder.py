@@ -794,7 +794,7 @@ class _Runtime:
         if info["integer"]:
             values = np.rint(values)
         elif info.get("decimals") is not None:  # keep the precision the data was recorded with
-            values = np.round(values, info["decimals"])
+            values = np.clip(np.round(values, info["decimals"]), info["min"], info["max"])
         missing = np.zeros(len(values), dtype=bool)
         if info["has_missing"]:
             missing = data[:, start + 1] > data[:, start]

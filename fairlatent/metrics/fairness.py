@@ -159,9 +159,13 @@ def evaluate_predictions(
             "accuracy": float(accuracy_score(y_true, y_pred)),
             "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
             "selection_rate": float(selection_rate(y_true, y_pred)),
-            "dp_difference": float(demographic_parity_difference(y_true, y_pred, sensitive_features=groups)),
+            "dp_difference": float(
+                demographic_parity_difference(y_true, y_pred, sensitive_features=groups)
+            ),
             "dp_ratio": float(demographic_parity_ratio(y_true, y_pred, sensitive_features=groups)),
-            "eo_difference": float(equalized_odds_difference(y_true, y_pred, sensitive_features=groups)),
+            "eo_difference": float(
+                equalized_odds_difference(y_true, y_pred, sensitive_features=groups)
+            ),
             "eo_ratio": float(equalized_odds_ratio(y_true, y_pred, sensitive_features=groups)),
             "eop_difference": float(
                 equal_opportunity_difference(y_true, y_pred, sensitive_features=groups)
@@ -178,7 +182,10 @@ def evaluate_predictions(
 
 
 def group_confusion_counts(
-    y_true: np.ndarray, y_pred: np.ndarray, group_codes: np.ndarray, n_groups: int,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    group_codes: np.ndarray,
+    n_groups: int,
     rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Confusion counts per group, optionally for many resamples of the rows at once.
@@ -240,8 +247,8 @@ def metrics_from_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
         total = tot["tn"] + tot["fp"] + tot["fn"] + tot["tp"]
         summary = {
             "accuracy": (tot["tp"] + tot["tn"]) / total,
-            "balanced_accuracy": 0.5 * (tot["tp"] / (tot["tp"] + tot["fn"])
-                                        + tot["tn"] / (tot["tn"] + tot["fp"])),
+            "balanced_accuracy": 0.5
+            * (tot["tp"] / (tot["tp"] + tot["fn"]) + tot["tn"] / (tot["tn"] + tot["fp"])),
             "selection_rate": (tot["tp"] + tot["fp"]) / total,
             "dp_difference": gap(group["selection_rate"]),
             "dp_ratio": ratio(group["selection_rate"]),

@@ -89,35 +89,48 @@ def goal_frontier(
     cost = np.zeros(n_vars)
     constant = 0.0
     for g, (block, (share, base)) in enumerate(zip(blocks, weights, strict=True)):
-        cost[offsets[g]:offsets[g + 1]] = -share * (base * block[:, 0] - (1 - base) * block[:, 1])
+        cost[offsets[g] : offsets[g + 1]] = -share * (base * block[:, 0] - (1 - base) * block[:, 1])
         constant += share * (1 - base)
     a_eq = np.zeros((len(labels), n_vars))
     for g in range(len(labels)):
-        a_eq[g, offsets[g]:offsets[g + 1]] = 1.0
+        a_eq[g, offsets[g] : offsets[g + 1]] = 1.0
     b_eq = np.ones(len(labels))
     unconstrained = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, 1), method="highs")
     rows, bounds = [], []
     for g, h in combinations(range(len(labels)), 2):
         for column, limit in ((2, dp_max), (0, eo_max), (1, eo_max)):
             row = np.zeros(n_vars)
-            row[offsets[g]:offsets[g + 1]] = blocks[g][:, column]
-            row[offsets[h]:offsets[h + 1]] = -blocks[h][:, column]
+            row[offsets[g] : offsets[g + 1]] = blocks[g][:, column]
+            row[offsets[h] : offsets[h + 1]] = -blocks[h][:, column]
             rows += [row, -row]
             bounds += [limit, limit]
-    result = linprog(cost, A_ub=np.array(rows), b_ub=np.array(bounds), A_eq=a_eq, b_eq=b_eq,
-                     bounds=(0, 1), method="highs")
+    result = linprog(
+        cost,
+        A_ub=np.array(rows),
+        b_ub=np.array(bounds),
+        A_eq=a_eq,
+        b_eq=b_eq,
+        bounds=(0, 1),
+        method="highs",
+    )
     out: dict[str, Any] = {
         "dp_max": dp_max,
         "eo_max": eo_max,
         "feasible": bool(result.success),
-        "unconstrained_accuracy": float(constant - unconstrained.fun) if unconstrained.success else None,
+        "unconstrained_accuracy": float(constant - unconstrained.fun)
+        if unconstrained.success
+        else None,
         "accuracy": None,
         "groups": {},
     }
     if result.success:
         out["accuracy"] = float(constant - result.fun)
         for g, label in enumerate(labels):
-            mix = result.x[offsets[g]:offsets[g + 1]]
+            mix = result.x[offsets[g] : offsets[g + 1]]
             tpr, fpr, sel = mix @ blocks[g]
-            out["groups"][label] = {"tpr": float(tpr), "fpr": float(fpr), "selection_rate": float(sel)}
+            out["groups"][label] = {
+                "tpr": float(tpr),
+                "fpr": float(fpr),
+                "selection_rate": float(sel),
+            }
     return out

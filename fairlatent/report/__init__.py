@@ -30,7 +30,9 @@ def check_output_dir(out_dir: str | Path) -> Path:
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise OutputError(f"cannot create output directory {path}: {ancestor} is a file; pass another --out")
+        raise OutputError(
+            f"cannot create output directory {path}: {ancestor} is a file; pass another --out"
+        )
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise OutputError(f"output directory {path} is not writable; pass another --out")
     return path
@@ -60,7 +62,9 @@ def write_outputs(result: AuditResult, out_dir: Path) -> dict[str, Path]:
                 handle.write(text)
             os.replace(tmp, targets[key])
     except OSError as err:
-        raise OutputError(f"cannot write to {out_dir} ({err.strerror}); pass another --out") from None
+        raise OutputError(
+            f"cannot write to {out_dir} ({err.strerror}); pass another --out"
+        ) from None
     return targets
 
 

@@ -23,12 +23,18 @@ STRATEGY_COLOURS = {
     "gan": "#ea580c",
     "vae+gan": "#9333ea",
 }
-_GROUP_PANELS = (("selection_rate", "Selection rate"), ("tpr", "True-positive rate"),
-                 ("fpr", "False-positive rate"), ("accuracy", "Accuracy"))
+_GROUP_PANELS = (
+    ("selection_rate", "Selection rate"),
+    ("tpr", "True-positive rate"),
+    ("fpr", "False-positive rate"),
+    ("accuracy", "Accuracy"),
+)
 
 
-def new_figure(width: float, height: float, ncols: int = 1, nrows: int = 1) -> tuple[Figure, np.ndarray]:
-    """A matplotlib figure (Agg canvas, no global pyplot state) and its axes as a flat array."""
+def new_figure(
+    width: float, height: float, ncols: int = 1, nrows: int = 1
+) -> tuple[Figure, np.ndarray]:
+    """Create a matplotlib figure (Agg canvas, no global pyplot state) and its axes as a flat array."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
@@ -83,11 +89,22 @@ def group_metric_bars(result: AuditResult, classifier: str) -> str:
                 low = np.clip(values - table[f"{metric}_low"].to_numpy(float), 0, None)
                 high = np.clip(table[f"{metric}_high"].to_numpy(float) - values, 0, None)
                 err = np.nan_to_num(np.vstack([low, high]))
-            ax.bar(x + (i - (len(records) - 1) / 2) * width, values, width, yerr=err, capsize=2,
-                   label=rec.strategy, color=STRATEGY_COLOURS.get(rec.strategy, None),
-                   error_kw={"elinewidth": 0.8})
-        ax.set_xticks(x, [short(g, 16) for g in groups], rotation=20 if len(groups) > 3 else 0,
-                      ha="right" if len(groups) > 3 else "center")
+            ax.bar(
+                x + (i - (len(records) - 1) / 2) * width,
+                values,
+                width,
+                yerr=err,
+                capsize=2,
+                label=rec.strategy,
+                color=STRATEGY_COLOURS.get(rec.strategy),
+                error_kw={"elinewidth": 0.8},
+            )
+        ax.set_xticks(
+            x,
+            [short(g, 16) for g in groups],
+            rotation=20 if len(groups) > 3 else 0,
+            ha="right" if len(groups) > 3 else "center",
+        )
         ax.set_title(title)
         ax.set_ylim(0, 1.05)
         ax.grid(axis="y", alpha=0.3)
@@ -102,12 +119,30 @@ def tradeoff_scatter(summary: pd.DataFrame, classifiers: Sequence[str]) -> str:
         rows = summary.xs(clf, level="classifier")
         for strategy, row in rows.iterrows():
             colour = STRATEGY_COLOURS.get(str(strategy), "#000000")
-            ax.scatter(row["accuracy"], row["dp_difference"], marker="o", s=60, color=colour,
-                       label=f"{strategy} (DP)")
-            ax.scatter(row["accuracy"], row["eo_difference"], marker="^", s=60, color=colour,
-                       facecolors="none", label=f"{strategy} (EO)")
-            ax.annotate(str(strategy), (row["accuracy"], row["dp_difference"]), fontsize=8,
-                        xytext=(4, 4), textcoords="offset points")
+            ax.scatter(
+                row["accuracy"],
+                row["dp_difference"],
+                marker="o",
+                s=60,
+                color=colour,
+                label=f"{strategy} (DP)",
+            )
+            ax.scatter(
+                row["accuracy"],
+                row["eo_difference"],
+                marker="^",
+                s=60,
+                color=colour,
+                facecolors="none",
+                label=f"{strategy} (EO)",
+            )
+            ax.annotate(
+                str(strategy),
+                (row["accuracy"], row["dp_difference"]),
+                fontsize=8,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
         ax.axhline(0.04, color="#16a34a", ls=":", lw=1)
         ax.axhline(0.08, color="#ca8a04", ls=":", lw=1)
         ax.set_ylim(bottom=0)

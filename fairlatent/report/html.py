@@ -16,8 +16,14 @@ if TYPE_CHECKING:
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 #: Summary metrics shown in the before/after table.
-TABLE_METRICS = ("accuracy", "dp_difference", "dp_ratio", "eo_difference", "eop_difference",
-                 "accuracy_difference")
+TABLE_METRICS = (
+    "accuracy",
+    "dp_difference",
+    "dp_ratio",
+    "eo_difference",
+    "eop_difference",
+    "accuracy_difference",
+)
 
 
 def render_html(result: AuditResult) -> str:
@@ -56,7 +62,9 @@ def render_html(result: AuditResult) -> str:
         "descriptions": METRIC_DESCRIPTIONS,
         "summary_metrics": SUMMARY_METRICS,
         "fig_groups": figures.group_overview(result.data_summary["groups"]),
-        "fig_group_metrics": {c: figures.group_metric_bars(result, c) for c in result.config.classifiers},
+        "fig_group_metrics": {
+            c: figures.group_metric_bars(result, c) for c in result.config.classifiers
+        },
         "fig_tradeoff": figures.tradeoff_scatter(summary, result.config.classifiers),
         "group_tables": _group_tables(result),
         "config_json": json.dumps(result.config.to_dict(), indent=2, default=str),
@@ -100,11 +108,17 @@ def _comparison_table(result: AuditResult, summary: Any) -> list[dict[str, Any]]
                     mark = "better" if delta < 0 else "worse"
                 else:  # accuracy and ratios: higher is better
                     mark = "better" if delta > 0 else "worse"
-                cells.append({
-                    "metric": metric, "value": value, "delta": delta, "mark": mark,
-                    "low": row.get(f"{metric}_low"), "high": row.get(f"{metric}_high"),
-                    "std": row.get(f"{metric}_std"),
-                })
+                cells.append(
+                    {
+                        "metric": metric,
+                        "value": value,
+                        "delta": delta,
+                        "mark": mark,
+                        "low": row.get(f"{metric}_low"),
+                        "high": row.get(f"{metric}_high"),
+                        "std": row.get(f"{metric}_std"),
+                    }
+                )
             rows.append({"classifier": clf, "strategy": strategy, "cells": cells})
     return rows
 
@@ -116,7 +130,8 @@ def _group_tables(result: AuditResult) -> dict[str, list[dict[str, Any]]]:
             continue
         by_group = rec.evaluation.by_group
         tables.setdefault(rec.classifier, []).extend(
-            {"strategy": rec.strategy, "group": g, **by_group.loc[g].to_dict()} for g in by_group.index
+            {"strategy": rec.strategy, "group": g, **by_group.loc[g].to_dict()}
+            for g in by_group.index
         )
     return tables
 
@@ -131,5 +146,5 @@ def _optional_sections(result: AuditResult) -> list[dict[str, Any]]:
     if result.synthesis:
         from fairlatent.report.synthesis import synthesis_section
 
-        sections.append(synthesis_section(result.synthesis))
+        sections.append(synthesis_section(result))
     return sections

@@ -16,7 +16,11 @@ EO_DIFFERENCE_THRESHOLD = 0.1
 #: The project's goal for a mitigation: DP difference, EO difference, accuracy loss (points / 100).
 GOAL = {"dp_difference": 0.04, "eo_difference": 0.08, "accuracy_loss": 0.015}
 
-_CLASSIFIER_NAMES = {"logreg": "logistic regression", "hgb": "gradient boosting", "rf": "random forest"}
+_CLASSIFIER_NAMES = {
+    "logreg": "logistic regression",
+    "hgb": "gradient boosting",
+    "rf": "random forest",
+}
 
 
 def fairness_score(row: Any) -> float:
@@ -41,11 +45,15 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
     verdicts = []
     for clf in result.config.classifiers:
         base = summary.loc[("none", clf)]
-        rows = {s: summary.loc[(s, clf)] for s in result.config.strategies if (s, clf) in summary.index}
+        rows = {
+            s: summary.loc[(s, clf)] for s in result.config.strategies if (s, clf) in summary.index
+        }
         best_name = min(rows, key=lambda s: (fairness_score(rows[s]), -rows[s]["accuracy"]))
         best = rows[best_name]
         first = next(
-            r for r in result.records if r.strategy == "none" and r.classifier == clf and r.repeat == 0
+            r
+            for r in result.records
+            if r.strategy == "none" and r.classifier == clf and r.repeat == 0
         )
         sel = first.evaluation.by_group["selection_rate"]
         low_group, high_group = str(sel.idxmin()), str(sel.idxmax())
@@ -53,9 +61,7 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
             base["dp_ratio"] < DP_RATIO_THRESHOLD or base["eo_difference"] > EO_DIFFERENCE_THRESHOLD
         )
         acc_change = float(best["accuracy"] - base["accuracy"])
-        goals = {
-            name: _meets_goal(rows[name], base) for name in rows if name != "none"
-        }
+        goals = {name: _meets_goal(rows[name], base) for name in rows if name != "none"}
         name = _CLASSIFIER_NAMES.get(clf, clf)
         if unfair:
             text = (
@@ -92,8 +98,11 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
                 f" For reference, the best any group-aware thresholding of the baseline's scores can do "
                 f"under the goal on these test rows is accuracy {frontier['accuracy']:.3f} "
                 f"({-loss:+.1f} points)"
-                + (": on this data the goal costs more accuracy than it allows." if loss > GOAL["accuracy_loss"] * 100
-                   else ".")
+                + (
+                    ": on this data the goal costs more accuracy than it allows."
+                    if loss > GOAL["accuracy_loss"] * 100
+                    else "."
+                )
             )
         verdicts.append(
             {

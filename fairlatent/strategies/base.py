@@ -37,6 +37,11 @@ class StrategyContext:
         Override of the generative models' epoch count (``None`` = model default).
     options : dict
         Strategy-specific options from the configuration (e.g. ``{"vae": {"alpha": 0.01}}``).
+    pretrained : dict
+        Models the user supplied (``{"gan": TabularGAN}``), used instead of training new ones.
+    shared : dict
+        Per-split cache of fitted models that strategies may share (e.g. ``gan`` and ``vae+gan``
+        train the same GAN on the same rows with the same seed, so the second reuses the first).
     """
 
     target: str
@@ -46,6 +51,8 @@ class StrategyContext:
     device: str = "auto"
     epochs: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    pretrained: dict[str, Any] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

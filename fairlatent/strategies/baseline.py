@@ -58,8 +58,13 @@ class Reweighing(Strategy):
     def _apply(self, train: pd.DataFrame, context: StrategyContext) -> StrategyOutput:
         weights = reweighing_weights(train[context.group_column], train[context.target])
         cells = (
-            pd.DataFrame({"group": train[context.group_column], "label": train[context.target],
-                          "weight": weights})
+            pd.DataFrame(
+                {
+                    "group": train[context.group_column],
+                    "label": train[context.target],
+                    "weight": weights,
+                }
+            )
             .groupby(["group", "label"], as_index=False)
             .agg(rows=("weight", "size"), weight=("weight", "first"))
         )

@@ -4,14 +4,22 @@ import json
 from html.parser import HTMLParser
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from fairlatent.cli import app
 from tests.conftest import make_biased_frame
 
 runner = CliRunner()
-SECTIONS = {"verdict", "data", "comparison", "groups", "tradeoff", "strategies", "repro", "glossary"}
+SECTIONS = {
+    "verdict",
+    "data",
+    "comparison",
+    "groups",
+    "tradeoff",
+    "strategies",
+    "repro",
+    "glossary",
+}
 
 
 class _Collector(HTMLParser):
@@ -37,19 +45,34 @@ def parse(path):
 
 def test_full_audit_writes_report_and_metrics(tmp_path, biased_csv):
     out = tmp_path / "out"
-    result = runner.invoke(app, ["audit", str(biased_csv), "--target", "label", "--sensitive", "group",
-                                 "--out", str(out), "--n-boot", "30"])
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            str(biased_csv),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+            "--out",
+            str(out),
+            "--n-boot",
+            "30",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "report:" in result.output
     page = parse(out / "report.html")
-    assert SECTIONS <= page.ids
+    assert page.ids >= SECTIONS
     assert "script" not in page.tags
     metrics = json.loads((out / "metrics.json").read_text())
     strategies = {r["strategy"] for r in metrics["results"]}
     assert strategies == {"none", "reweigh"}
     assert metrics["config"]["sensitive"] == ["group"]
     assert metrics["command"].startswith("fairlatent audit")
-    none_lr = next(r for r in metrics["results"] if r["strategy"] == "none" and r["classifier"] == "logreg")
+    none_lr = next(
+        r for r in metrics["results"] if r["strategy"] == "none" and r["classifier"] == "logreg"
+    )
     assert none_lr["summary"]["dp_difference"] > 0.1
     assert set(none_lr["by_group"]) == {"A", "B"}
 
@@ -61,8 +84,21 @@ def test_data_strings_are_escaped_in_the_report(tmp_path):
     path = tmp_path / "evil.csv"
     frame.to_csv(path, index=False)
     out = tmp_path / "evil"
-    result = runner.invoke(app, ["audit", str(path), "--target", "label", "--sensitive", "group",
-                                 "--out", str(out), "--n-boot", "0"])
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            str(path),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+            "--out",
+            str(out),
+            "--n-boot",
+            "0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     html = (out / "report.html").read_text()
     assert "<script>alert(1)</script>" not in html
@@ -76,7 +112,9 @@ def test_data_strings_are_escaped_in_the_report(tmp_path):
 def test_config_file_and_default_output_dir(tmp_path, biased_csv, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "audit.toml"
-    config.write_text('target = "label"\nsensitive = "group"\nclassifiers = ["logreg"]\nn_boot = 0\n')
+    config.write_text(
+        'target = "label"\nsensitive = "group"\nclassifiers = ["logreg"]\nn_boot = 0\n'
+    )
     result = runner.invoke(app, ["audit", str(biased_csv), "--config", str(config), "--quiet"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "reports" / "biased" / "report.html").exists()
@@ -97,40 +135,114 @@ def _bad_inputs(tmp_path):
         return path
 
     good = write("good.csv", frame)
-    cases["missing file"] = ([str(tmp_path / "nope.csv"), "--target", "label", "--sensitive", "group"], "not found")
-    cases["empty file"] = ([str(write("empty.csv", "")), "--target", "label", "--sensitive", "group"], "empty")
-    cases["malformed"] = ([str(write("bad.csv", 'a,b\n1,"x\n')), "--target", "a", "--sensitive", "b"], "malformed")
-    cases["unknown target"] = ([str(good), "--target", "nope", "--sensitive", "group"], "target column 'nope' not found")
-    cases["unknown sensitive"] = ([str(good), "--target", "label", "--sensitive", "nope"], "sensitive column 'nope'")
-    cases["one class"] = ([str(write("one.csv", frame.assign(label="no"))), "--target", "label", "--sensitive", "group"], "single class")
-    cases["multiclass"] = ([str(write("multi.csv", frame.assign(label=[f"c{i % 3}" for i in range(len(frame))]))),
-                            "--target", "label", "--sensitive", "group"], "--positive-label")
-    cases["single group"] = ([str(write("grp.csv", frame.assign(group="A"))), "--target", "label", "--sensitive", "group"], "single group")
-    cases["target is sensitive"] = ([str(good), "--target", "label", "--sensitive", "label"], "also a sensitive")
-    cases["all NaN"] = ([str(write("nan.csv", frame.assign(blank=None))), "--target", "label", "--sensitive", "group"], "entirely missing")
-    cases["too few rows"] = ([str(write("few.csv", frame.head(12))), "--target", "label", "--sensitive", "group"], "too few rows")
-    cases["huge categorical"] = ([str(write("huge.csv", frame.assign(code=[f"k{i % 120}" for i in range(len(frame))]))),
-                                 "--target", "label", "--sensitive", "group"], "distinct values")
+    cases["missing file"] = (
+        [str(tmp_path / "nope.csv"), "--target", "label", "--sensitive", "group"],
+        "not found",
+    )
+    cases["empty file"] = (
+        [str(write("empty.csv", "")), "--target", "label", "--sensitive", "group"],
+        "empty",
+    )
+    cases["malformed"] = (
+        [str(write("bad.csv", 'a,b\n1,"x\n')), "--target", "a", "--sensitive", "b"],
+        "malformed",
+    )
+    cases["unknown target"] = (
+        [str(good), "--target", "nope", "--sensitive", "group"],
+        "target column 'nope' not found",
+    )
+    cases["unknown sensitive"] = (
+        [str(good), "--target", "label", "--sensitive", "nope"],
+        "sensitive column 'nope'",
+    )
+    cases["one class"] = (
+        [
+            str(write("one.csv", frame.assign(label="no"))),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+        ],
+        "single class",
+    )
+    cases["multiclass"] = (
+        [
+            str(write("multi.csv", frame.assign(label=[f"c{i % 3}" for i in range(len(frame))]))),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+        ],
+        "--positive-label",
+    )
+    cases["single group"] = (
+        [
+            str(write("grp.csv", frame.assign(group="A"))),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+        ],
+        "single group",
+    )
+    cases["target is sensitive"] = (
+        [str(good), "--target", "label", "--sensitive", "label"],
+        "also a sensitive",
+    )
+    cases["all NaN"] = (
+        [
+            str(write("nan.csv", frame.assign(blank=None))),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+        ],
+        "entirely missing",
+    )
+    cases["too few rows"] = (
+        [str(write("few.csv", frame.head(12))), "--target", "label", "--sensitive", "group"],
+        "too few rows",
+    )
+    cases["huge categorical"] = (
+        [
+            str(write("huge.csv", frame.assign(code=[f"k{i % 120}" for i in range(len(frame))]))),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+        ],
+        "distinct values",
+    )
     blocker = write("blocker", "a file")
-    cases["unwritable output"] = ([str(good), "--target", "label", "--sensitive", "group", "--out", str(blocker / "sub")], "output")
-    cases["unknown strategy"] = ([str(good), "--target", "label", "--sensitive", "group", "--strategies", "magic"], "unknown strategy")
+    cases["unwritable output"] = (
+        [str(good), "--target", "label", "--sensitive", "group", "--out", str(blocker / "sub")],
+        "output",
+    )
+    cases["unknown strategy"] = (
+        [str(good), "--target", "label", "--sensitive", "group", "--strategies", "magic"],
+        "unknown strategy",
+    )
     return cases
 
 
 def test_every_bad_input_gets_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cases = _bad_inputs(tmp_path)
-    before = {p for p in tmp_path.rglob("*")}
+    before = set(tmp_path.rglob("*"))
     for name, (args, message) in cases.items():
-        result = runner.invoke(app, ["audit", *args, "--out", str(tmp_path / "out")] if "--out" not in args
-                               else ["audit", *args])
+        result = runner.invoke(
+            app,
+            ["audit", *args, "--out", str(tmp_path / "out")]
+            if "--out" not in args
+            else ["audit", *args],
+        )
         assert result.exit_code == 2, (name, result.output)
         lines = [line for line in result.output.strip().splitlines() if line.strip()]
         assert len(lines) == 1, (name, result.output)
         assert lines[0].startswith("error: "), (name, lines)
         assert message in lines[0], (name, lines[0])
         assert "Traceback" not in result.output
-    assert {p for p in tmp_path.rglob("*")} == before, "an error wrote files"
+    assert set(tmp_path.rglob("*")) == before, "an error wrote files"
 
 
 def test_help_is_fast_and_lists_commands():

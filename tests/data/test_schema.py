@@ -25,8 +25,9 @@ def test_prepare_binarises_target_and_builds_groups(biased_frame):
 
 
 def test_label_variants_are_normalised():
-    frame = pd.DataFrame({"x": range(60), "g": ["a", "b"] * 30,
-                          "income": [">50K", "<=50K", ">50K.", "<=50K."] * 15})
+    frame = pd.DataFrame(
+        {"x": range(60), "g": ["a", "b"] * 30, "income": [">50K", "<=50K", ">50K.", "<=50K."] * 15}
+    )
     data = prepare(frame, target="income", sensitive=["g"], positive_label=">50K")
     assert data.frame["income"].sum() == 30
 
@@ -80,16 +81,38 @@ def test_missing_target_rows_dropped(biased_frame):
     ("mutate", "kwargs", "message"),
     [
         (lambda f: f, {"target": "nope", "sensitive": ["group"]}, "target column 'nope' not found"),
-        (lambda f: f, {"target": "label", "sensitive": ["nope"]}, "sensitive column 'nope' not found"),
-        (lambda f: f.assign(label="yes"), {"target": "label", "sensitive": ["group"]}, "single class"),
-        (lambda f: f.assign(group="A"), {"target": "label", "sensitive": ["group"]}, "single group"),
+        (
+            lambda f: f,
+            {"target": "label", "sensitive": ["nope"]},
+            "sensitive column 'nope' not found",
+        ),
+        (
+            lambda f: f.assign(label="yes"),
+            {"target": "label", "sensitive": ["group"]},
+            "single class",
+        ),
+        (
+            lambda f: f.assign(group="A"),
+            {"target": "label", "sensitive": ["group"]},
+            "single group",
+        ),
         (lambda f: f, {"target": "label", "sensitive": ["label"]}, "also a sensitive"),
-        (lambda f: f.assign(empty=np.nan), {"target": "label", "sensitive": ["group"]}, "entirely missing"),
+        (
+            lambda f: f.assign(empty=np.nan),
+            {"target": "label", "sensitive": ["group"]},
+            "entirely missing",
+        ),
         (lambda f: f.head(20), {"target": "label", "sensitive": ["group"]}, "too few rows"),
-        (lambda f: f.assign(code=[f"v{i % 150}" for i in range(len(f))]),
-         {"target": "label", "sensitive": ["group"]}, "150 distinct values"),
-        (lambda f: f.assign(hours=f["hours"].astype(str).where(f.index != 3, "abc")),
-         {"target": "label", "sensitive": ["group"]}, "looks numeric"),
+        (
+            lambda f: f.assign(code=[f"v{i % 150}" for i in range(len(f))]),
+            {"target": "label", "sensitive": ["group"]},
+            "150 distinct values",
+        ),
+        (
+            lambda f: f.assign(hours=f["hours"].astype(str).where(f.index != 3, "abc")),
+            {"target": "label", "sensitive": ["group"]},
+            "looks numeric",
+        ),
         (lambda f: f, {"target": "label", "sensitive": ["job:25,60"]}, "not numeric"),
         (lambda f: f, {"target": "label", "sensitive": ["age:q99"]}, "q2 to q20"),
     ],

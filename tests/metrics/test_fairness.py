@@ -29,12 +29,22 @@ def _predictions(seed=0, n=2000):
 def test_summary_equals_fairlearn():
     y, p, g = _predictions()
     ev = evaluate_predictions(y, p, g, n_boot=0)
-    assert ev.summary["dp_difference"] == pytest.approx(demographic_parity_difference(y, p, sensitive_features=g))
-    assert ev.summary["eo_difference"] == pytest.approx(equalized_odds_difference(y, p, sensitive_features=g))
+    assert ev.summary["dp_difference"] == pytest.approx(
+        demographic_parity_difference(y, p, sensitive_features=g)
+    )
+    assert ev.summary["eo_difference"] == pytest.approx(
+        equalized_odds_difference(y, p, sensitive_features=g)
+    )
     assert ev.summary["eo_ratio"] == pytest.approx(equalized_odds_ratio(y, p, sensitive_features=g))
-    assert ev.summary["eop_difference"] == pytest.approx(equal_opportunity_difference(y, p, sensitive_features=g))
-    frame = MetricFrame(metrics={"sr": selection_rate, "tpr": true_positive_rate},
-                        y_true=y, y_pred=p, sensitive_features=g)
+    assert ev.summary["eop_difference"] == pytest.approx(
+        equal_opportunity_difference(y, p, sensitive_features=g)
+    )
+    frame = MetricFrame(
+        metrics={"sr": selection_rate, "tpr": true_positive_rate},
+        y_true=y,
+        y_pred=p,
+        sensitive_features=g,
+    )
     np.testing.assert_allclose(ev.by_group["selection_rate"], frame.by_group["sr"])
     np.testing.assert_allclose(ev.by_group["tpr"], frame.by_group["tpr"])
 
@@ -45,7 +55,13 @@ def test_vectorised_counts_match_fairlearn_point_estimates():
     labels = list(ev.by_group.index)
     codes = np.array([labels.index(v) for v in g])
     values = metrics_from_counts(group_confusion_counts(y, p, codes, len(labels)))
-    for name in ("dp_difference", "eo_difference", "eop_difference", "accuracy", "accuracy_difference"):
+    for name in (
+        "dp_difference",
+        "eo_difference",
+        "eop_difference",
+        "accuracy",
+        "accuracy_difference",
+    ):
         assert values[name][0] == pytest.approx(ev.summary[name])
     np.testing.assert_allclose(values["group:fpr"][0], ev.by_group["fpr"])
 

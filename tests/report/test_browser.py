@@ -8,30 +8,63 @@ from typer.testing import CliRunner
 from fairlatent.cli import app
 
 pytestmark = pytest.mark.browser
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 
 
 def test_report_renders_in_headless_chromium(tmp_path, biased_csv, chromium_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["audit", str(biased_csv), "--target", "label", "--sensitive",
-                                      "group", "--out", str(out), "--n-boot", "20", "--quiet"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            str(biased_csv),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+            "--out",
+            str(out),
+            "--n-boot",
+            "20",
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     url = (out / "report.html").resolve().as_uri()
     profile = tmp_path / "profile"
     shot = tmp_path / "report.png"
     run = subprocess.run(
-        [chromium_path, *FLAGS, f"--user-data-dir={profile}", "--window-size=1280,3000",
-         f"--screenshot={shot}", url],
-        capture_output=True, text=True, timeout=120,
+        [
+            chromium_path,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            "--window-size=1280,3000",
+            f"--screenshot={shot}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert shot.exists() and shot.stat().st_size > 20_000, run.stderr[-2000:]
     console = [line for line in run.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
     dom = subprocess.run(
         [chromium_path, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     for section in ("verdict", "data", "comparison", "groups", "tradeoff", "strategies", "repro"):
         assert f'id="{section}"' in dom

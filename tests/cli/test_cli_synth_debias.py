@@ -1,0 +1,171 @@
+"""End-to-end tests of the synth and debias commands."""
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from fairlatent.cli import app
+
+runner = CliRunner()
+pytestmark = pytest.mark.slow
+
+
+def test_synth_with_condition_save_and_reuse(tmp_path, biased_csv):
+    out, model = tmp_path / "s.csv", tmp_path / "gan"
+    result = runner.invoke(
+        app,
+        [
+            "synth",
+            str(biased_csv),
+            "--rows",
+            "40",
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--condition",
+            "group=B",
+            "--condition",
+            "label=yes",
+            "--save-model",
+            str(model),
+            "--device",
+            "cpu",
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out)
+    real = pd.read_csv(biased_csv)
+    assert len(rows) == 40 and list(rows.columns) == list(real.columns)
+    assert (rows["group"] == "B").all() and (rows["label"] == "yes").all()
+    assert set(rows["job"]) <= set(real["job"])
+    assert rows["age"].between(real["age"].min(), real["age"].max()).all()
+    again = tmp_path / "s2.csv"
+    result = runner.invoke(
+        app,
+        [
+            "synth",
+            "--model",
+            str(model),
+            "--rows",
+            "10",
+            "--out",
+            str(again),
+            "--condition",
+            "job=manager",
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (pd.read_csv(again)["job"] == "manager").all()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--condition", "sex=F"], "condition column 'sex' not found"),
+        (["--condition", "group=Z"], "never occurs"),
+        (["--condition", "age=40"], "is numeric"),
+        (["--condition", "group"], "COLUMN=VALUE"),
+        (["--rows", "0"], "at least 1"),
+    ],
+)
+def test_synth_bad_options_fail_before_training(tmp_path, biased_csv, args, message):
+    out = tmp_path / "s.csv"
+    result = runner.invoke(app, ["synth", str(biased_csv), "--out", str(out), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()
+
+
+def test_debias_gan_writes_flagged_rows_and_reuses_model(tmp_path, biased_csv):
+    out, model = tmp_path / "d.csv", tmp_path / "gan"
+    result = runner.invoke(
+        app,
+        [
+            "debias",
+            str(biased_csv),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+            "--strategy",
+            "gan",
+            "--epochs",
+            "2",
+            "--out",
+            str(out),
+            "--save-model",
+            str(model),
+            "--device",
+            "cpu",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert frame["is_synthetic"].sum() > 0
+    assert set(frame["label"]) == {"yes", "no"}
+    rates = frame.groupby("group")["label"].apply(lambda s: (s == "yes").mean())
+    assert abs(rates["A"] - rates["B"]) < 0.02
+    again = tmp_path / "d2.csv"
+    result = runner.invoke(
+        app,
+        [
+            "debias",
+            str(biased_csv),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+            "--strategy",
+            "gan",
+            "--model",
+            str(model),
+            "--out",
+            str(again),
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(again)) == len(frame)
+
+
+def test_debias_reweigh_adds_weights_and_rejects_model(tmp_path, biased_csv):
+    out = tmp_path / "d.csv"
+    result = runner.invoke(
+        app,
+        [
+            "debias",
+            str(biased_csv),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+            "--strategy",
+            "reweigh",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "sample_weight" in pd.read_csv(out).columns
+    result = runner.invoke(
+        app,
+        [
+            "debias",
+            str(biased_csv),
+            "--target",
+            "label",
+            "--sensitive",
+            "group",
+            "--strategy",
+            "reweigh",
+            "--model",
+            str(tmp_path),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 2 and "--model" in result.output
