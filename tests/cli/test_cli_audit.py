@@ -4,6 +4,7 @@ import json
 from html.parser import HTMLParser
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from fairlatent.cli import app
@@ -249,3 +250,27 @@ def test_help_is_fast_and_lists_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "audit" in result.output
+
+
+@pytest.mark.slow
+def test_full_audit_with_every_strategy(tmp_path, biased_csv):
+    """Every strategy end to end with few epochs: report sections and metrics.json carry the VAE/GAN parts."""
+    out = tmp_path / "all"
+    result = runner.invoke(
+        app,
+        ["audit", str(biased_csv), "--target", "label", "--sensitive", "group", "--strategies",
+         "none,reweigh,vae,gan,vae+gan", "--classifiers", "logreg", "--epochs", "2", "--device", "cpu",
+         "--n-boot", "20", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    page = parse(out / "report.html")
+    assert SECTIONS | {"representation", "synthesis"} <= page.ids
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {r["strategy"] for r in metrics["results"]} == {"none", "reweigh", "vae", "gan", "vae+gan"}
+    rep = metrics["representation"]
+    assert {"map", "rare_groups", "error_by_decile", "rare_regions", "reconstruction", "training"} <= set(rep)
+    assert set(metrics["synthesis"]) == {"gan", "vae+gan"}
+    assert 0.0 <= metrics["synthesis"]["gan"]["generator"]["detection"]["auc"] <= 1.0
+    assert metrics["strategies"]["gan"]["synthetic_rows"][0] > 0
+    assert metrics["strategies"]["vae"]["diagnostics"]
+    assert metrics["frontier"]["logreg"]["feasible"]
