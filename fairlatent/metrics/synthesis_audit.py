@@ -62,8 +62,9 @@ def synthesis_audit(
         Strategy name -> ``{"generator", "added_rows", "marginals", "warnings"}``; ``None`` when no
         strategy synthesised rows.
     """
-    from fairlatent.samplers.synthesis import CELL_LABEL
+    from fairlatent.samplers.synthesis import CELL_GROUP, CELL_LABEL
 
+    readable = {CELL_GROUP: "[group]", CELL_LABEL: f"[{target}]"}
     result: dict[str, Any] = {}
     by_gan: dict[int, dict[str, Any]] = {}
     for name, output in outputs.items():
@@ -72,19 +73,17 @@ def synthesis_audit(
             continue
         gan = sampler.gan_
         if id(gan) not in by_gan:
-            real = _gan_frame(sampler, train, target, group_column)
-            real_test = _gan_frame(sampler, test, target, group_column)
+            real = _gan_frame(sampler, train, target, group_column).rename(columns=readable)
+            real_test = _gan_frame(sampler, test, target, group_column).rename(columns=readable)
             sample = gan.sample(min(len(real), MAX_QUALITY_ROWS), random_state=random_state)
+            sample = sample.rename(columns=readable)[list(real.columns)]
+            label = readable[CELL_LABEL]
             generator = synthetic_quality(
-                real,
-                sample[list(real.columns)],
-                real_test=real_test,
-                target=CELL_LABEL,
-                random_state=random_state,
+                real, sample, real_test=real_test, target=label, random_state=random_state
             )
             by_gan[id(gan)] = {
                 "quality": generator,
-                "marginals": _marginals(real, sample, generator, CELL_LABEL),
+                "marginals": _marginals(real, sample, generator, label),
             }
         shared = by_gan[id(gan)]
         added = _added_rows_quality(output, train, target, group_column, random_state)

@@ -34,7 +34,7 @@ def marginal_figure(marginals: list[dict[str, Any]]) -> str:
             ax.set_xticks(
                 x, [short(c, 12) for c in item["categories"]], rotation=35, ha="right", fontsize=7
             )
-        ax.set_title(short(str(item["column"]).replace("_fl_cell_label", "label"), 30), fontsize=9)
+        ax.set_title(short(str(item["column"]), 30), fontsize=9)
     for ax in axes[len(marginals) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=7)
