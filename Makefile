@@ -21,11 +21,13 @@ demo: $(STAMP)
 	$(BIN)/fairlatent audit examples/adult.csv.gz --target income --sensitive sex \
 		--strategies $(DEMO_STRATEGIES) --out reports/adult
 
+# Tests train tiny models: one thread each keeps the suite fast and immune to busy neighbours
+# (OpenMP/torch thread pools spin badly when the cores are shared).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check fairlatent tests benchmarks examples
