@@ -26,6 +26,8 @@ _LAZY = {
     "TabularVAE": "fairlatent.models.vae",
     "TabularGAN": "fairlatent.models.gan",
     "LatentDensityResampler": "fairlatent.samplers",
+    "CellBalancingResampler": "fairlatent.samplers",
+    "OutlierBalancedResampler": "fairlatent.samplers",
 }
 
 __all__ = ["__version__", *_LAZY]

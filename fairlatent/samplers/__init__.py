@@ -6,5 +6,18 @@ from fairlatent.samplers.latent_density import (
     effective_sample_size,
     group_labels,
 )
+from fairlatent.samplers.synthesis import (
+    CellBalancingResampler,
+    OutlierBalancedResampler,
+    cell_targets,
+)
 
-__all__ = ["LatentDensityResampler", "LatentModel", "effective_sample_size", "group_labels"]
+__all__ = [
+    "CellBalancingResampler",
+    "LatentDensityResampler",
+    "LatentModel",
+    "OutlierBalancedResampler",
+    "cell_targets",
+    "effective_sample_size",
+    "group_labels",
+]
