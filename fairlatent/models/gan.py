@@ -50,13 +50,11 @@ acceptance rate.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import numbers
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,11 +71,19 @@ from fairlatent.exceptions import (
     FairlatentError,
     ModelFileError,
     NotFittedError,
-    OutputError,
     SchemaError,
 )
 from fairlatent.models.device import resolve_device
 from fairlatent.models.nn import ResidualBlock
+from fairlatent.models.persistence import (
+    CONFIG_FILE,
+    ERR_BAD_CONFIG,
+    WEIGHTS_FILE,
+    fairlatent_version,
+    load_weights,
+    read_model_config,
+    write_model_dir,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +94,6 @@ EpochCallback = Callable[[int, int, Mapping[str, float]], Any]
 
 FORMAT_NAME = "fairlatent.TabularGAN"
 FORMAT_VERSION = 1
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.pt"
 
 #: Default number of generation batches :meth:`TabularGAN.sample` may spend on one request.
 MAX_SAMPLE_TRIES = 20
@@ -132,22 +136,7 @@ ERR_UNREACHABLE = (
     "learned this cell; train longer, condition on fewer columns, or use a cell with more "
     "training rows"
 )
-ERR_NO_DIR = "no saved TabularGAN at {path}: the directory does not exist; check the path"
-ERR_MISSING_FILE = "the model directory {path} lacks {name}; it is incomplete, save the model again"
-ERR_BAD_CONFIG = "cannot read {path}: {error}; the file is corrupted, save the model again"
-ERR_FORMAT = (
-    "{path} holds {found!r}, not a TabularGAN (format {expected!r}, version <= {version}); "
-    "load it with the class that saved it or upgrade fairlatent"
-)
 ERR_WEIGHTS = "cannot load the weights in {path}: {error}; the file is corrupted, save it again"
-ERR_SAVE = "cannot write the model to {path}: {error}; choose a writable directory"
-
-
-def _fairlatent_version() -> str:
-    try:
-        return metadata.version("fairlatent")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 def _derive_seeds(random_state: int | None, count: int) -> list[int]:
@@ -1029,7 +1018,7 @@ class TabularGAN(BaseEstimator):
         config = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
-            "fairlatent_version": _fairlatent_version(),
+            "fairlatent_version": fairlatent_version(),
             "torch_version": torch.__version__,
             "params": params,
             "feature_names": [str(c) for c in self.feature_names_in_],
@@ -1049,12 +1038,7 @@ class TabularGAN(BaseEstimator):
             "generator": {k: v.detach().cpu() for k, v in self.generator_.state_dict().items()},
             "critic": {k: v.detach().cpu() for k, v in self.critic_.state_dict().items()},
         }
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            torch.save(state, directory / WEIGHTS_FILE)
-            (directory / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(ERR_SAVE.format(path=directory, error=exc)) from exc
+        write_model_dir(directory, config, state)
         logger.info("saved TabularGAN to %s", directory)
         return directory
 
@@ -1081,25 +1065,10 @@ class TabularGAN(BaseEstimator):
         ConfigError
             If ``device`` is unavailable.
         """
-        directory = Path(path)
-        if not directory.is_dir():
-            raise ModelFileError(ERR_NO_DIR.format(path=directory))
-        for name in (CONFIG_FILE, WEIGHTS_FILE):
-            if not (directory / name).is_file():
-                raise ModelFileError(ERR_MISSING_FILE.format(path=directory, name=name))
+        directory, config = read_model_config(
+            path, kind="TabularGAN", format_name=FORMAT_NAME, format_version=FORMAT_VERSION
+        )
         config_path = directory / CONFIG_FILE
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelFileError(ERR_BAD_CONFIG.format(path=config_path, error=exc)) from exc
-        found = config.get("format") if isinstance(config, dict) else type(config).__name__
-        version = config.get("format_version") if isinstance(config, dict) else None
-        if found != FORMAT_NAME or not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ModelFileError(
-                ERR_FORMAT.format(
-                    path=config_path, found=found, expected=FORMAT_NAME, version=FORMAT_VERSION
-                )
-            )
         try:
             params = dict(config["params"])
             params["generator_dims"] = tuple(params["generator_dims"])
@@ -1130,7 +1099,7 @@ class TabularGAN(BaseEstimator):
         model._cells_mode = cells_mode
         weights_path = directory / WEIGHTS_FILE
         try:
-            state = torch.load(weights_path, map_location=model.device_, weights_only=True)
+            state = load_weights(directory, model.device_)
             model._build_networks(0)
             model.generator_.load_state_dict(state["generator"])
             model.critic_.load_state_dict(state["critic"])

@@ -12,13 +12,11 @@ debiasing strategy), reconstructions, per-row reconstruction errors and new samp
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import numbers
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,10 +32,18 @@ from fairlatent.exceptions import (
     DataError,
     ModelFileError,
     NotFittedError,
-    OutputError,
 )
 from fairlatent.models.device import resolve_device
 from fairlatent.models.nn import make_mlp, span_layout, span_losses, span_reconstruction_loss
+from fairlatent.models.persistence import (
+    CONFIG_FILE,
+    ERR_BAD_CONFIG,
+    WEIGHTS_FILE,
+    fairlatent_version,
+    load_weights,
+    read_model_config,
+    write_model_dir,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +54,6 @@ EpochCallback = Callable[[int, int, Mapping[str, float]], Any]
 
 FORMAT_NAME = "fairlatent.TabularVAE"
 FORMAT_VERSION = 1
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.pt"
 _CHUNK_ROWS = 16_384
 
 ERR_NOT_FITTED = "this TabularVAE is not fitted yet; call fit(frame) first"
@@ -58,22 +62,7 @@ ERR_TOO_FEW_ROWS = (
     "the frame has {n} row(s); with val_fraction={fraction} no training rows are left; pass more "
     "rows or val_fraction=0"
 )
-ERR_NO_DIR = "no saved TabularVAE at {path}: the directory does not exist; check the path"
-ERR_MISSING_FILE = "the model directory {path} lacks {name}; it is incomplete, save the model again"
-ERR_BAD_CONFIG = "cannot read {path}: {error}; the file is corrupted, save the model again"
-ERR_FORMAT = (
-    "{path} holds {found!r}, not a TabularVAE (format {expected!r}, version <= {version}); "
-    "load it with the class that saved it or upgrade fairlatent"
-)
 ERR_WEIGHTS = "cannot load the weights in {path}: {error}; the file is corrupted, save it again"
-ERR_SAVE = "cannot write the model to {path}: {error}; choose a writable directory"
-
-
-def _fairlatent_version() -> str:
-    try:
-        return metadata.version("fairlatent")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 class _VAENetwork(nn.Module):
@@ -623,7 +612,7 @@ class TabularVAE(BaseEstimator):
         config = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
-            "fairlatent_version": _fairlatent_version(),
+            "fairlatent_version": fairlatent_version(),
             "torch_version": torch.__version__,
             "params": params,
             "feature_names": [str(c) for c in self.feature_names_in_],
@@ -633,12 +622,7 @@ class TabularVAE(BaseEstimator):
             "fit_seconds": getattr(self, "fit_seconds_", math.nan),
         }
         state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            torch.save(state, directory / WEIGHTS_FILE)
-            (directory / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(ERR_SAVE.format(path=directory, error=exc)) from exc
+        write_model_dir(directory, config, state)
         logger.info("saved TabularVAE to %s", directory)
         return directory
 
@@ -665,25 +649,10 @@ class TabularVAE(BaseEstimator):
         ConfigError
             If ``device`` is unavailable.
         """
-        directory = Path(path)
-        if not directory.is_dir():
-            raise ModelFileError(ERR_NO_DIR.format(path=directory))
-        for name in (CONFIG_FILE, WEIGHTS_FILE):
-            if not (directory / name).is_file():
-                raise ModelFileError(ERR_MISSING_FILE.format(path=directory, name=name))
+        directory, config = read_model_config(
+            path, kind="TabularVAE", format_name=FORMAT_NAME, format_version=FORMAT_VERSION
+        )
         config_path = directory / CONFIG_FILE
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelFileError(ERR_BAD_CONFIG.format(path=config_path, error=exc)) from exc
-        found = config.get("format") if isinstance(config, dict) else type(config).__name__
-        version = config.get("format_version") if isinstance(config, dict) else None
-        if found != FORMAT_NAME or not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ModelFileError(
-                ERR_FORMAT.format(
-                    path=config_path, found=found, expected=FORMAT_NAME, version=FORMAT_VERSION
-                )
-            )
         try:
             params = dict(config["params"])
             params["hidden_dims"] = tuple(params["hidden_dims"])
@@ -700,7 +669,7 @@ class TabularVAE(BaseEstimator):
         model._set_fitted_encoder(encoder, names)
         weights_path = directory / WEIGHTS_FILE
         try:
-            state = torch.load(weights_path, map_location=model.device_, weights_only=True)
+            state = load_weights(directory, model.device_)
             module = _VAENetwork(
                 encoder.output_dim_,
                 tuple(model.hidden_dims),

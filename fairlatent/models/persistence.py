@@ -1,0 +1,103 @@
+"""Model directories shared by the VAE and the GAN: ``config.json`` plus ``weights.pt``.
+
+The config is plain JSON (parameters, encoder, history, format name and version); the weights are
+a ``state_dict`` loaded with ``torch.load(weights_only=True)``, so loading never executes code.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from fairlatent.exceptions import ModelFileError, OutputError
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.pt"
+
+ERR_NO_DIR = "no saved {kind} at {path}: the directory does not exist; check the path"
+ERR_MISSING_FILE = "the model directory {path} lacks {name}; it is incomplete, save the model again"
+ERR_BAD_CONFIG = "cannot read {path}: {error}; the file is corrupted, save the model again"
+ERR_FORMAT = (
+    "{path} holds {found!r}, not a {kind} (format {expected!r}, version <= {version}); "
+    "load it with the class that saved it or upgrade fairlatent"
+)
+ERR_SAVE = "cannot write the model to {path}: {error}; choose a writable directory"
+
+
+def fairlatent_version() -> str:
+    """Installed fairlatent version (``"unknown"`` when running from an uninstalled tree)."""
+    try:
+        return version("fairlatent")
+    except PackageNotFoundError:  # pragma: no cover - only outside an install
+        return "unknown"
+
+
+def write_model_dir(directory: Path, config: dict[str, Any], state: dict[str, Any]) -> Path:
+    """Write ``state`` (tensors) and ``config`` (JSON) into ``directory``, creating it.
+
+    Raises
+    ------
+    OutputError
+        The directory cannot be written.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        torch.save(state, directory / WEIGHTS_FILE)
+        (directory / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(ERR_SAVE.format(path=directory, error=exc)) from exc
+    return directory
+
+
+def read_model_config(
+    path: str | Path, *, kind: str, format_name: str, format_version: int
+) -> tuple[Path, dict[str, Any]]:
+    """Check a model directory and return it with its parsed, format-checked config.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model directory.
+    kind : str
+        Class name for messages, e.g. ``"TabularVAE"``.
+    format_name, format_version : str, int
+        The config's expected ``format`` and the newest ``format_version`` this code reads.
+
+    Raises
+    ------
+    ModelFileError
+        Missing directory or file, unreadable JSON, or another format.
+    """
+    directory = Path(path)
+    if not directory.is_dir():
+        raise ModelFileError(ERR_NO_DIR.format(kind=kind, path=directory))
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (directory / name).is_file():
+            raise ModelFileError(ERR_MISSING_FILE.format(path=directory, name=name))
+    config_path = directory / CONFIG_FILE
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(ERR_BAD_CONFIG.format(path=config_path, error=exc)) from exc
+    found = config.get("format") if isinstance(config, dict) else type(config).__name__
+    found_version = config.get("format_version") if isinstance(config, dict) else None
+    if found != format_name or not isinstance(found_version, int) or found_version > format_version:
+        raise ModelFileError(
+            ERR_FORMAT.format(
+                path=config_path,
+                found=found,
+                kind=kind,
+                expected=format_name,
+                version=format_version,
+            )
+        )
+    return directory, config
+
+
+def load_weights(directory: Path, device: torch.device) -> Any:
+    """Load ``weights.pt`` without executing code (``weights_only=True``)."""
+    return torch.load(directory / WEIGHTS_FILE, map_location=device, weights_only=True)
