@@ -431,6 +431,8 @@ def _data_summary(data: PreparedData, train: pd.DataFrame, test: pd.DataFrame) -
     groups["test_rows"] = (
         test[GROUP_COLUMN].value_counts().reindex(groups.index).fillna(0).astype(int)
     )
+    positives = test.loc[test[target] == 1, GROUP_COLUMN].value_counts()
+    groups["test_positives"] = positives.reindex(groups.index).fillna(0).astype(int)
     return {
         "rows": len(frame),
         "train_rows": len(train),
@@ -443,6 +445,8 @@ def _data_summary(data: PreparedData, train: pd.DataFrame, test: pd.DataFrame) -
                 "share": float(r.share),
                 "base_rate": float(r.base_rate),
                 "test_rows": int(r.test_rows),
+                "test_positives": int(r.test_positives),
+                "test_negatives": int(r.test_rows - r.test_positives),
             }
             for g, r in groups.iterrows()
         ],

@@ -89,6 +89,8 @@ def test_json_document(result):
     assert doc["schema_version"] == 1
     assert len(doc["results"]) == len(result.records)
     assert doc["data"]["groups"][0]["group"] in {"A", "B"}
+    for group in doc["data"]["groups"]:
+        assert group["test_positives"] + group["test_negatives"] == group["test_rows"]
 
 
 def test_library_errors_are_fairlatent_errors():

@@ -76,6 +76,9 @@ def test_full_audit_writes_report_and_metrics(tmp_path, biased_csv):
     )
     assert none_lr["summary"]["dp_difference"] > 0.1
     assert set(none_lr["by_group"]) == {"A", "B"}
+    minority = next(g for g in metrics["data"]["groups"] if g["group"] == "B")
+    html = (out / "report.html").read_text()
+    assert ("Thin groups" in html) == (min(minority["test_positives"], minority["test_negatives"]) < 20)
 
 
 def test_data_strings_are_escaped_in_the_report(tmp_path):
