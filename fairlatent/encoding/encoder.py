@@ -814,9 +814,9 @@ def _decimal_places(values: np.ndarray) -> int | None:
     sample = values[: 20_000]
     if sample.size == 0:
         return None
-    scale = np.maximum(np.abs(sample), 1.0)
+    tolerance = 1e-9 * np.abs(sample)  # relative: a tiny value such as 1e-38 is not "0 decimals"
     for places in range(_MAX_DECIMALS + 1):
-        if np.all(np.abs(np.round(sample, places) - sample) <= 1e-9 * scale):
+        if np.all(np.abs(np.round(sample, places) - sample) <= tolerance):
             return places
     return None
 

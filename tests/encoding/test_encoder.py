@@ -285,3 +285,15 @@ def test_float_columns_keep_their_recorded_precision():
     decoded = encoder.inverse_transform(noisy)
     assert np.allclose(decoded["hours"], decoded["hours"].round(1))
     assert (decoded["ratio"] != decoded["ratio"].round(3)).any()  # full-precision column untouched
+
+
+def test_tiny_values_are_not_rounded_away():
+    import numpy as np
+    import pandas as pd
+
+    from fairlatent.encoding import TabularEncoder
+
+    frame = pd.DataFrame({"x": np.array([0.0, 1.1754943508222875e-38])})
+    encoder = TabularEncoder().fit(frame)
+    back = encoder.inverse_transform(encoder.transform(frame))
+    np.testing.assert_allclose(back["x"].to_numpy(), frame["x"].to_numpy(), rtol=1e-6, atol=1e-40)
