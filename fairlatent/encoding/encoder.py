@@ -811,7 +811,7 @@ def _decimal_places(values: np.ndarray) -> int | None:
     Synthetic and reconstructed values are rounded to this precision on decode, so a column recorded
     to one decimal (``38.5``) never comes back as ``38.51734``.
     """
-    sample = values[: 20_000]
+    sample = values  # every value: one row with more decimals must not be rounded away
     if sample.size == 0:
         return None
     tolerance = 1e-9 * np.abs(sample)  # relative: a tiny value such as 1e-38 is not "0 decimals"
