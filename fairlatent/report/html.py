@@ -26,6 +26,32 @@ TABLE_METRICS = (
 )
 
 
+def report_environment(*, strict: bool = True) -> Any:
+    """Build the Jinja2 environment of every report template (autoescape, ``num``/``pct`` filters).
+
+    Parameters
+    ----------
+    strict : bool, default True
+        Raise on undefined template variables (``False``: render them empty).
+    """
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined if strict else Undefined,
+        trim_blocks=strict,
+        lstrip_blocks=strict,
+    )
+    env.filters["num"] = _num
+    env.filters["pct"] = _pct
+    return env
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None or not np.isfinite(value) else f"{100 * value:.1f}%"
+
+
 def render_html(result: AuditResult) -> str:
     """Render the report of ``result`` to an HTML string.
 
@@ -38,19 +64,9 @@ def render_html(result: AuditResult) -> str:
     str
         One self-contained HTML document (inline CSS and PNG figures).
     """
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
     from fairlatent.report import figures
 
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = _num
-    env.filters["pct"] = lambda v: "–" if v is None or not np.isfinite(v) else f"{100 * v:.1f}%"
+    env = report_environment()
     summary = result.summary()
     context: dict[str, Any] = {
         "result": result,

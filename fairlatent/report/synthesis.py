@@ -80,16 +80,9 @@ def synthesis_section(result: AuditResult) -> dict[str, Any]:
     dict
         ``{"id": "synthesis", "title": ..., "html": Markup}``.
     """
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from fairlatent.report.html import report_environment
 
-    from fairlatent.report.html import TEMPLATE_DIR, _num
-
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-    )
-    env.filters["num"] = _num
-    env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
+    env = report_environment(strict=False)
     items = []
     for name, quality in (result.synthesis or {}).items():
         diagnostics = result.strategy_info.get(name, {}).get("diagnostics", {})

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
+from fairlatent.data.schema import GROUP_SEPARATOR
+from fairlatent.data.schema import MISSING_GROUP as MISSING_LABEL
 from fairlatent.exceptions import ConfigError, DataError, NotFittedError, SchemaError
 from fairlatent.models.density import LatentDensity, make_density
 
@@ -38,10 +40,6 @@ __all__ = [
 
 #: Name of the label column added to the VAE's input.
 LABEL_COLUMN = "_fl_label"
-#: Separator between attribute values in the group label of several sensitive columns.
-GROUP_SEPARATOR = " × "
-#: Label of a missing sensitive value.
-MISSING_LABEL = "(missing)"
 #: VAE parameters used unless ``vae_params`` says otherwise (a small latent space keeps the
 #: per-dimension histograms of DB-VAE meaningful).
 DEFAULT_VAE_PARAMS: dict[str, Any] = {"latent_dim": 8, "hidden_dims": (128, 128)}
