@@ -177,11 +177,7 @@ def prepare(
     frame = frame.drop(columns=drop).copy()
     dropped = dict.fromkeys(drop, "dropped by request (--drop)")
 
-    for column in frame.columns:
-        if frame[column].isna().all():
-            raise SchemaError(
-                f"column {column!r} is entirely missing; drop it with --drop {column} or fill it"
-            )
+    _check_not_all_missing(frame)
 
     frame, n_missing_target = _drop_missing_target(frame, target, notices)
     y, label, inferred = _binarise_target(frame[target], target, positive_label)
@@ -433,15 +429,20 @@ def drop_unusable_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, 
         A column is entirely missing.
     """
     dropped = {}
+    _check_not_all_missing(frame)
+    for column in frame.columns:
+        reason = _id_like_reason(frame[column])
+        if reason:
+            dropped[column] = reason
+    return frame.drop(columns=list(dropped)), dropped
+
+
+def _check_not_all_missing(frame: pd.DataFrame) -> None:
     for column in frame.columns:
         if frame[column].isna().all():
             raise SchemaError(
                 f"column {column!r} is entirely missing; drop it with --drop {column} or fill it"
             )
-        reason = _id_like_reason(frame[column])
-        if reason:
-            dropped[column] = reason
-    return frame.drop(columns=list(dropped)), dropped
 
 
 def _id_like_reason(series: pd.Series) -> str | None:
