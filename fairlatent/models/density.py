@@ -302,8 +302,9 @@ class GaussianMixtureDensity(LatentDensity):
     np.float64(1.0)
     """
 
-    def __init__(self, *, n_components: int = 8, alpha: float = 0.01,
-                 random_state: int | None = None) -> None:
+    def __init__(
+        self, *, n_components: int = 8, alpha: float = 0.01, random_state: int | None = None
+    ) -> None:
         self.n_components = n_components
         self.alpha = alpha
         self.random_state = random_state
@@ -364,6 +365,7 @@ def make_density(
     if kind == "histogram":
         return HistogramDensity(bins=bins, alpha=alpha, rule=rule)
     if kind == "gmm":
-        return GaussianMixtureDensity(n_components=n_components, alpha=alpha,
-                                      random_state=random_state)
+        return GaussianMixtureDensity(
+            n_components=n_components, alpha=alpha, random_state=random_state
+        )
     raise ConfigError(ERR_DENSITY.format(value=kind))

@@ -267,6 +267,40 @@ def _segment_sum(values: torch.Tensor, layout: SpanLayout) -> torch.Tensor:
     return (layout.discrete_members_t @ values.T).T
 
 
+def gumbel_noise(
+    shape: Sequence[int] | torch.Size,
+    *,
+    generator: torch.Generator | None,
+    device: torch.device | str,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Draw standard Gumbel noise ``-log(-log(U))``, clamped so that it stays finite.
+
+    ``argmax(logits + gumbel_noise(...))`` over a one-hot span is an exact draw from
+    ``softmax(logits)`` (the gumbel-max trick); ``softmax((logits + noise) / tau)`` is the
+    gumbel-softmax relaxation.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Shape of the noise.
+    generator : torch.Generator, optional
+        Source of the uniforms (on ``device``); ``None`` uses torch's global generator.
+    device : torch.device or str
+        Device of the result.
+    dtype : torch.dtype, default torch.float32
+        Floating dtype of the result.
+
+    Returns
+    -------
+    Tensor
+        Noise of the given shape.
+    """
+    uniform = torch.rand(tuple(shape), generator=generator, device=device, dtype=dtype)
+    tiny = torch.finfo(dtype).tiny
+    return -torch.log((-torch.log(uniform.clamp_min(tiny))).clamp_min(tiny))
+
+
 def apply_span_activations(
     logits: torch.Tensor,
     spans: Sequence[Span],
@@ -307,11 +341,9 @@ def apply_span_activations(
         block = logits[:, span.start : span.stop]
         if span.is_discrete:
             if gumbel_tau is not None:
-                uniform = torch.rand(
+                gumbel = gumbel_noise(
                     block.shape, generator=generator, device=block.device, dtype=block.dtype
                 )
-                tiny = torch.finfo(block.dtype).tiny
-                gumbel = -torch.log((-torch.log(uniform.clamp_min(tiny))).clamp_min(tiny))
                 block = (block + gumbel) / gumbel_tau
             block = torch.softmax(block, dim=1)
         pieces.append(block)

@@ -34,7 +34,13 @@ from fairlatent.exceptions import (
     NotFittedError,
 )
 from fairlatent.models.device import resolve_device
-from fairlatent.models.nn import make_mlp, span_layout, span_losses, span_reconstruction_loss
+from fairlatent.models.nn import (
+    gumbel_noise,
+    make_mlp,
+    span_layout,
+    span_losses,
+    span_reconstruction_loss,
+)
 from fairlatent.models.persistence import (
     CONFIG_FILE,
     ERR_BAD_CONFIG,
@@ -565,9 +571,7 @@ class TabularVAE(BaseEstimator):
                 count = rows.stop - rows.start
                 z = torch.randn((count, int(self.latent_dim)), generator=generator, device=device)
                 logits = module.decoder(z)
-                uniform = torch.rand(logits.shape, generator=generator, device=device)
-                tiny = torch.finfo(logits.dtype).tiny
-                gumbel = -torch.log((-torch.log(uniform.clamp_min(tiny))).clamp_min(tiny))
+                gumbel = gumbel_noise(logits.shape, generator=generator, device=device)
                 logits = logits + gumbel * layout.discrete_mask  # gumbel-max = categorical draw
                 if layout.numeric_index.numel():
                     gauss = torch.randn(
