@@ -5,9 +5,15 @@ Ideas from the CTGAN paper (Xu et al., 2019), implemented from the paper:
 * the shared :class:`~fairlatent.encoding.TabularEncoder` turns the frame into a float32 matrix
   described by spans; the generator outputs one logit per encoded dimension, numeric spans pass
   through and every one-hot span gets a gumbel-softmax (``gumbel_tau``, 0.2) during training;
+  :meth:`TabularGAN.sample` draws every one-hot span from its softmax (gumbel-max), the
+  distribution the critic judged, rather than taking its argmax (which would pile the rows of an
+  uncertain span onto its most likely category);
 * a **conditional vector** (one one-hot block per categorical column) is fed to both networks;
   *training-by-sampling* draws a condition by log-frequency, the critic sees real rows drawn from
   that condition, and the generator pays a cross-entropy penalty when its conditioned spans miss it;
+* the fitted generator is an exponential moving average of the trained generator's weights
+  (``ema_decay``; Yazici et al., 2019) with batch-norm statistics recomputed for it, which damps
+  the epoch-to-epoch oscillation of the marginals;
 * residual generator blocks (``Linear -> BatchNorm -> ReLU`` concatenated to their input), a
   PacGAN critic (``pac`` rows packed per critic input, LeakyReLU 0.2, dropout 0.5), the WGAN-GP
   loss with gradient penalty ``gp_lambda`` and Adam with betas (0.5, 0.9).
@@ -50,6 +56,7 @@ acceptance rate.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import numbers
@@ -353,6 +360,11 @@ class TabularGAN(BaseEstimator):
         Weight of the gradient penalty.
     gumbel_tau : float, default 0.2
         Temperature of the gumbel-softmax on one-hot spans during training.
+    ema_decay : float, default 0.999
+        Decay of the exponential moving average of the generator's weights that becomes the
+        fitted generator (0 disables it: the generator of the last step is kept). Averaging
+        damps the oscillation of GAN training: on Adult the categorical marginals of the last
+        step's generator drift by 0.05-0.2 in total variation from epoch to epoch.
     numeric : {"quantile", "gmm"}, default "quantile"
         Numeric encoding of the internal :class:`~fairlatent.encoding.TabularEncoder`.
     device : str, default "auto"
@@ -380,7 +392,8 @@ class TabularGAN(BaseEstimator):
         The cells of ``condition_columns`` with their number of training ``rows`` (one row per
         (column, value) in single-value mode).
     generator_, critic_ : torch.nn.Module
-        The trained networks (on ``device_``).
+        The trained networks (on ``device_``); ``generator_`` holds the averaged weights when
+        ``ema_decay > 0``.
     device_ : torch.device
         Device of the networks.
     history_ : list of dict
@@ -421,6 +434,7 @@ class TabularGAN(BaseEstimator):
         critic_steps: int = 1,
         gp_lambda: float = 10.0,
         gumbel_tau: float = 0.2,
+        ema_decay: float = 0.999,
         numeric: Literal["quantile", "gmm"] = "quantile",
         device: str = "auto",
         random_state: int | None = None,
@@ -437,6 +451,7 @@ class TabularGAN(BaseEstimator):
         self.critic_steps = critic_steps
         self.gp_lambda = gp_lambda
         self.gumbel_tau = gumbel_tau
+        self.ema_decay = ema_decay
         self.numeric = numeric
         self.device = device
         self.random_state = random_state
@@ -470,6 +485,11 @@ class TabularGAN(BaseEstimator):
         positive_real("generator_lr", self.generator_lr)
         positive_real("critic_lr", self.critic_lr)
         positive_real("gumbel_tau", self.gumbel_tau)
+        decay = self.ema_decay
+        if not isinstance(decay, numbers.Real) or isinstance(decay, bool) or not 0.0 <= decay < 1.0:
+            raise ConfigError(
+                ERR_PARAM.format(name="ema_decay", expected="a number in [0, 1)", value=decay)
+            )
         positive_real("gp_lambda", self.gp_lambda, allow_zero=True)
         if self.batch_size % self.pac:
             suggest = max(self.pac, self.batch_size // self.pac * self.pac)
@@ -768,6 +788,8 @@ class TabularGAN(BaseEstimator):
         gen.train()
         critic.train()
         critic_params = list(critic.parameters())
+        decay = float(self.ema_decay)
+        average = _WeightAverage(gen, decay) if decay > 0 else None
         n_critic = int(self.critic_steps)
         for epoch in range(1, int(self.epochs) + 1):
             tick = time.perf_counter()
@@ -796,6 +818,8 @@ class TabularGAN(BaseEstimator):
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
+                if average is not None:
+                    average.update()
                 for param in critic_params:
                     param.requires_grad_(True)
                 totals += torch.stack([loss_g.detach(), loss_d.detach(), cond_loss.detach()])
@@ -811,7 +835,15 @@ class TabularGAN(BaseEstimator):
             logger.debug("epoch %d/%d: %s", epoch, self.epochs, metrics)
             for callback in callbacks:
                 callback(epoch, int(self.epochs), metrics)
-        gen.eval()
+        if average is not None:
+
+            def inputs() -> torch.Tensor:
+                cond = draw()[2]
+                z = torch.randn((cond.shape[0], emb), generator=rng, device=device)
+                return torch.cat([z, cond], dim=1)
+
+            self.generator_ = average.finish(inputs)
+        self.generator_.eval()
         critic.eval()
 
     # -- sampling ----------------------------------------------------------------------------------
@@ -1142,6 +1174,53 @@ class TabularGAN(BaseEstimator):
 # --------------------------------------------------------------------------------------------------
 # training helpers
 # --------------------------------------------------------------------------------------------------
+
+
+class _WeightAverage:
+    """Exponential moving average of a module's weights, with warm-up.
+
+    Averaging the generator's iterates (Yazici et al., 2019, "The Unusual Effectiveness of
+    Averaging in GAN Training") damps the oscillation of adversarial training. The weight of the
+    newest iterate is ``1 - min(decay, (1 + t) / (10 + t))`` after ``t`` updates, so short fits
+    are not dominated by the initial weights. Batch-norm statistics are not averaged:
+    :meth:`finish` recomputes them for the averaged weights.
+    """
+
+    def __init__(self, module: nn.Module, decay: float) -> None:
+        self.module = copy.deepcopy(module).requires_grad_(False)
+        self.decay = decay
+        self.updates = 0
+        self._pairs = list(zip(self.module.parameters(), module.parameters(), strict=True))
+
+    @torch.no_grad()
+    def update(self) -> None:
+        """Move the average towards the live module's current weights."""
+        self.updates += 1
+        t = self.updates
+        weight = 1.0 - min(self.decay, (1.0 + t) / (10.0 + t))
+        for average, live in self._pairs:
+            average.lerp_(live, weight)
+
+    @torch.no_grad()
+    def finish(self, inputs: Callable[[], torch.Tensor], batches: int = 20) -> nn.Module:
+        """Recompute batch-norm statistics on ``batches`` training-like inputs; return the module.
+
+        ``inputs()`` returns one batch of network input drawn as in training. The statistics are
+        plain averages over those batches (momentum ``None``), then momentum is restored.
+        """
+        module = self.module
+        norms = [m for m in module.modules() if isinstance(m, nn.BatchNorm1d)]
+        if norms:
+            momenta = [m.momentum for m in norms]
+            for norm in norms:
+                norm.reset_running_stats()
+                norm.momentum = None
+            module.train()
+            for _ in range(batches):
+                module(inputs())
+            for norm, momentum in zip(norms, momenta, strict=True):
+                norm.momentum = momentum
+        return module.eval()
 
 
 class _ConditionPenalty:

@@ -202,3 +202,38 @@ def test_generator_split_products_match_the_concatenated_network():
     reference.square().sum().backward()
     for mine, theirs in zip(grads, (p.grad for p in net.parameters()), strict=True):
         torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_weight_average_warms_up_and_recomputes_batch_norm_statistics():
+    from fairlatent.models.gan import _WeightAverage
+
+    torch.manual_seed(0)
+    live = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    average = _WeightAverage(live, decay=0.999)
+    start = live[0].weight.detach().clone()
+    with torch.no_grad():
+        live[0].weight.add_(1.0)
+    average.update()  # t = 1: weight of the new iterate 1 - 2/11
+    torch.testing.assert_close(average.module[0].weight, start + 9.0 / 11.0)
+    for _ in range(2000):
+        average.update()
+    torch.testing.assert_close(average.module[0].weight, live[0].weight, rtol=0, atol=1e-3)
+    assert not any(p.requires_grad for p in average.module.parameters())
+
+    batch = torch.randn(64, 3) * 5.0 + 2.0
+    module = average.finish(lambda: batch, batches=3)
+    assert not module.training and module[1].momentum == 0.1
+    expected = module[0](batch).mean(dim=0)
+    torch.testing.assert_close(module[1].running_mean, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_ema_decay_is_validated_and_zero_keeps_the_last_generator(frame):
+    with pytest.raises(ConfigError, match="ema_decay"):
+        make_gan(ema_decay=1.0).fit(frame)
+    with pytest.raises(ConfigError, match="ema_decay"):
+        make_gan(ema_decay=-0.1).fit(frame)
+    plain = make_gan(ema_decay=0.0).fit(frame)
+    averaged = make_gan().fit(frame)
+    first = next(plain.generator_.parameters())
+    assert not torch.equal(first, next(averaged.generator_.parameters()))
+    assert plain.sample(50, random_state=0).shape == averaged.sample(50, random_state=0).shape
