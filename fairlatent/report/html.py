@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fairlatent.metrics.fairness import LOWER_IS_BETTER, METRIC_DESCRIPTIONS, SUMMARY_METRICS
+from fairlatent.report.formatting import number, percent
 
 if TYPE_CHECKING:
     from fairlatent.api import AuditResult
@@ -43,13 +44,9 @@ def report_environment(*, strict: bool = True) -> Any:
         trim_blocks=strict,
         lstrip_blocks=strict,
     )
-    env.filters["num"] = _num
-    env.filters["pct"] = _pct
+    env.filters["num"] = number
+    env.filters["pct"] = percent
     return env
-
-
-def _pct(value: Any) -> str:
-    return "–" if value is None or not np.isfinite(value) else f"{100 * value:.1f}%"
 
 
 def render_html(result: AuditResult) -> str:
@@ -93,16 +90,6 @@ def write_html(result: AuditResult, path: Path) -> Path:
     """Render and write the report to ``path``."""
     path.write_text(render_html(result), encoding="utf-8")
     return path
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return "–" if not np.isfinite(value) else f"{value:.{digits}f}"
 
 
 def _comparison_table(result: AuditResult, summary: Any) -> list[dict[str, Any]]:

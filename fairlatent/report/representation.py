@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from markupsafe import Markup
 
 from fairlatent.report.figures import STRATEGY_COLOURS, new_figure, short, to_data_uri
+from fairlatent.report.formatting import percent
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -27,7 +27,6 @@ __all__ = [
     "training_figure",
 ]
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "representation.html"
 #: Group colours of the latent map (tab10), cycled.
 GROUP_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -45,14 +44,6 @@ def _label(text: str, width: int = 22) -> str:
     return short(str(text), width).replace("$", r"\$")
 
 
-def _pct(value: Any, digits: int = 1) -> str:
-    return f"{100 * value:.{digits}f}%" if _finite(value) else "–"
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if _finite(value) else "–"
-
-
 def _ratio_class(value: Any) -> str:
     if not _finite(value):
         return "same"
@@ -62,17 +53,9 @@ def _ratio_class(value: Any) -> str:
 
 
 def _environment() -> Environment:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from fairlatent.report.html import report_environment
 
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["pct"] = _pct
-    env.filters["num"] = _num
+    env = report_environment()
     env.filters["ratio_class"] = _ratio_class
     return env
 
@@ -109,8 +92,8 @@ def latent_map_figure(latent_map: dict[str, Any]) -> str:
                         colors="#374151", linewidths=0.8, alpha=0.7)
         ax.clabel(cs, fontsize=7, fmt="%.2f")
     ev = [v or 0.0 for v in latent_map.get("explained_variance", [0.0, 0.0])]
-    ax.set_xlabel(f"latent PC1 ({_pct(ev[0], 0)} of variance)")
-    ax.set_ylabel(f"latent PC2 ({_pct(ev[1], 0)} of variance)")
+    ax.set_xlabel(f"latent PC1 ({percent(ev[0], 0)} of variance)")
+    ax.set_ylabel(f"latent PC2 ({percent(ev[1], 0)} of variance)")
     ax.set_title("Test rows in latent space (contours: training-row density, 1 = densest)")
     ax.legend(fontsize=8, markerscale=2.5, loc="best")
     ax.grid(alpha=0.2)
@@ -242,8 +225,8 @@ def representation_findings(rep: dict[str, Any]) -> list[str]:
             > OVER_RATIO]
     for g in sorted(over, key=lambda g: -g["ratio_rarest_10"])[:3]:
         findings.append(
-            f"Group {g['group']} makes up {_pct(g['share_overall'])} of the test rows but "
-            f"{_pct(g['share_rarest_10'])} of the rarest 10% ({g['ratio_rarest_10']:.2f}x)."
+            f"Group {g['group']} makes up {percent(g['share_overall'])} of the test rows but "
+            f"{percent(g['share_rarest_10'])} of the rarest 10% ({g['ratio_rarest_10']:.2f}x)."
         )
     baseline = rep.get("baseline_strategy")
     series = rep["error_by_decile"]["series"]
@@ -253,8 +236,8 @@ def representation_findings(rep: dict[str, Any]) -> list[str]:
         common, rarest = s["error"][0], s["error"][-1]
         if _finite(common) and _finite(rarest):
             findings.append(
-                f"{s['classifier']} without mitigation errs on {_pct(rarest)} of the rarest "
-                f"tenth of test rows against {_pct(common)} of the most common tenth."
+                f"{s['classifier']} without mitigation errs on {percent(rarest)} of the rarest "
+                f"tenth of test rows against {percent(common)} of the most common tenth."
             )
         for other in series:
             if other["classifier"] != s["classifier"] or other["strategy"] == baseline:
@@ -263,15 +246,15 @@ def representation_findings(rep: dict[str, Any]) -> list[str]:
                 change = other["rarest_10"] - s["rarest_10"]
                 findings.append(
                     f"{s['classifier']} with {other['strategy']}: error on the rarest 10% "
-                    f"{_pct(other['rarest_10'])} ({'+' if change >= 0 else '−'}"
-                    f"{abs(100 * change):.1f} points), overall {_pct(other['overall'])} "
-                    f"(baseline {_pct(s['overall'])})."
+                    f"{percent(other['rarest_10'])} ({'+' if change >= 0 else '−'}"
+                    f"{abs(100 * change):.1f} points), overall {percent(other['overall'])} "
+                    f"(baseline {percent(s['overall'])})."
                 )
     for g in rep["reconstruction"]["groups"]:
         if _finite(g.get("ratio")) and g["ratio"] > OVER_RATIO:
             findings.append(
-                f"Group {g['group']} is {_pct(g['share_overall'])} of the test rows but "
-                f"{_pct(g['share_top'])} of the {_pct(rep['reconstruction']['top_share'], 0)} "
+                f"Group {g['group']} is {percent(g['share_overall'])} of the test rows but "
+                f"{percent(g['share_top'])} of the {percent(rep['reconstruction']['top_share'], 0)} "
                 f"the VAE reconstructs worst ({g['ratio']:.2f}x): the learned representation "
                 "fits it less well."
             )
@@ -315,7 +298,7 @@ def representation_section(rep: dict[str, Any]) -> dict[str, Any]:
     context = {
         "rep": rep,
         "findings": representation_findings(rep),
-        "explained": _pct(explained, 0),
+        "explained": percent(explained, 0),
         "error_keys": _error_keys(rep["rare_regions"]["clusters"]),
         "fig_map": latent_map_figure(rep["map"]),
         "fig_rare": rare_share_figure(rep["rare_groups"]),
