@@ -76,21 +76,28 @@ from fairlatent.exceptions import (
     ConfigError,
     DataError,
     FairlatentError,
-    ModelFileError,
     NotFittedError,
     SchemaError,
 )
 from fairlatent.models.device import resolve_device
-from fairlatent.models.nn import ResidualBlock, gumbel_noise
+from fairlatent.models.nn import ResidualBlock, gumbel_noise, span_layout
+from fairlatent.models.params import (
+    ERR_PARAM,
+    check_choice,
+    check_number,
+    check_positive_int,
+    check_widths,
+)
 from fairlatent.models.persistence import (
-    CONFIG_FILE,
-    ERR_BAD_CONFIG,
-    WEIGHTS_FILE,
-    fairlatent_version,
+    config_errors,
+    cpu_state,
     load_weights,
+    model_config,
     read_model_config,
+    weights_errors,
     write_model_dir,
 )
+from fairlatent.models.seeding import derive_seeds
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +117,6 @@ _CRITIC_DROPOUT = 0.5
 _LEAKY_SLOPE = 0.2
 
 ERR_NOT_FITTED = "this TabularGAN is not fitted yet; call fit(frame) first"
-ERR_PARAM = "{name} must be {expected}, got {value!r}"
 ERR_NOT_FRAME = "expected a pandas DataFrame, got {kind}; pass e.g. pd.read_csv(path)"
 ERR_PAC = (
     "batch_size ({batch}) must be a multiple of pac ({pac}) because the critic judges packs of "
@@ -143,12 +149,6 @@ ERR_UNREACHABLE = (
     "learned this cell; train longer, condition on fewer columns, or use a cell with more "
     "training rows"
 )
-ERR_WEIGHTS = "cannot load the weights in {path}: {error}; the file is corrupted, save it again"
-
-
-def _derive_seeds(random_state: int | None, count: int) -> list[int]:
-    rng = np.random.default_rng(random_state)
-    return [int(s) for s in rng.integers(0, 2**62, size=count)]
 
 
 def _json_value(value: Any) -> str | int | float | bool | None:
@@ -459,45 +459,19 @@ class TabularGAN(BaseEstimator):
     # -- validation --------------------------------------------------------------------------------
 
     def _validate_params(self) -> None:
-        def positive_int(name: str, value: Any) -> None:
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ConfigError(
-                    ERR_PARAM.format(name=name, expected="an integer >= 1", value=value)
-                )
-
-        def positive_real(name: str, value: Any, *, allow_zero: bool = False) -> None:
-            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-            ok = ok and (value >= 0 if allow_zero else value > 0) and math.isfinite(value)
-            if not ok:
-                expected = "a number >= 0" if allow_zero else "a number > 0"
-                raise ConfigError(ERR_PARAM.format(name=name, expected=expected, value=value))
-
         for name in ("embedding_dim", "pac", "epochs", "batch_size", "critic_steps"):
-            positive_int(name, getattr(self, name))
-        for name in ("generator_dims", "critic_dims"):
-            dims = getattr(self, name)
-            if not isinstance(dims, Iterable) or isinstance(dims, str):
-                raise ConfigError(
-                    ERR_PARAM.format(name=name, expected="a tuple of ints", value=dims)
-                )
-            for width in dims:
-                positive_int(f"each of {name}", width)
-        positive_real("generator_lr", self.generator_lr)
-        positive_real("critic_lr", self.critic_lr)
-        positive_real("gumbel_tau", self.gumbel_tau)
-        decay = self.ema_decay
-        if not isinstance(decay, numbers.Real) or isinstance(decay, bool) or not 0.0 <= decay < 1.0:
-            raise ConfigError(
-                ERR_PARAM.format(name="ema_decay", expected="a number in [0, 1)", value=decay)
-            )
-        positive_real("gp_lambda", self.gp_lambda, allow_zero=True)
+            check_positive_int(name, getattr(self, name))
+        check_widths("generator_dims", self.generator_dims)
+        check_widths("critic_dims", self.critic_dims)
+        check_number("generator_lr", self.generator_lr)
+        check_number("critic_lr", self.critic_lr)
+        check_number("gumbel_tau", self.gumbel_tau)
+        check_number("ema_decay", self.ema_decay, inclusive=True, below=1.0)
+        check_number("gp_lambda", self.gp_lambda, inclusive=True)
         if self.batch_size % self.pac:
             suggest = max(self.pac, self.batch_size // self.pac * self.pac)
             raise ConfigError(ERR_PAC.format(batch=self.batch_size, pac=self.pac, suggest=suggest))
-        if self.numeric not in ("quantile", "gmm"):
-            raise ConfigError(
-                ERR_PARAM.format(name="numeric", expected="'quantile' or 'gmm'", value=self.numeric)
-            )
+        check_choice("numeric", self.numeric, ("quantile", "gmm"))
         cols = self.condition_columns
         if cols is not None and (
             isinstance(cols, str)
@@ -559,7 +533,7 @@ class TabularGAN(BaseEstimator):
                 )
         started = time.perf_counter()
         device = resolve_device(self.device)
-        init_seed, encoder_seed, train_seed, sample_seed = _derive_seeds(self.random_state, 4)
+        init_seed, encoder_seed, train_seed, sample_seed = derive_seeds(self.random_state, 4)
 
         encoder = TabularEncoder(numeric=self.numeric, random_state=encoder_seed % 2**31)
         encoded = encoder.fit_transform(frame, discrete_columns=wanted)
@@ -946,7 +920,7 @@ class TabularGAN(BaseEstimator):
         if random_state is None:
             seed = int(self._sample_rng.integers(0, 2**62))
         else:
-            seed = _derive_seeds(random_state, 1)[0]
+            seed = derive_seeds(random_state, 1)[0]
         device = self.device_
         rng = torch.Generator(device=device)
         rng.manual_seed(seed)
@@ -970,7 +944,7 @@ class TabularGAN(BaseEstimator):
 
         gen = self.generator_
         gen.eval()
-        discrete_mask = _Activation(self.spans_, device).segments.mask
+        discrete_mask = span_layout(self.spans_, device).discrete_mask
         kept: list[torch.Tensor] = []
         collected = tries = generated = matched = 0
         rate = 1.0
@@ -1072,15 +1046,12 @@ class TabularGAN(BaseEstimator):
         params["critic_dims"] = [int(d) for d in params["critic_dims"]]
         if params["condition_columns"] is not None:
             params["condition_columns"] = list(params["condition_columns"])
-        config = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "fairlatent_version": fairlatent_version(),
-            "torch_version": torch.__version__,
-            "params": params,
-            "feature_names": [str(c) for c in self.feature_names_in_],
-            "encoder": self.encoder_.to_dict(),
-            "conditions": {
+        config = model_config(
+            self,
+            format_name=FORMAT_NAME,
+            format_version=FORMAT_VERSION,
+            params=params,
+            conditions={
                 "columns": self._vector_columns,
                 "n_cell_columns": self._n_cell,
                 "cells_mode": self._cells_mode,
@@ -1088,13 +1059,8 @@ class TabularGAN(BaseEstimator):
                 "table": self._cond_table.tolist(),
                 "counts": self._cond_counts.tolist(),
             },
-            "history": self.history_,
-            "fit_seconds": getattr(self, "fit_seconds_", math.nan),
-        }
-        state = {
-            "generator": {k: v.detach().cpu() for k, v in self.generator_.state_dict().items()},
-            "critic": {k: v.detach().cpu() for k, v in self.critic_.state_dict().items()},
-        }
+        )
+        state = {"generator": cpu_state(self.generator_), "critic": cpu_state(self.critic_)}
         write_model_dir(directory, config, state)
         logger.info("saved TabularGAN to %s", directory)
         return directory
@@ -1125,8 +1091,7 @@ class TabularGAN(BaseEstimator):
         directory, config = read_model_config(
             path, kind="TabularGAN", format_name=FORMAT_NAME, format_version=FORMAT_VERSION
         )
-        config_path = directory / CONFIG_FILE
-        try:
+        with config_errors(directory):
             params = dict(config["params"])
             params["generator_dims"] = tuple(params["generator_dims"])
             params["critic_dims"] = tuple(params["critic_dims"])
@@ -1142,8 +1107,6 @@ class TabularGAN(BaseEstimator):
             n_cell = int(conditions["n_cell_columns"])
             history = list(config["history"])
             names = list(config["feature_names"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(ERR_BAD_CONFIG.format(path=config_path, error=exc)) from exc
         model._validate_params()
         model.device_ = resolve_device(device)
         model._set_fitted_encoder(encoder, names)
@@ -1154,19 +1117,16 @@ class TabularGAN(BaseEstimator):
         model._cond_table = table
         model._cond_counts = counts
         model._cells_mode = cells_mode
-        weights_path = directory / WEIGHTS_FILE
-        try:
+        with weights_errors(directory):
             state = load_weights(directory, model.device_)
             model._build_networks(0)
             model.generator_.load_state_dict(state["generator"])
             model.critic_.load_state_dict(state["critic"])
-        except Exception as exc:  # torch raises many types for a bad file
-            raise ModelFileError(ERR_WEIGHTS.format(path=weights_path, error=exc)) from exc
         model.generator_.eval()
         model.critic_.eval()
         model.history_ = history
         model.fit_seconds_ = float(config.get("fit_seconds", math.nan))
-        model._sample_rng = np.random.default_rng(_derive_seeds(model.random_state, 4)[3])
+        model._sample_rng = np.random.default_rng(derive_seeds(model.random_state, 4)[3])
         logger.info("loaded TabularGAN from %s onto %s", directory, model.device_)
         return model
 

@@ -7,11 +7,15 @@ a ``state_dict`` loaded with ``torch.load(weights_only=True)``, so loading never
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from fairlatent.exceptions import ModelFileError, OutputError
 
@@ -26,6 +30,7 @@ ERR_FORMAT = (
     "load it with the class that saved it or upgrade fairlatent"
 )
 ERR_SAVE = "cannot write the model to {path}: {error}; choose a writable directory"
+ERR_WEIGHTS = "cannot load the weights in {path}: {error}; the file is corrupted, save it again"
 
 
 def fairlatent_version() -> str:
@@ -101,3 +106,50 @@ def read_model_config(
 def load_weights(directory: Path, device: torch.device) -> Any:
     """Load ``weights.pt`` without executing code (``weights_only=True``)."""
     return torch.load(directory / WEIGHTS_FILE, map_location=device, weights_only=True)
+
+
+def model_config(
+    model: Any, *, format_name: str, format_version: int, params: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    """Build the ``config.json`` of a fitted model: the keys every model shares, then ``extra``.
+
+    Shared keys: format name and version, fairlatent and torch versions, ``params`` (JSON-ready),
+    the model's ``feature_names_in_``, ``encoder_.to_dict()``, ``history_`` and ``fit_seconds_``.
+    """
+    return {
+        "format": format_name,
+        "format_version": format_version,
+        "fairlatent_version": fairlatent_version(),
+        "torch_version": torch.__version__,
+        "params": params,
+        "feature_names": [str(c) for c in model.feature_names_in_],
+        "encoder": model.encoder_.to_dict(),
+        "history": model.history_,
+        "fit_seconds": getattr(model, "fit_seconds_", math.nan),
+        **extra,
+    }
+
+
+def cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """``module.state_dict()`` detached and on the CPU, ready for :func:`write_model_dir`."""
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
+@contextmanager
+def config_errors(directory: Path) -> Iterator[None]:
+    """Turn a missing key or a badly typed value of ``config.json`` into a ``ModelFileError``."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            ERR_BAD_CONFIG.format(path=directory / CONFIG_FILE, error=exc)
+        ) from exc
+
+
+@contextmanager
+def weights_errors(directory: Path) -> Iterator[None]:
+    """Turn any failure to load or apply ``weights.pt`` into a ``ModelFileError``."""
+    try:
+        yield
+    except Exception as exc:  # torch raises many types for a bad file
+        raise ModelFileError(ERR_WEIGHTS.format(path=directory / WEIGHTS_FILE, error=exc)) from exc

@@ -30,7 +30,6 @@ from fairlatent.encoding import TabularEncoder
 from fairlatent.exceptions import (
     ConfigError,
     DataError,
-    ModelFileError,
     NotFittedError,
 )
 from fairlatent.models.device import resolve_device
@@ -41,15 +40,23 @@ from fairlatent.models.nn import (
     span_losses,
     span_reconstruction_loss,
 )
+from fairlatent.models.params import (
+    ERR_PARAM,
+    check_choice,
+    check_number,
+    check_positive_int,
+    check_widths,
+)
 from fairlatent.models.persistence import (
-    CONFIG_FILE,
-    ERR_BAD_CONFIG,
-    WEIGHTS_FILE,
-    fairlatent_version,
+    config_errors,
+    cpu_state,
     load_weights,
+    model_config,
     read_model_config,
+    weights_errors,
     write_model_dir,
 )
+from fairlatent.models.seeding import derive_seeds
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +70,10 @@ FORMAT_VERSION = 1
 _CHUNK_ROWS = 16_384
 
 ERR_NOT_FITTED = "this TabularVAE is not fitted yet; call fit(frame) first"
-ERR_PARAM = "{name} must be {expected}, got {value!r}"
 ERR_TOO_FEW_ROWS = (
     "the frame has {n} row(s); with val_fraction={fraction} no training rows are left; pass more "
     "rows or val_fraction=0"
 )
-ERR_WEIGHTS = "cannot load the weights in {path}: {error}; the file is corrupted, save it again"
 
 
 class _VAENetwork(nn.Module):
@@ -105,11 +110,6 @@ def _adam(module: nn.Module, learning_rate: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(module.parameters(), lr=learning_rate, fused=True)
     except (RuntimeError, TypeError, ValueError):  # pragma: no cover - depends on the build
         return torch.optim.Adam(module.parameters(), lr=learning_rate)
-
-
-def _derive_seeds(random_state: int | None, count: int) -> list[int]:
-    rng = np.random.default_rng(random_state)
-    return [int(s) for s in rng.integers(0, 2**62, size=count)]
 
 
 class TabularVAE(BaseEstimator):
@@ -215,44 +215,16 @@ class TabularVAE(BaseEstimator):
     # -- validation --------------------------------------------------------------------------------
 
     def _validate_params(self) -> None:
-        def positive_int(name: str, value: Any) -> None:
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ConfigError(
-                    ERR_PARAM.format(name=name, expected="an integer >= 1", value=value)
-                )
-
-        positive_int("latent_dim", self.latent_dim)
-        positive_int("epochs", self.epochs)
-        positive_int("batch_size", self.batch_size)
+        check_positive_int("latent_dim", self.latent_dim)
+        check_positive_int("epochs", self.epochs)
+        check_positive_int("batch_size", self.batch_size)
         if self.patience is not None:
-            positive_int("patience", self.patience)
-        hidden = self.hidden_dims
-        if not isinstance(hidden, Iterable) or isinstance(hidden, str):
-            raise ConfigError(
-                ERR_PARAM.format(name="hidden_dims", expected="a tuple of ints", value=hidden)
-            )
-        for width in hidden:
-            positive_int("each of hidden_dims", width)
-        if not isinstance(self.beta, numbers.Real) or not self.beta >= 0:
-            raise ConfigError(
-                ERR_PARAM.format(name="beta", expected="a number >= 0", value=self.beta)
-            )
-        if not isinstance(self.learning_rate, numbers.Real) or not self.learning_rate > 0:
-            raise ConfigError(
-                ERR_PARAM.format(
-                    name="learning_rate", expected="a number > 0", value=self.learning_rate
-                )
-            )
-        if not isinstance(self.val_fraction, numbers.Real) or not 0 <= self.val_fraction < 1:
-            raise ConfigError(
-                ERR_PARAM.format(
-                    name="val_fraction", expected="a number in [0, 1)", value=self.val_fraction
-                )
-            )
-        if self.numeric not in ("quantile", "gmm"):
-            raise ConfigError(
-                ERR_PARAM.format(name="numeric", expected="'quantile' or 'gmm'", value=self.numeric)
-            )
+            check_positive_int("patience", self.patience)
+        check_widths("hidden_dims", self.hidden_dims)
+        check_number("beta", self.beta, inclusive=True)
+        check_number("learning_rate", self.learning_rate)
+        check_number("val_fraction", self.val_fraction, inclusive=True, below=1.0)
+        check_choice("numeric", self.numeric, ("quantile", "gmm"))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "module_"):
@@ -291,7 +263,7 @@ class TabularVAE(BaseEstimator):
         self._validate_params()
         started = time.perf_counter()
         device = resolve_device(self.device)
-        init_seed, split_seed, train_seed, sample_seed = _derive_seeds(self.random_state, 4)
+        init_seed, split_seed, train_seed, sample_seed = derive_seeds(self.random_state, 4)
 
         encoder = TabularEncoder(numeric=self.numeric, random_state=split_seed % 2**31)
         encoded = encoder.fit_transform(frame)
@@ -558,7 +530,7 @@ class TabularVAE(BaseEstimator):
         if random_state is None:
             seed = int(self._sample_rng.integers(0, 2**62))
         else:
-            seed = _derive_seeds(random_state, 1)[0]
+            seed = derive_seeds(random_state, 1)[0]
         device = self.device_
         generator = torch.Generator(device=device)
         generator.manual_seed(seed)
@@ -613,20 +585,14 @@ class TabularVAE(BaseEstimator):
         directory = Path(path)
         params = self.get_params()
         params["hidden_dims"] = list(params["hidden_dims"])
-        config = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "fairlatent_version": fairlatent_version(),
-            "torch_version": torch.__version__,
-            "params": params,
-            "feature_names": [str(c) for c in self.feature_names_in_],
-            "encoder": self.encoder_.to_dict(),
-            "history": self.history_,
-            "best_epoch": self.best_epoch_,
-            "fit_seconds": getattr(self, "fit_seconds_", math.nan),
-        }
-        state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
-        write_model_dir(directory, config, state)
+        config = model_config(
+            self,
+            format_name=FORMAT_NAME,
+            format_version=FORMAT_VERSION,
+            params=params,
+            best_epoch=self.best_epoch_,
+        )
+        write_model_dir(directory, config, cpu_state(self.module_))
         logger.info("saved TabularVAE to %s", directory)
         return directory
 
@@ -656,8 +622,7 @@ class TabularVAE(BaseEstimator):
         directory, config = read_model_config(
             path, kind="TabularVAE", format_name=FORMAT_NAME, format_version=FORMAT_VERSION
         )
-        config_path = directory / CONFIG_FILE
-        try:
+        with config_errors(directory):
             params = dict(config["params"])
             params["hidden_dims"] = tuple(params["hidden_dims"])
             params["device"] = device
@@ -666,13 +631,10 @@ class TabularVAE(BaseEstimator):
             history = list(config["history"])
             best_epoch = int(config["best_epoch"])
             names = list(config["feature_names"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(ERR_BAD_CONFIG.format(path=config_path, error=exc)) from exc
         model._validate_params()
         model.device_ = resolve_device(device)
         model._set_fitted_encoder(encoder, names)
-        weights_path = directory / WEIGHTS_FILE
-        try:
+        with weights_errors(directory):
             state = load_weights(directory, model.device_)
             module = _VAENetwork(
                 encoder.output_dim_,
@@ -681,12 +643,10 @@ class TabularVAE(BaseEstimator):
                 sum(s.width for s in encoder.spans_ if not s.is_discrete),
             )
             module.load_state_dict(state)
-        except Exception as exc:  # torch raises many types for a bad file
-            raise ModelFileError(ERR_WEIGHTS.format(path=weights_path, error=exc)) from exc
         model.module_ = module.to(model.device_).eval()
         model.history_ = history
         model.best_epoch_ = best_epoch
         model.fit_seconds_ = float(config.get("fit_seconds", math.nan))
-        model._sample_rng = np.random.default_rng(_derive_seeds(model.random_state, 4)[3])
+        model._sample_rng = np.random.default_rng(derive_seeds(model.random_state, 4)[3])
         logger.info("loaded TabularVAE from %s onto %s", directory, model.device_)
         return model

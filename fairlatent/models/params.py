@@ -1,0 +1,78 @@
+"""Checks of constructor parameters shared by the generative models.
+
+Each check raises :class:`~fairlatent.exceptions.ConfigError` with one line naming the parameter,
+what it must be and the value it got.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fairlatent.exceptions import ConfigError
+
+ERR_PARAM = "{name} must be {expected}, got {value!r}"
+
+
+def _fail(name: str, expected: str, value: Any) -> ConfigError:
+    return ConfigError(ERR_PARAM.format(name=name, expected=expected, value=value))
+
+
+def check_positive_int(name: str, value: Any) -> None:
+    """Require an integer >= 1 (``bool`` is not accepted).
+
+    Examples
+    --------
+    >>> check_positive_int("epochs", 3)
+    >>> check_positive_int("epochs", 0)
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.ConfigError: epochs must be an integer >= 1, got 0
+    """
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise _fail(name, "an integer >= 1", value)
+
+
+def check_widths(name: str, value: Any) -> None:
+    """Require a sequence of layer widths, each an integer >= 1 (may be empty)."""
+    if not isinstance(value, Iterable) or isinstance(value, str):
+        raise _fail(name, "a tuple of ints", value)
+    for width in value:
+        check_positive_int(f"each of {name}", width)
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    minimum: float = 0.0,
+    inclusive: bool = False,
+    below: float | None = None,
+) -> None:
+    """Require a finite real number above ``minimum`` (or equal when ``inclusive``), under ``below``.
+
+    Examples
+    --------
+    >>> check_number("beta", 0.0, inclusive=True)
+    >>> check_number("ema_decay", 1.0, inclusive=True, below=1.0)
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.ConfigError: ema_decay must be a number in [0, 1), got 1.0
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value >= minimum if inclusive else value > minimum)
+    ok = ok and (below is None or value < below)
+    if not ok:
+        if below is not None:
+            expected = f"a number in {'[' if inclusive else '('}{minimum:g}, {below:g})"
+        else:
+            expected = f"a number {'>=' if inclusive else '>'} {minimum:g}"
+        raise _fail(name, expected, value)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
+    """Require one of ``choices``."""
+    if value not in choices:
+        raise _fail(name, " or ".join(repr(c) for c in choices), value)
