@@ -11,6 +11,7 @@ from fairlatent.cli import app
 from tests.conftest import make_biased_frame
 
 runner = CliRunner()
+TARGET_GROUP = ("--target", "label", "--sensitive", "group")
 SECTIONS = {
     "verdict",
     "data",
@@ -160,33 +161,15 @@ def _bad_inputs(tmp_path):
         "sensitive column 'nope'",
     )
     cases["one class"] = (
-        [
-            str(write("one.csv", frame.assign(label="no"))),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-        ],
+        [str(write("one.csv", frame.assign(label="no"))), *TARGET_GROUP],
         "single class",
     )
     cases["multiclass"] = (
-        [
-            str(write("multi.csv", frame.assign(label=[f"c{i % 3}" for i in range(len(frame))]))),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-        ],
+        [str(write("multi.csv", frame.assign(label=[f"c{i % 3}" for i in range(len(frame))]))), *TARGET_GROUP],
         "--positive-label",
     )
     cases["single group"] = (
-        [
-            str(write("grp.csv", frame.assign(group="A"))),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-        ],
+        [str(write("grp.csv", frame.assign(group="A"))), *TARGET_GROUP],
         "single group",
     )
     cases["target is sensitive"] = (
@@ -194,13 +177,7 @@ def _bad_inputs(tmp_path):
         "also a sensitive",
     )
     cases["all NaN"] = (
-        [
-            str(write("nan.csv", frame.assign(blank=None))),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-        ],
+        [str(write("nan.csv", frame.assign(blank=None))), *TARGET_GROUP],
         "entirely missing",
     )
     cases["too few rows"] = (
@@ -208,13 +185,7 @@ def _bad_inputs(tmp_path):
         "too few rows",
     )
     cases["huge categorical"] = (
-        [
-            str(write("huge.csv", frame.assign(code=[f"k{i % 120}" for i in range(len(frame))]))),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-        ],
+        [str(write("huge.csv", frame.assign(code=[f"k{i % 120}" for i in range(len(frame))]))), *TARGET_GROUP],
         "distinct values",
     )
     blocker = write("blocker", "a file")

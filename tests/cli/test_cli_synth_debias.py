@@ -79,28 +79,16 @@ def test_synth_bad_options_fail_before_training(tmp_path, biased_csv, args, mess
     assert not out.exists()
 
 
+def debias(csv, strategy: str, out, *extra: str):
+    """Run ``fairlatent debias`` on the biased frame (target label, sensitive group)."""
+    args = ["debias", str(csv), "--target", "label", "--sensitive", "group"]
+    return runner.invoke(app, [*args, "--strategy", strategy, "--out", str(out), *extra])
+
+
 def test_debias_gan_writes_flagged_rows_and_reuses_model(tmp_path, biased_csv):
     out, model = tmp_path / "d.csv", tmp_path / "gan"
-    result = runner.invoke(
-        app,
-        [
-            "debias",
-            str(biased_csv),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-            "--strategy",
-            "gan",
-            "--epochs",
-            "2",
-            "--out",
-            str(out),
-            "--save-model",
-            str(model),
-            "--device",
-            "cpu",
-        ],
+    result = debias(
+        biased_csv, "gan", out, "--epochs", "2", "--save-model", str(model), "--device", "cpu"
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
@@ -109,63 +97,15 @@ def test_debias_gan_writes_flagged_rows_and_reuses_model(tmp_path, biased_csv):
     rates = frame.groupby("group")["label"].apply(lambda s: (s == "yes").mean())
     assert abs(rates["A"] - rates["B"]) < 0.02
     again = tmp_path / "d2.csv"
-    result = runner.invoke(
-        app,
-        [
-            "debias",
-            str(biased_csv),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-            "--strategy",
-            "gan",
-            "--model",
-            str(model),
-            "--out",
-            str(again),
-            "-q",
-        ],
-    )
+    result = debias(biased_csv, "gan", again, "--model", str(model), "-q")
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(again)) == len(frame)
 
 
 def test_debias_reweigh_adds_weights_and_rejects_model(tmp_path, biased_csv):
     out = tmp_path / "d.csv"
-    result = runner.invoke(
-        app,
-        [
-            "debias",
-            str(biased_csv),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-            "--strategy",
-            "reweigh",
-            "--out",
-            str(out),
-            "-q",
-        ],
-    )
+    result = debias(biased_csv, "reweigh", out, "-q")
     assert result.exit_code == 0, result.output
     assert "sample_weight" in pd.read_csv(out).columns
-    result = runner.invoke(
-        app,
-        [
-            "debias",
-            str(biased_csv),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-            "--strategy",
-            "reweigh",
-            "--model",
-            str(tmp_path),
-            "--out",
-            str(out),
-        ],
-    )
+    result = debias(biased_csv, "reweigh", out, "--model", str(tmp_path))
     assert result.exit_code == 2 and "--model" in result.output
