@@ -42,7 +42,7 @@ __all__ = [
 LABEL_COLUMN = "_fl_label"
 #: VAE parameters used unless ``vae_params`` says otherwise (a small latent space keeps the
 #: per-dimension histograms of DB-VAE meaningful).
-DEFAULT_VAE_PARAMS: dict[str, Any] = {"latent_dim": 8, "hidden_dims": (128, 128)}
+DEFAULT_VAE_PARAMS: dict[str, Any] = {"latent_dim": 8, "hidden_dims": (128,)}
 
 ERR_NOT_FRAME = (
     "X must be a pandas DataFrame with the sensitive attributes as named columns, got {kind}; "

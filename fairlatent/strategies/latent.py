@@ -57,7 +57,7 @@ class LatentDensityStrategy(Strategy):
         Gaussian mixture components.
     latent_dim : int, default 8
         Size of the VAE's latent space.
-    hidden_dims : sequence of int, default (128, 128)
+    hidden_dims : sequence of int, default (128,)
         Hidden widths of the VAE.
     beta : float or None, default None
         KL weight of the VAE (``None``: the VAE's default).
