@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import numbers
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -93,7 +92,9 @@ from fairlatent.models.persistence import (
     cpu_state,
     load_weights,
     model_config,
+    model_from_config,
     read_model_config,
+    set_fitted_encoder,
     weights_errors,
     write_model_dir,
 )
@@ -538,7 +539,7 @@ class TabularGAN(BaseEstimator):
         encoder = TabularEncoder(numeric=self.numeric, random_state=encoder_seed % 2**31)
         encoded = encoder.fit_transform(frame, discrete_columns=wanted)
         self.encode_seconds_ = time.perf_counter() - started
-        self._set_fitted_encoder(encoder, frame.columns)
+        set_fitted_encoder(self, encoder, frame.columns)
         cell_columns = wanted or []
         extra_columns = [c for c in encoder.discrete_columns_ if c not in cell_columns]
         self._fit_conditions(frame, encoded, cell_columns, extra_columns, cells=wanted is not None)
@@ -558,12 +559,6 @@ class TabularGAN(BaseEstimator):
             len(self.history_),
         )
         return self
-
-    def _set_fitted_encoder(self, encoder: TabularEncoder, columns: Iterable[str]) -> None:
-        self.encoder_ = encoder
-        self.spans_ = list(encoder.spans_)
-        self.feature_names_in_ = np.asarray(list(columns), dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
 
     def _condition_spans(self, columns: Sequence[str]) -> list[Span]:
         by_column = {s.column: s for s in self.spans_ if s.kind == "categorical"}
@@ -1091,13 +1086,10 @@ class TabularGAN(BaseEstimator):
         directory, config = read_model_config(
             path, kind="TabularGAN", format_name=FORMAT_NAME, format_version=FORMAT_VERSION
         )
+        model = model_from_config(
+            cls, directory, config, device=device, tuple_params=("generator_dims", "critic_dims")
+        )
         with config_errors(directory):
-            params = dict(config["params"])
-            params["generator_dims"] = tuple(params["generator_dims"])
-            params["critic_dims"] = tuple(params["critic_dims"])
-            params["device"] = device
-            model = cls(**params)
-            encoder = TabularEncoder.from_dict(config["encoder"])
             conditions = config["conditions"]
             columns = [str(c) for c in conditions["columns"]]
             labels = {str(k): list(v) for k, v in conditions["labels"].items()}
@@ -1105,11 +1097,6 @@ class TabularGAN(BaseEstimator):
             counts = np.asarray(conditions["counts"], dtype=np.int64)
             cells_mode = bool(conditions["cells_mode"])
             n_cell = int(conditions["n_cell_columns"])
-            history = list(config["history"])
-            names = list(config["feature_names"])
-        model._validate_params()
-        model.device_ = resolve_device(device)
-        model._set_fitted_encoder(encoder, names)
         model._vector_columns = columns
         model._n_cell = n_cell
         model.condition_columns_ = columns[:n_cell] if cells_mode else columns
@@ -1124,8 +1111,6 @@ class TabularGAN(BaseEstimator):
             model.critic_.load_state_dict(state["critic"])
         model.generator_.eval()
         model.critic_.eval()
-        model.history_ = history
-        model.fit_seconds_ = float(config.get("fit_seconds", math.nan))
         model._sample_rng = np.random.default_rng(derive_seeds(model.random_state, 4)[3])
         logger.info("loaded TabularGAN from %s onto %s", directory, model.device_)
         return model

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
+from fairlatent.encoding import TabularEncoder
 from fairlatent.exceptions import ModelFileError, OutputError
+from fairlatent.models.device import resolve_device
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
@@ -128,6 +131,48 @@ def model_config(
         "fit_seconds": getattr(model, "fit_seconds_", math.nan),
         **extra,
     }
+
+
+def set_fitted_encoder(model: Any, encoder: TabularEncoder, columns: Iterable[str]) -> None:
+    """Attach a fitted encoder and the fitted column names to ``model`` (``fit`` and ``load``)."""
+    model.encoder_ = encoder
+    model.spans_ = list(encoder.spans_)
+    model.feature_names_in_ = np.asarray(list(columns), dtype=object)
+    model.n_features_in_ = len(model.feature_names_in_)
+
+
+def model_from_config(
+    cls: type, directory: Path, config: dict[str, Any], *, device: str, tuple_params: Iterable[str]
+) -> Any:
+    """Rebuild a model from what :func:`model_config` wrote, on ``device``; the inverse of it.
+
+    Constructs ``cls`` from the saved parameters (``device`` replaced, the keys in
+    ``tuple_params`` turned back into tuples), validates them, and restores ``device_``, the
+    encoder, the column names, ``history_`` and ``fit_seconds_``. The caller restores the rest
+    (its own config keys and the weights).
+
+    Raises
+    ------
+    ModelFileError
+        If a shared key is missing or badly typed.
+    ConfigError
+        If ``device`` is unavailable or a saved parameter is invalid.
+    """
+    with config_errors(directory):
+        params = dict(config["params"])
+        for key in tuple_params:
+            params[key] = tuple(params[key])
+        params["device"] = device
+        model = cls(**params)
+        encoder = TabularEncoder.from_dict(config["encoder"])
+        history = list(config["history"])
+        names = list(config["feature_names"])
+    model._validate_params()
+    model.device_ = resolve_device(device)
+    set_fitted_encoder(model, encoder, names)
+    model.history_ = history
+    model.fit_seconds_ = float(config.get("fit_seconds", math.nan))
+    return model
 
 
 def cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:

@@ -52,7 +52,9 @@ from fairlatent.models.persistence import (
     cpu_state,
     load_weights,
     model_config,
+    model_from_config,
     read_model_config,
+    set_fitted_encoder,
     weights_errors,
     write_model_dir,
 )
@@ -277,7 +279,7 @@ class TabularVAE(BaseEstimator):
             raise DataError(ERR_TOO_FEW_ROWS.format(n=n_rows, fraction=self.val_fraction))
         order = np.random.default_rng(split_seed).permutation(n_rows)
 
-        self._set_fitted_encoder(encoder, frame.columns)
+        set_fitted_encoder(self, encoder, frame.columns)
         self.device_ = device
         self.module_ = self._build_module(init_seed)
         self._sample_rng = np.random.default_rng(sample_seed)
@@ -298,12 +300,6 @@ class TabularVAE(BaseEstimator):
             self.best_epoch_,
         )
         return self
-
-    def _set_fitted_encoder(self, encoder: TabularEncoder, columns: Iterable[str]) -> None:
-        self.encoder_ = encoder
-        self.spans_ = list(encoder.spans_)
-        self.feature_names_in_ = np.asarray(list(columns), dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
 
     def _build_module(self, seed: int) -> _VAENetwork:
         n_numeric = sum(s.width for s in self.encoder_.spans_ if not s.is_discrete)
@@ -624,18 +620,12 @@ class TabularVAE(BaseEstimator):
         directory, config = read_model_config(
             path, kind="TabularVAE", format_name=FORMAT_NAME, format_version=FORMAT_VERSION
         )
+        model = model_from_config(
+            cls, directory, config, device=device, tuple_params=("hidden_dims",)
+        )
         with config_errors(directory):
-            params = dict(config["params"])
-            params["hidden_dims"] = tuple(params["hidden_dims"])
-            params["device"] = device
-            model = cls(**params)
-            encoder = TabularEncoder.from_dict(config["encoder"])
-            history = list(config["history"])
             best_epoch = int(config["best_epoch"])
-            names = list(config["feature_names"])
-        model._validate_params()
-        model.device_ = resolve_device(device)
-        model._set_fitted_encoder(encoder, names)
+        encoder = model.encoder_
         with weights_errors(directory):
             state = load_weights(directory, model.device_)
             module = _VAENetwork(
@@ -646,9 +636,7 @@ class TabularVAE(BaseEstimator):
             )
             module.load_state_dict(state)
         model.module_ = module.to(model.device_).eval()
-        model.history_ = history
         model.best_epoch_ = best_epoch
-        model.fit_seconds_ = float(config.get("fit_seconds", math.nan))
         model._sample_rng = np.random.default_rng(derive_seeds(model.random_state, 4)[3])
         logger.info("loaded TabularVAE from %s onto %s", directory, model.device_)
         return model
