@@ -46,7 +46,6 @@ import datetime as dt
 import json
 import os
 import sys
-import threading
 import time
 import warnings
 from importlib.metadata import version
@@ -57,7 +56,7 @@ import numpy as np
 import pandas as pd
 import torch
 from ctgan import CTGAN
-from threadpoolctl import threadpool_limits
+from harness import EpochMarks, LossWatcher, load_avg, md_table, set_threads
 
 from fairlatent.classifiers import make_classifier, split_feature_kinds, stratified_split
 from fairlatent.data.schema import GROUP_COLUMN, prepare
@@ -78,93 +77,8 @@ MAX_TRIES = 20  # rejection batches per cell for CTGAN, as TabularGAN.sample's d
 
 
 # ------------------------------------------------------------------------------------------------
-# helpers (kept in this file on purpose: each benchmark script stands alone)
+# helpers (timing helpers shared with vae_speed.py live in harness.py)
 # ------------------------------------------------------------------------------------------------
-
-
-def set_threads(n: int) -> None:
-    os.environ["LOKY_MAX_CPU_COUNT"] = str(n)
-    torch.set_num_threads(n)
-    threadpool_limits(limits=n)
-
-
-def load_avg() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-class EpochMarks:
-    """Wall and CPU timestamps of epoch ends."""
-
-    def __init__(self) -> None:
-        self.wall: list[float] = []
-        self.cpu: list[float] = []
-
-    def mark(self) -> None:
-        self.wall.append(time.perf_counter())
-        self.cpu.append(time.process_time())
-
-    def callback(self, epoch: int, epochs: int, metrics: Any) -> None:
-        self.mark()
-
-    def steady(self, skip: int = 0) -> tuple[float, float]:
-        """Median seconds between consecutive marks after the first ``skip`` marks."""
-        wall, cpu = np.diff(self.wall[skip:]), np.diff(self.cpu[skip:])
-        if wall.size == 0:
-            return float("nan"), float("nan")
-        return float(np.median(wall)), float(np.median(cpu))
-
-
-class LossWatcher(threading.Thread):
-    """Mark every replacement of a ctgan model's public ``loss_values`` attribute.
-
-    Also run (idle) around fairlatent's fits so the polling overhead is the same for both.
-    """
-
-    def __init__(self, model: Any, interval: float = 0.003) -> None:
-        super().__init__(daemon=True)
-        self.model = model
-        self.interval = interval
-        self.marks = EpochMarks()
-        self._stop_event = threading.Event()
-
-    @staticmethod
-    def _key(obj: Any) -> tuple[int, int]:
-        return id(obj), (len(obj) if obj is not None else -1)
-
-    def run(self) -> None:
-        last = self._key(getattr(self.model, "loss_values", None))
-        while True:
-            stopping = self._stop_event.is_set()  # read first: one more poll after stop()
-            key = self._key(getattr(self.model, "loss_values", None))
-            if key != last:
-                self.marks.mark()
-                last = key
-            if stopping:
-                break
-            time.sleep(self.interval)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join()
-
-
-def md_table(headers: list[str], rows: list[list[Any]]) -> str:
-    def fmt(v: Any) -> str:
-        if v is None:
-            return "n/a"
-        if isinstance(v, bool):
-            return str(v)
-        if isinstance(v, float):
-            if not np.isfinite(v):
-                return "n/a"
-            return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
-        if isinstance(v, int):
-            return f"{v:,}"
-        return str(v)
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def generator_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -42,7 +42,6 @@ import os
 import platform
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -53,7 +52,7 @@ import pandas as pd
 import torch
 from ctgan import TVAE
 from ctgan.data_transformer import DataTransformer
-from threadpoolctl import threadpool_limits
+from harness import EpochMarks, LossWatcher, load_avg, md_table, set_threads
 
 from fairlatent.encoding import TabularEncoder
 from fairlatent.models.vae import TabularVAE
@@ -69,15 +68,6 @@ SCALE_EPOCHS = 3
 # ------------------------------------------------------------------------------------------------
 
 
-def set_threads(n: int) -> None:
-    """Same thread budget for both libraries: torch, BLAS/OpenMP pools and joblib."""
-    os.environ["LOKY_MAX_CPU_COUNT"] = str(n)
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = str(n)  # inherited by the memory subprocesses
-    torch.set_num_threads(n)
-    threadpool_limits(limits=n)
-
-
 def load_adult(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """The whole file (``split`` dropped), its seeded 70% and the discrete columns."""
     frame = pd.read_csv(DATA).drop(columns="split")
@@ -87,88 +77,10 @@ def load_adult(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     return frame, train, discrete
 
 
-def load_avg() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-class EpochMarks:
-    """Timestamps (wall, CPU) of epoch ends, via a fairlatent callback or a ctgan watcher."""
-
-    def __init__(self) -> None:
-        self.wall: list[float] = []
-        self.cpu: list[float] = []
-
-    def mark(self) -> None:
-        self.wall.append(time.perf_counter())
-        self.cpu.append(time.process_time())
-
-    def callback(self, epoch: int, epochs: int, metrics: Any) -> None:
-        self.mark()
-
-    def steady(self) -> tuple[float, float]:
-        """Median seconds between consecutive marks (epochs 2..E): wall, CPU."""
-        wall, cpu = np.diff(self.wall), np.diff(self.cpu)
-        if wall.size == 0:
-            return float("nan"), float("nan")
-        return float(np.median(wall)), float(np.median(cpu))
-
-
-class LossWatcher(threading.Thread):
-    """Poll a ctgan model's public ``loss_values`` and mark every time it is replaced.
-
-    ctgan assigns a fresh ``loss_values`` DataFrame right before its first epoch and a new,
-    longer one at the end of every epoch; that gives one mark per epoch end plus a start mark.
-    The model is passed as a zero-argument getter so the same watcher also runs (idle) around
-    fairlatent's fits, keeping the polling overhead symmetric.
-    """
-
-    def __init__(self, model: Any, interval: float = 0.003) -> None:
-        super().__init__(daemon=True)
-        self.model = model
-        self.interval = interval
-        self.marks = EpochMarks()
-        self._stop_event = threading.Event()
-
-    @staticmethod
-    def _key(obj: Any) -> tuple[int, int]:
-        return id(obj), (len(obj) if obj is not None else -1)
-
-    def run(self) -> None:
-        last = self._key(getattr(self.model, "loss_values", None))
-        while True:
-            stopping = self._stop_event.is_set()  # read first: one more poll after stop()
-            key = self._key(getattr(self.model, "loss_values", None))
-            if key != last:
-                self.marks.mark()
-                last = key
-            if stopping:
-                break
-            time.sleep(self.interval)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join()
-
-
 def timed(fn: Any) -> tuple[Any, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     out = fn()
     return out, time.perf_counter() - wall, time.process_time() - cpu
-
-
-def md_table(headers: list[str], rows: list[list[Any]]) -> str:
-    def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            if not np.isfinite(v):
-                return "n/a"
-            return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
-        if isinstance(v, int):
-            return f"{v:,}"
-        return str(v)
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def median(values: list[float]) -> float:
