@@ -10,6 +10,17 @@ import pytest
 
 #: Tiny-but-real settings for every neural model in tests.
 FAST = {"epochs": 2}
+#: The target and sensitive options that fit :func:`make_biased_frame`.
+TARGET_GROUP = ("--target", "label", "--sensitive", "group")
+
+
+def run_audit(csv, out, *extra: str):
+    """``fairlatent audit CSV --target label --sensitive group --out OUT [extra...]`` via CliRunner."""
+    from typer.testing import CliRunner
+
+    from fairlatent.cli import app
+
+    return CliRunner().invoke(app, ["audit", str(csv), *TARGET_GROUP, "--out", str(out), *extra])
 
 
 def make_biased_frame(

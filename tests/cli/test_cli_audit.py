@@ -8,10 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from fairlatent.cli import app
-from tests.conftest import make_biased_frame
+from tests.conftest import TARGET_GROUP, make_biased_frame, run_audit
 
 runner = CliRunner()
-TARGET_GROUP = ("--target", "label", "--sensitive", "group")
 SECTIONS = {
     "verdict",
     "data",
@@ -47,21 +46,7 @@ def parse(path):
 
 def test_full_audit_writes_report_and_metrics(tmp_path, biased_csv):
     out = tmp_path / "out"
-    result = runner.invoke(
-        app,
-        [
-            "audit",
-            str(biased_csv),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-            "--out",
-            str(out),
-            "--n-boot",
-            "30",
-        ],
-    )
+    result = run_audit(biased_csv, out, "--n-boot", "30")
     assert result.exit_code == 0, result.output
     assert "report:" in result.output
     page = parse(out / "report.html")
@@ -89,21 +74,7 @@ def test_data_strings_are_escaped_in_the_report(tmp_path):
     path = tmp_path / "evil.csv"
     frame.to_csv(path, index=False)
     out = tmp_path / "evil"
-    result = runner.invoke(
-        app,
-        [
-            "audit",
-            str(path),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-            "--out",
-            str(out),
-            "--n-boot",
-            "0",
-        ],
-    )
+    result = run_audit(path, out, "--n-boot", "0")
     assert result.exit_code == 0, result.output
     html = (out / "report.html").read_text()
     assert "<script>alert(1)</script>" not in html
@@ -230,11 +201,9 @@ def test_help_is_fast_and_lists_commands():
 def test_full_audit_with_every_strategy(tmp_path, biased_csv):
     """Every strategy end to end with few epochs: report sections and metrics.json carry the VAE/GAN parts."""
     out = tmp_path / "all"
-    result = runner.invoke(
-        app,
-        ["audit", str(biased_csv), "--target", "label", "--sensitive", "group", "--strategies",
-         "none,reweigh,vae,gan,vae+gan", "--classifiers", "logreg", "--epochs", "2", "--device", "cpu",
-         "--n-boot", "20", "--out", str(out)],
+    result = run_audit(
+        biased_csv, out, "--strategies", "none,reweigh,vae,gan,vae+gan", "--classifiers", "logreg",
+        "--epochs", "2", "--device", "cpu", "--n-boot", "20",
     )
     assert result.exit_code == 0, result.output
     page = parse(out / "report.html")

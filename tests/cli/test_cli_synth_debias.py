@@ -5,6 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fairlatent.cli import app
+from tests.conftest import TARGET_GROUP
 
 runner = CliRunner()
 pytestmark = pytest.mark.slow
@@ -81,8 +82,8 @@ def test_synth_bad_options_fail_before_training(tmp_path, biased_csv, args, mess
 
 def debias(csv, strategy: str, out, *extra: str):
     """Run ``fairlatent debias`` on the biased frame (target label, sensitive group)."""
-    args = ["debias", str(csv), "--target", "label", "--sensitive", "group"]
-    return runner.invoke(app, [*args, "--strategy", strategy, "--out", str(out), *extra])
+    args = ["debias", str(csv), *TARGET_GROUP, "--strategy", strategy, "--out", str(out)]
+    return runner.invoke(app, [*args, *extra])
 
 
 def test_debias_gan_writes_flagged_rows_and_reuses_model(tmp_path, biased_csv):

@@ -3,9 +3,8 @@
 import subprocess
 
 import pytest
-from typer.testing import CliRunner
 
-from fairlatent.cli import app
+from tests.conftest import run_audit
 
 pytestmark = pytest.mark.browser
 FLAGS = [
@@ -24,22 +23,7 @@ FLAGS = [
 
 def test_report_renders_in_headless_chromium(tmp_path, biased_csv, chromium_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        app,
-        [
-            "audit",
-            str(biased_csv),
-            "--target",
-            "label",
-            "--sensitive",
-            "group",
-            "--out",
-            str(out),
-            "--n-boot",
-            "20",
-            "--quiet",
-        ],
-    )
+    result = run_audit(biased_csv, out, "--n-boot", "20", "--quiet")
     assert result.exit_code == 0, result.output
     url = (out / "report.html").resolve().as_uri()
     profile = tmp_path / "profile"
