@@ -37,35 +37,29 @@ def peers(data, features, seed: int) -> list[tuple[str, str, float, float, float
         Xtr, Xte = prep.transform(train[cols]), prep.transform(test[cols])
         model = pipe.named_steps["model"]
         y, g = test[data.target].to_numpy(), test[GROUP_COLUMN].to_numpy()
+
+        def row(name: str, pred, clf: str = clf, y=y, g=g) -> tuple[str, str, float, float, float]:
+            return (
+                name,
+                clf,
+                (pred == y).mean(),
+                demographic_parity_difference(y, pred, sensitive_features=g),
+                equalized_odds_difference(y, pred, sensitive_features=g),
+            )
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()
             eg = ExponentiatedGradient(model, DemographicParity(), max_iter=30)
             eg.fit(Xtr, train[data.target], sensitive_features=train[GROUP_COLUMN])
             pred = eg.predict(Xte, random_state=seed)
-            rows.append(
-                (
-                    "fairlearn ExpGrad(DP)",
-                    clf,
-                    (pred == y).mean(),
-                    demographic_parity_difference(y, pred, sensitive_features=g),
-                    equalized_odds_difference(y, pred, sensitive_features=g),
-                )
-            )
+            rows.append(row("fairlearn ExpGrad(DP)", pred))
             to = ThresholdOptimizer(
                 estimator=model, constraints="demographic_parity", predict_method="predict_proba"
             )
             to.fit(Xtr, train[data.target], sensitive_features=train[GROUP_COLUMN])
             pred = to.predict(Xte, sensitive_features=g, random_state=seed)
-            rows.append(
-                (
-                    "fairlearn ThresholdOptimizer(DP)",
-                    clf,
-                    (pred == y).mean(),
-                    demographic_parity_difference(y, pred, sensitive_features=g),
-                    equalized_odds_difference(y, pred, sensitive_features=g),
-                )
-            )
+            rows.append(row("fairlearn ThresholdOptimizer(DP)", pred))
             print(f"  peers for {clf}: {time.perf_counter() - t0:.1f} s", flush=True)
     return rows
 
