@@ -82,6 +82,7 @@ from fairlatent.models.device import resolve_device
 from fairlatent.models.nn import ResidualBlock, gumbel_noise, span_layout
 from fairlatent.models.params import (
     ERR_PARAM,
+    EpochCallback,
     check_choice,
     check_number,
     check_positive_int,
@@ -104,8 +105,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["EpochCallback", "TabularGAN"]
 
-EpochCallback = Callable[[int, int, Mapping[str, float]], Any]
-"""Called after every epoch with ``(epoch, epochs, metrics)``; ``epoch`` counts from 1."""
 
 FORMAT_NAME = "fairlatent.TabularGAN"
 FORMAT_VERSION = 1

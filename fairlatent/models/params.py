@@ -1,4 +1,4 @@
-"""Checks of constructor parameters shared by the generative models.
+"""Parameter types and checks shared by the generative models.
 
 Each check raises :class:`~fairlatent.exceptions.ConfigError` with one line naming the parameter,
 what it must be and the value it got.
@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from fairlatent.exceptions import ConfigError
 
 ERR_PARAM = "{name} must be {expected}, got {value!r}"
+
+EpochCallback = Callable[[int, int, Mapping[str, float]], Any]
+"""A ``fit(callbacks=...)`` entry, called after every epoch with ``(epoch, epochs, metrics)``;
+``epoch`` counts from 1."""
 
 
 def _fail(name: str, expected: str, value: Any) -> ConfigError:

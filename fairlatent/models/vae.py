@@ -16,7 +16,7 @@ import logging
 import math
 import numbers
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +42,7 @@ from fairlatent.models.nn import (
 )
 from fairlatent.models.params import (
     ERR_PARAM,
+    EpochCallback,
     check_choice,
     check_number,
     check_positive_int,
@@ -64,8 +65,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["EpochCallback", "TabularVAE"]
 
-EpochCallback = Callable[[int, int, Mapping[str, float]], Any]
-"""Called after every epoch with ``(epoch, epochs, metrics)``; ``epoch`` counts from 1."""
 
 FORMAT_NAME = "fairlatent.TabularVAE"
 FORMAT_VERSION = 1
