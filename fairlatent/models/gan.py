@@ -105,7 +105,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["EpochCallback", "TabularGAN"]
 
-
 FORMAT_NAME = "fairlatent.TabularGAN"
 FORMAT_VERSION = 1
 

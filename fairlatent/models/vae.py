@@ -65,7 +65,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["EpochCallback", "TabularVAE"]
 
-
 FORMAT_NAME = "fairlatent.TabularVAE"
 FORMAT_VERSION = 1
 _CHUNK_ROWS = 16_384
