@@ -1,7 +1,8 @@
 """Reading data and preparing it for the audit."""
 
 from fairlatent.data.io import NA_TOKENS, read_table
-from fairlatent.data.schema import GROUP_COLUMN, PreparedData, Schema, infer_kind, prepare
+from fairlatent.data.kinds import infer_kind, is_numeric
+from fairlatent.data.schema import GROUP_COLUMN, PreparedData, Schema, prepare
 
 __all__ = [
     "GROUP_COLUMN",
@@ -9,6 +10,7 @@ __all__ = [
     "PreparedData",
     "Schema",
     "infer_kind",
+    "is_numeric",
     "prepare",
     "read_table",
 ]

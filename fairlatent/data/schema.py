@@ -15,11 +15,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from fairlatent.data.kinds import MISSING_LABEL, ColumnKind, infer_kind, is_numeric
 from fairlatent.exceptions import SchemaError
 
 logger = logging.getLogger(__name__)
 
-ColumnKind = Literal["continuous", "integer", "categorical", "binary"]
 ColumnRole = Literal["feature", "target", "sensitive"]
 
 #: Name of the column holding each row's (possibly intersectional) group label.
@@ -27,7 +27,7 @@ GROUP_COLUMN = "_fl_group"
 #: Label of the group that absorbs groups smaller than the minimum size.
 OTHER_GROUP = "other"
 #: Label of rows whose sensitive value is missing.
-MISSING_GROUP = "(missing)"
+MISSING_GROUP = MISSING_LABEL
 #: Separator between attribute values in intersectional group labels.
 GROUP_SEPARATOR = " × "
 #: Fewest rows an audit accepts.
@@ -93,30 +93,6 @@ class PreparedData:
     def groups(self) -> pd.Series:
         """Group label of each row."""
         return self.frame[GROUP_COLUMN]
-
-
-def infer_kind(series: pd.Series) -> ColumnKind:
-    """Infer the kind of a column from its dtype and values.
-
-    Parameters
-    ----------
-    series : Series
-        The column.
-
-    Returns
-    -------
-    {"continuous", "integer", "categorical", "binary"}
-    """
-    values = series.dropna()
-    if pd.api.types.is_bool_dtype(series):
-        return "binary"
-    if pd.api.types.is_numeric_dtype(series):
-        if values.nunique() == 2:
-            return "binary"
-        if len(values) and np.all(np.mod(values.to_numpy(dtype=float), 1.0) == 0.0):
-            return "integer"
-        return "continuous"
-    return "binary" if values.nunique() == 2 else "categorical"
 
 
 def prepare(
@@ -346,7 +322,7 @@ def _binarise_target(
 def _sensitive_values(
     series: pd.Series, name: str, spec: str | None
 ) -> tuple[pd.Series, list[str]]:
-    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    numeric = is_numeric(series)
     if spec is None and not (numeric and series.nunique() > 10):
         values = series.map(lambda v: MISSING_GROUP if pd.isna(v) else normalise_label(v))
         if values.nunique() < 2:
