@@ -27,7 +27,7 @@ result = fairlatent.audit(
     n_boot=100,
 )
 print(result.summary()[["accuracy", "dp_difference", "eo_difference"]].round(3))
-result.write("reports/library_example")
+fairlatent.write_report(result, "reports/library_example")
 
 # 2. The DB-VAE sampler in a pipeline: rows from rare latent regions are drawn more often during fit.
 data = prepare(frame, target="income", sensitive=["sex"])

@@ -10,12 +10,17 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from fairlatent.api import AuditResult, audit  # noqa: F401
+    from fairlatent.api import audit, load_and_audit, write_report  # noqa: F401
     from fairlatent.config import AuditConfig  # noqa: F401
+    from fairlatent.results import AuditResult  # noqa: F401
 
 _LAZY = {
     "audit": "fairlatent.api",
-    "AuditResult": "fairlatent.api",
+    "load_and_audit": "fairlatent.api",
+    "write_report": "fairlatent.api",
+    "AuditResult": "fairlatent.results",
+    "StrategySpec": "fairlatent.strategies.registry",
+    "ClassifierSpec": "fairlatent.classifiers.registry",
     "AuditConfig": "fairlatent.config",
     "read_table": "fairlatent.data.io",
     "prepare": "fairlatent.data.schema",

@@ -1,4 +1,9 @@
-"""The one orchestration path: data -> split -> strategies -> classifiers -> fairlearn metrics."""
+"""The one orchestration path: data -> split -> strategies -> classifiers -> fairlearn metrics.
+
+:func:`audit` runs it on a DataFrame; :func:`load_and_audit` reads a file first and
+:func:`write_report` writes the HTML and JSON outputs. The steps it is made of
+(:func:`prepare_data`, :func:`strategy_context`) are public so the ``debias`` workflow reuses them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ import logging
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -14,192 +18,89 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairlatent.classifiers import make_classifier, split_feature_kinds, stratified_split
+from fairlatent.classifiers import fit_predict, split_feature_kinds, stratified_split
 from fairlatent.config import AuditConfig
-from fairlatent.data.schema import GROUP_COLUMN, PreparedData, Schema, prepare
-from fairlatent.metrics.fairness import (
-    GROUP_METRICS,
-    SUMMARY_METRICS,
-    Evaluation,
-    evaluate_predictions,
-)
-from fairlatent.strategies import StrategyContext, StrategyOutput, get_strategy
+from fairlatent.data.schema import GROUP_COLUMN, PreparedData, prepare
+from fairlatent.data.summary import data_summary
+from fairlatent.metrics.analyses import ANALYSES, AnalysisInput
+from fairlatent.metrics.fairness import evaluate_predictions
+from fairlatent.metrics.frontier import goal_frontier
+from fairlatent.results import GOAL, AuditResult, RunRecord
+from fairlatent.strategies import STRATEGIES, StrategyContext, StrategyOutput
 
 logger = logging.getLogger(__name__)
-
-#: Strategies that train neural generative models (and so use the device).
-GENERATIVE_STRATEGIES = frozenset({"vae", "gan", "vae+gan"})
 
 ProgressCallback = Callable[[str, int, int], None]
 
 
-@dataclass
-class RunRecord:
-    """Predictions and evaluation of one (repeat, strategy, classifier)."""
+def prepare_data(frame: pd.DataFrame, cfg: AuditConfig) -> PreparedData:
+    """Validate and shape ``frame`` as ``cfg`` says (target, sensitive groups, dropped columns).
 
-    repeat: int
-    strategy: str
-    classifier: str
-    evaluation: Evaluation
-    y_pred: np.ndarray
-    fit_seconds: float
-    scores: np.ndarray | None = None
-
-
-@dataclass
-class AuditResult:
-    """Everything an audit measured.
-
-    Attributes
+    Parameters
     ----------
-    config : AuditConfig
-        The options the audit ran with.
-    schema : Schema
-        Column kinds, roles and data decisions.
-    data_summary : dict
-        Row counts, group sizes and base rates, missing values.
-    records : list of RunRecord
-        One per (repeat, strategy, classifier).
-    strategy_info : dict
-        Strategy name -> description, fit times, training-set sizes and diagnostics.
-    representation : dict or None
-        The latent representation audit (when the ``vae`` strategy ran).
-    synthesis : dict or None
-        Synthetic-data quality per generative strategy (when ``gan`` or ``vae+gan`` ran).
-    frontier : dict
-        Classifier -> the best accuracy any group-aware thresholding of the baseline's scores reaches
-        under the fairness goal (see :func:`fairlatent.metrics.frontier.goal_frontier`).
-    environment : dict
-        Versions, device and timings.
-    test_frame : DataFrame
-        Real held-out rows of the first repeat (not serialised).
+    frame : DataFrame
+        Raw rows.
+    cfg : AuditConfig
+        A validated configuration.
+
+    Returns
+    -------
+    PreparedData
     """
+    return prepare(
+        frame,
+        target=cfg.target,
+        sensitive=cfg.sensitive,
+        positive_label=cfg.positive_label,
+        min_group_size=cfg.min_group_size,
+        drop=cfg.drop,
+        max_categories=cfg.max_categories,
+    )
 
-    config: AuditConfig
-    schema: Schema
-    data_summary: dict[str, Any]
-    records: list[RunRecord]
-    strategy_info: dict[str, dict[str, Any]]
-    representation: dict[str, Any] | None = None
-    synthesis: dict[str, Any] | None = None
-    frontier: dict[str, Any] = field(default_factory=dict)
-    environment: dict[str, Any] = field(default_factory=dict)
-    test_frame: pd.DataFrame | None = None
-    command: str | None = None
 
-    @property
-    def metrics(self) -> pd.DataFrame:
-        """Tidy summary metrics: strategy, classifier, repeat, metric, value, ci_low, ci_high."""
-        rows = []
-        for rec in self.records:
-            for name in SUMMARY_METRICS:
-                low, high = rec.evaluation.summary_ci.get(name, (np.nan, np.nan))
-                rows.append(
-                    (
-                        rec.strategy,
-                        rec.classifier,
-                        rec.repeat,
-                        name,
-                        rec.evaluation.summary[name],
-                        low,
-                        high,
-                    )
-                )
-        return pd.DataFrame(
-            rows,
-            columns=["strategy", "classifier", "repeat", "metric", "value", "ci_low", "ci_high"],
-        )
+def strategy_context(
+    cfg: AuditConfig,
+    data: PreparedData,
+    *,
+    random_state: int,
+    pretrained: dict[str, Any] | None = None,
+    shared: dict[str, Any] | None = None,
+) -> StrategyContext:
+    """Build the context every strategy of one split receives.
 
-    @property
-    def by_group(self) -> pd.DataFrame:
-        """Tidy per-group metrics: strategy, classifier, repeat, group, metric, value, ci_low, ci_high."""
-        rows = []
-        for rec in self.records:
-            table = rec.evaluation.by_group
-            for group in table.index:
-                for name in GROUP_METRICS:
-                    low = table.at[group, f"{name}_low"] if f"{name}_low" in table else np.nan
-                    high = table.at[group, f"{name}_high"] if f"{name}_high" in table else np.nan
-                    rows.append(
-                        (
-                            rec.strategy,
-                            rec.classifier,
-                            rec.repeat,
-                            group,
-                            name,
-                            float(table.at[group, name]),
-                            float(low),
-                            float(high),
-                        )
-                    )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "strategy",
-                "classifier",
-                "repeat",
-                "group",
-                "metric",
-                "value",
-                "ci_low",
-                "ci_high",
-            ],
-        )
+    Parameters
+    ----------
+    cfg : AuditConfig
+    data : PreparedData
+    random_state : int
+        Seed of the split.
+    pretrained : dict, optional
+        Models the user supplied (``{"gan": TabularGAN}``).
+    shared : dict, optional
+        Cache of models shared between the strategies of this split.
 
-    def summary(self) -> pd.DataFrame:
-        """Summary metrics averaged over repeats.
+    Returns
+    -------
+    StrategyContext
+    """
+    return StrategyContext(
+        target=cfg.target,
+        sensitive=data.schema.sensitive,
+        group_column=GROUP_COLUMN,
+        random_state=random_state,
+        device=cfg.device,
+        epochs=cfg.epochs,
+        pretrained=dict(pretrained or {}),
+        shared={} if shared is None else shared,
+    )
 
-        Returns
-        -------
-        DataFrame
-            Index (strategy, classifier); for each metric ``<metric>`` (mean over repeats),
-            ``<metric>_std`` (spread over repeats, NaN for one repeat) and ``<metric>_low`` /
-            ``<metric>_high`` (bootstrap interval of the first repeat).
-        """
-        tidy = self.metrics
-        grouped = tidy.groupby(["strategy", "classifier", "metric"], sort=False)
-        mean = grouped["value"].mean().unstack("metric")
-        std = grouped["value"].std(ddof=1).unstack("metric").add_suffix("_std")
-        first = tidy[tidy["repeat"] == tidy["repeat"].min()].set_index(
-            ["strategy", "classifier", "metric"]
-        )
-        low = first["ci_low"].unstack("metric").add_suffix("_low")
-        high = first["ci_high"].unstack("metric").add_suffix("_high")
-        table = pd.concat([mean[list(SUMMARY_METRICS)], std, low, high], axis=1)
-        order = [(s, c) for s in self.config.strategies for c in self.config.classifiers]
-        return table.reindex([o for o in order if o in table.index])
 
-    def verdict(self) -> list[dict[str, Any]]:
-        """For each classifier, the fairest strategy and its accuracy cost against ``none``.
-
-        Fairest means the lowest mean of the demographic-parity and equalized-odds differences.
-
-        Returns
-        -------
-        list of dict
-            One per classifier, with baseline and best figures and a one-sentence ``text``.
-        """
-        from fairlatent.report.verdict import build_verdict
-
-        return build_verdict(self)
-
-    def to_json(self) -> dict[str, Any]:
-        """Build the ``metrics.json`` document (see the README for its schema)."""
-        from fairlatent.report.json_writer import result_to_json
-
-        return result_to_json(self)
-
-    def to_html(self, path: str | Path) -> Path:
-        """Write the self-contained HTML report to ``path`` and return it."""
-        from fairlatent.report.html import write_html
-
-        return write_html(self, Path(path))
-
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``report.html`` and ``metrics.json`` into ``out_dir`` (created if needed)."""
-        from fairlatent.report import write_outputs
-
-        return write_outputs(self, Path(out_dir))
+def apply_strategy(
+    name: str, cfg: AuditConfig, train: pd.DataFrame, context: StrategyContext
+) -> StrategyOutput:
+    """Build strategy ``name`` with its configured options and apply it to ``train``."""
+    strategy = STRATEGIES.get(name).create(**cfg.strategy_options.get(name, {}))
+    return strategy.apply(train, context)
 
 
 def audit(
@@ -242,15 +143,7 @@ def audit(
     overrides = {"target": target, "sensitive": sensitive, **options}
     cfg = AuditConfig.from_mapping(base, **overrides).validate()
     started = time.perf_counter()
-    data = prepare(
-        frame,
-        target=cfg.target,
-        sensitive=cfg.sensitive,
-        positive_label=cfg.positive_label,
-        min_group_size=cfg.min_group_size,
-        drop=cfg.drop,
-        max_categories=cfg.max_categories,
-    )
+    data = prepare_data(frame, cfg)
     features = data.schema.features + (data.schema.sensitive if cfg.include_sensitive else [])
     numeric, categorical = split_feature_kinds(data.frame, features)
     device = _device_name(cfg)
@@ -260,31 +153,20 @@ def audit(
     records: list[RunRecord] = []
     strategy_info: dict[str, dict[str, Any]] = {}
     outputs_first: dict[str, StrategyOutput] = {}
-    test_first: pd.DataFrame | None = None
-    train_first: pd.DataFrame | None = None
+    splits = []
     for repeat in range(cfg.repeats):
         seed = cfg.seed + repeat
         train, test = stratified_split(
             data.frame, target=cfg.target, test_size=cfg.test_size, random_state=seed
         )
-        if repeat == 0:
-            test_first, train_first = test, train
-        context = StrategyContext(
-            target=cfg.target,
-            sensitive=data.schema.sensitive,
-            group_column=GROUP_COLUMN,
-            random_state=seed,
-            device=cfg.device,
-            epochs=cfg.epochs,
-            options=cfg.strategy_options,
-        )
+        splits.append((train, test))
+        context = strategy_context(cfg, data, random_state=seed)
         for name in cfg.strategies:
             if progress:
                 progress(f"repeat {repeat + 1}/{cfg.repeats}: strategy {name}", done, total)
-            strategy = get_strategy(name, **cfg.strategy_options.get(name, {}))
-            output = strategy.apply(train, context)
+            output = apply_strategy(name, cfg, train, context)
             done += 1
-            _record_strategy(strategy_info, strategy, output, repeat)
+            _record_strategy(strategy_info, name, output, repeat)
             if repeat == 0:
                 outputs_first[name] = output
             for clf_name in cfg.classifiers:
@@ -293,8 +175,14 @@ def audit(
                         f"repeat {repeat + 1}/{cfg.repeats}: {name} -> {clf_name}", done, total
                     )
                 t0 = time.perf_counter()
-                y_pred, scores = _fit_predict(
-                    clf_name, output, test, numeric, categorical, cfg.target, seed
+                y_pred, scores = fit_predict(
+                    clf_name,
+                    output,
+                    test,
+                    numeric=numeric,
+                    categorical=categorical,
+                    target=cfg.target,
+                    random_state=seed,
                 )
                 fit_seconds = time.perf_counter() - t0
                 evaluation = evaluate_predictions(
@@ -310,47 +198,23 @@ def audit(
                 done += 1
     if progress:
         progress("done", total, total)
-    assert train_first is not None and test_first is not None  # repeats >= 1 (validated)
+    train_first, test_first = splits[0]
     result = AuditResult(
         config=cfg,
         schema=data.schema,
-        data_summary=_data_summary(data, train_first, test_first),
+        data_summary=data_summary(data, train_first, test_first),
         records=records,
         strategy_info=strategy_info,
         test_frame=test_first,
         environment=_environment(device, time.perf_counter() - started),
     )
     _add_frontier(result, test_first)
-    _add_generative_sections(result, outputs_first, train_first, test_first)
+    _add_analyses(result, outputs_first, train_first, test_first)
     return result
-
-
-def _fit_predict(
-    clf_name: str,
-    output: StrategyOutput,
-    test: pd.DataFrame,
-    numeric: list[str],
-    categorical: list[str],
-    target: str,
-    seed: int,
-) -> np.ndarray:
-    pipeline = make_classifier(
-        clf_name, numeric=numeric, categorical=categorical, random_state=seed
-    )
-    columns = numeric + categorical
-    fit_params = {}
-    if output.sample_weight is not None:
-        fit_params["model__sample_weight"] = np.asarray(output.sample_weight, dtype=float)
-    pipeline.fit(output.frame[columns], output.frame[target].astype(int).to_numpy(), **fit_params)
-    scores = pipeline.predict_proba(test[columns])[:, 1]
-    return (scores >= 0.5).astype(int), scores
 
 
 def _add_frontier(result: AuditResult, test: pd.DataFrame) -> None:
     """Price the fairness goal for each classifier's baseline scores (first repeat)."""
-    from fairlatent.metrics.frontier import goal_frontier
-    from fairlatent.report.verdict import GOAL
-
     for rec in result.records:
         if rec.strategy == "none" and rec.repeat == 0 and rec.scores is not None:
             result.frontier[rec.classifier] = goal_frontier(
@@ -363,12 +227,12 @@ def _add_frontier(result: AuditResult, test: pd.DataFrame) -> None:
 
 
 def _record_strategy(
-    info: dict[str, dict[str, Any]], strategy: Any, output: StrategyOutput, repeat: int
+    info: dict[str, dict[str, Any]], name: str, output: StrategyOutput, repeat: int
 ) -> None:
     entry = info.setdefault(
-        strategy.name,
+        name,
         {
-            "description": strategy.description,
+            "description": STRATEGIES.get(name).description,
             "fit_seconds": [],
             "train_rows": [],
             "synthetic_rows": [],
@@ -383,22 +247,26 @@ def _record_strategy(
         entry["diagnostics"] = output.diagnostics
 
 
-def _add_generative_sections(
+def _add_analyses(
     result: AuditResult,
     outputs: dict[str, StrategyOutput],
     train: pd.DataFrame,
     test: pd.DataFrame,
 ) -> None:
-    """Representation audit (from the VAE) and synthetic-data quality (from the GAN strategies)."""
-    vae_output = outputs.get("vae")
-    if vae_output is not None and "latent_model" in vae_output.artifacts:
-        from fairlatent.metrics.representation import representation_audit
-
-        predictions = {
-            (rec.strategy, rec.classifier): rec.y_pred for rec in result.records if rec.repeat == 0
+    """Run every analysis some audited strategy feeds, in the registry's order."""
+    predictions = {
+        (rec.strategy, rec.classifier): rec.y_pred for rec in result.records if rec.repeat == 0
+    }
+    for spec in ANALYSES:
+        feeding = {
+            name: output
+            for name, output in outputs.items()
+            if spec.name in STRATEGIES.get(name).analyses
         }
-        result.representation = representation_audit(
-            vae_output.artifacts["latent_model"],
+        if not feeding:
+            continue
+        inputs = AnalysisInput(
+            outputs=feeding,
             train=train,
             test=test,
             target=result.config.target,
@@ -406,56 +274,13 @@ def _add_generative_sections(
             predictions=predictions,
             random_state=result.config.seed,
         )
-    if any(np.any(o.is_synthetic) for o in outputs.values()):
-        from fairlatent.metrics.synthesis_audit import synthesis_audit
-
-        result.synthesis = synthesis_audit(
-            outputs,
-            train=train,
-            test=test,
-            target=result.config.target,
-            group_column=GROUP_COLUMN,
-            random_state=result.config.seed,
-        )
-
-
-def _data_summary(data: PreparedData, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
-    frame = data.frame
-    target = data.schema.target
-    groups = (
-        frame.groupby(GROUP_COLUMN, observed=True)[target]
-        .agg(rows="size", base_rate="mean")
-        .sort_values("rows", ascending=False)
-    )
-    groups["share"] = groups["rows"] / len(frame)
-    groups["test_rows"] = (
-        test[GROUP_COLUMN].value_counts().reindex(groups.index).fillna(0).astype(int)
-    )
-    positives = test.loc[test[target] == 1, GROUP_COLUMN].value_counts()
-    groups["test_positives"] = positives.reindex(groups.index).fillna(0).astype(int)
-    return {
-        "rows": len(frame),
-        "train_rows": len(train),
-        "test_rows": len(test),
-        "base_rate": float(frame[target].mean()),
-        "groups": [
-            {
-                "group": str(g),
-                "rows": int(r.rows),
-                "share": float(r.share),
-                "base_rate": float(r.base_rate),
-                "test_rows": int(r.test_rows),
-                "test_positives": int(r.test_positives),
-                "test_negatives": int(r.test_rows - r.test_positives),
-            }
-            for g, r in groups.iterrows()
-        ],
-        "missing": {c.name: c.n_missing for c in data.schema.columns if c.n_missing > 0},
-    }
+        analysis = spec.compute(inputs)
+        if analysis is not None:
+            result.analyses[spec.name] = analysis
 
 
 def _device_name(cfg: AuditConfig) -> str:
-    if not GENERATIVE_STRATEGIES & set(cfg.strategies):
+    if not any(STRATEGIES.get(name).generative for name in cfg.strategies):
         return "cpu (no neural models trained)"
     from fairlatent.models.device import resolve_device
 
@@ -489,3 +314,22 @@ def load_and_audit(
     result = audit(read_table(path), config=config, progress=progress)
     result.data_summary["name"] = data_stem(path)
     return result
+
+
+def write_report(result: AuditResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``report.html`` and ``metrics.json`` of ``result`` into ``out_dir``.
+
+    Parameters
+    ----------
+    result : AuditResult
+    out_dir : str or Path
+        Created if needed.
+
+    Returns
+    -------
+    dict
+        ``{"report": path, "metrics": path}``.
+    """
+    from fairlatent.report import write_outputs
+
+    return write_outputs(result, Path(out_dir))

@@ -22,6 +22,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+def _names(registry_name: str) -> str:
+    """List registered plug-in names for help texts (reads the registry; imports no plug-in)."""
+    if registry_name == "strategies":
+        from fairlatent.strategies.registry import STRATEGIES
+
+        return ", ".join(STRATEGIES.names())
+    from fairlatent.classifiers.registry import CLASSIFIERS
+
+    return ", ".join(CLASSIFIERS.names())
+
+
+def _debias_names() -> str:
+    from fairlatent.strategies.registry import STRATEGIES
+
+    return ", ".join(spec.name for spec in STRATEGIES if spec.debias)
+
+
 DataArg = Annotated[
     Path, typer.Argument(help="CSV (optionally .gz) or Parquet file.", show_default=False)
 ]
@@ -63,11 +80,12 @@ def audit(
     strategies: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated: none, reweigh, vae, gan, vae+gan. [default: none,reweigh]"
+            help=f"Comma-separated: {_names('strategies')}. [default: none,reweigh]"
         ),
     ] = None,
     classifiers: Annotated[
-        str | None, typer.Option(help="Comma-separated: logreg, hgb, rf. [default: logreg,hgb]")
+        str | None,
+        typer.Option(help=f"Comma-separated: {_names('classifiers')}. [default: logreg,hgb]"),
     ] = None,
     repeats: Annotated[
         int | None, typer.Option(help="Seeded train/test splits. [default: 1]")
@@ -183,7 +201,7 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from fairlatent.api import load_and_audit
+    from fairlatent.api import load_and_audit, write_report
     from fairlatent.report import check_output_dir
 
     check_output_dir(out_dir)
@@ -204,7 +222,7 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool) -> None:
         result = load_and_audit(data, cfg, progress=progress)
         bar.update(task, description="writing report")
         result.command = _canonical_command(data, cfg, out_dir)
-        paths = result.write(out_dir)
+        paths = write_report(result, out_dir)
     if not quiet:
         _print_summary(result, paths)
 
@@ -248,7 +266,9 @@ def synth(
         list[str] | None,
         typer.Option(help="COLUMN=VALUE every generated row must satisfy; repeat for several."),
     ] = None,
-    epochs: Annotated[int, typer.Option(help="GAN epochs.")] = 300,
+    epochs: Annotated[
+        int | None, typer.Option(help="GAN epochs (default: the GAN's own, 300).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
     drop: Annotated[str | None, typer.Option(help="Comma-separated columns to leave out.")] = None,
@@ -288,7 +308,7 @@ def debias(
     data: DataArg,
     target: Annotated[str, typer.Option(help="Target column.")],
     sensitive: Annotated[str, typer.Option(help="Sensitive attribute(s), as for audit.")],
-    strategy: Annotated[str, typer.Option(help="reweigh, vae, gan or vae+gan.")] = "vae+gan",
+    strategy: Annotated[str, typer.Option(help=f"One of: {_debias_names()}.")] = "vae+gan",
     out: Annotated[Path, typer.Option(help="Output CSV of the debiased training set.")] = Path(
         "debiased.csv"
     ),
@@ -335,9 +355,9 @@ def debias(
 def _split(text: str | None) -> list[str] | None:
     if text is None:
         return None
-    from fairlatent.config import _as_list
+    from fairlatent.config import as_list
 
-    return _as_list(text)
+    return as_list(text)
 
 
 def _epoch_printer() -> Any:

@@ -13,10 +13,6 @@ import pandas as pd
 
 from fairlatent.exceptions import ConfigError, OutputError, SchemaError
 
-#: Strategies ``debias`` can apply.
-DEBIAS_STRATEGIES = ("reweigh", "vae", "gan", "vae+gan")
-#: Strategies whose GAN ``--model`` / ``--save-model`` refer to.
-GAN_STRATEGIES = ("gan", "vae+gan")
 #: Column added to the debiased CSV to flag generated rows.
 SYNTHETIC_FLAG = "is_synthetic"
 #: Column added to the debiased CSV when the strategy produces weights.
@@ -82,7 +78,7 @@ def synthesise(
     rows: int,
     out: str | Path,
     conditions: Sequence[str] = (),
-    epochs: int = 300,
+    epochs: int | None = None,
     seed: int = 0,
     device: str = "auto",
     drop: Sequence[str] | None = None,
@@ -102,7 +98,9 @@ def synthesise(
         Output CSV.
     conditions : sequence of str
         ``COLUMN=VALUE`` items every generated row satisfies.
-    epochs, seed, device
+    epochs : int, optional
+        GAN epochs (default: :class:`~fairlatent.models.gan.TabularGAN`'s own).
+    seed, device
         GAN training settings.
     drop : sequence of str, optional
         Columns to leave out.
@@ -123,7 +121,7 @@ def synthesise(
     out = Path(out)
     if rows < 1:
         raise ConfigError(f"--rows {rows} must be at least 1")
-    if epochs < 1:
+    if epochs is not None and epochs < 1:
         raise ConfigError(f"--epochs {epochs} must be at least 1")
     wanted = parse_conditions(conditions)
     check_output_file(out)
@@ -138,7 +136,8 @@ def synthesise(
             raise SchemaError(f"column {missing[0]!r} to drop not found; check --drop")
         frame, _ = drop_unusable_columns(frame.drop(columns=list(drop or [])))
         _check_conditions(frame, wanted)
-        gan = TabularGAN(epochs=epochs, device=device, random_state=seed)
+        options = {} if epochs is None else {"epochs": epochs}
+        gan = TabularGAN(device=device, random_state=seed, **options)
         gan.fit(frame, callbacks=[progress] if progress else None)
         if save_model is not None:
             gan.save(save_model)
@@ -175,7 +174,7 @@ def debias_table(
     strategy: str = "vae+gan",
     out: str | Path = "debiased.csv",
     positive_label: str | None = None,
-    min_group_size: int = 30,
+    min_group_size: int | None = None,
     drop: Sequence[str] | None = None,
     epochs: int | None = None,
     seed: int = 0,
@@ -185,61 +184,54 @@ def debias_table(
 ) -> dict[str, Any]:
     """Apply one strategy to every row of ``data`` and write the debiased training set.
 
-    Synthetic rows are flagged in :data:`SYNTHETIC_FLAG`; weighting strategies add
-    :data:`WEIGHT_COLUMN`. The target is written back with its original labels.
+    The rows go through the audit's own steps (:func:`~fairlatent.api.prepare_data`,
+    :func:`~fairlatent.api.strategy_context`, :func:`~fairlatent.api.apply_strategy`) with the
+    audit's defaults. Synthetic rows are flagged in :data:`SYNTHETIC_FLAG`; weighting strategies
+    add :data:`WEIGHT_COLUMN`. The target is written back with its original labels.
 
     Returns
     -------
     dict
         ``path``, ``rows``, ``synthetic_rows``, ``strategy``.
     """
+    from fairlatent.api import apply_strategy, prepare_data, strategy_context
+    from fairlatent.config import AuditConfig
     from fairlatent.data.io import read_table
-    from fairlatent.data.schema import GROUP_COLUMN, normalise_label, prepare
-    from fairlatent.strategies import StrategyContext, get_strategy
+    from fairlatent.data.schema import GROUP_COLUMN
+    from fairlatent.strategies import STRATEGIES
 
     out = Path(out)
-    if strategy not in DEBIAS_STRATEGIES:
+    debiasing = [spec.name for spec in STRATEGIES if spec.debias]
+    if strategy not in debiasing:
         raise ConfigError(
-            f"unknown strategy {strategy!r} for debias: choose from {', '.join(DEBIAS_STRATEGIES)}"
+            f"unknown strategy {strategy!r} for debias: choose from {', '.join(debiasing)}"
         )
-    if (model is not None or save_model is not None) and strategy not in GAN_STRATEGIES:
-        raise ConfigError(
-            f"--model/--save-model hold a GAN: use them with --strategy {' or '.join(GAN_STRATEGIES)}"
-        )
-    if epochs is not None and epochs < 1:
-        raise ConfigError(f"--epochs {epochs} must be at least 1")
-    check_output_file(out)
-    raw = read_table(data)
-    prepared = prepare(
-        raw,
+    if (model is not None or save_model is not None) and not STRATEGIES.get(strategy).uses_gan:
+        with_gan = " or ".join(spec.name for spec in STRATEGIES if spec.uses_gan)
+        raise ConfigError(f"--model/--save-model hold a GAN: use them with --strategy {with_gan}")
+    cfg = AuditConfig.from_mapping(
+        {},
         target=target,
         sensitive=list(sensitive),
         positive_label=positive_label,
         min_group_size=min_group_size,
         drop=list(drop or []),
-    )
+        epochs=epochs,
+        seed=seed,
+        device=device,
+        strategies=[strategy],
+    ).validate()
+    check_output_file(out)
+    prepared = prepare_data(read_table(data), cfg)
     pretrained: dict[str, Any] = {}
     if model is not None:
         from fairlatent.models.gan import TabularGAN
 
         pretrained["gan"] = TabularGAN.load(model, device="cpu" if device == "auto" else device)
-    context = StrategyContext(
-        target=target,
-        sensitive=prepared.schema.sensitive,
-        group_column=GROUP_COLUMN,
-        random_state=seed,
-        device=device,
-        epochs=epochs,
-        pretrained=pretrained,
-    )
-    output = get_strategy(strategy).apply(prepared.frame, context)
+    context = strategy_context(cfg, prepared, random_state=seed, pretrained=pretrained)
+    output = apply_strategy(strategy, cfg, prepared.frame, context)
     frame = output.frame.drop(columns=[GROUP_COLUMN]).copy()
-    values = sorted(raw[target].dropna().map(normalise_label).unique())
-    negative = [v for v in values if v != prepared.schema.positive_label]
-    negative_label = negative[0] if len(negative) == 1 else f"not {prepared.schema.positive_label}"
-    frame[target] = np.where(
-        frame[target].to_numpy() == 1, prepared.schema.positive_label, negative_label
-    )
+    frame[target] = prepared.schema.decode_target(frame[target].to_numpy())
     frame[SYNTHETIC_FLAG] = np.asarray(output.is_synthetic, dtype=bool)
     if output.sample_weight is not None:
         frame[WEIGHT_COLUMN] = np.asarray(output.sample_weight, dtype=float)

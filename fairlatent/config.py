@@ -7,14 +7,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from fairlatent.classifiers.registry import CLASSIFIERS
+from fairlatent.data.groups import sensitive_column, split_sensitive
 from fairlatent.exceptions import ConfigError
-
-#: Strategy names the audit knows, in report order.
-KNOWN_STRATEGIES: tuple[str, ...] = ("none", "reweigh", "vae", "gan", "vae+gan")
-#: Classifier names the audit knows.
-KNOWN_CLASSIFIERS: tuple[str, ...] = ("logreg", "hgb", "rf")
-#: Valid values of ``device``.
-KNOWN_DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
+from fairlatent.models.device_names import check_device_name
+from fairlatent.strategies.registry import STRATEGIES
 
 
 @dataclass
@@ -79,10 +76,10 @@ class AuditConfig:
     out: str | None = None
 
     def __post_init__(self) -> None:
-        self.sensitive = _as_list(self.sensitive)
-        self.strategies = _as_list(self.strategies)
-        self.classifiers = _as_list(self.classifiers)
-        self.drop = _as_list(self.drop)
+        self.sensitive = as_list(self.sensitive)
+        self.strategies = as_list(self.strategies)
+        self.classifiers = as_list(self.classifiers)
+        self.drop = as_list(self.drop)
 
     def validate(self) -> AuditConfig:
         """Check every option; raise :class:`ConfigError` naming the first bad one.
@@ -96,21 +93,15 @@ class AuditConfig:
             raise ConfigError("no target column given: pass --target COLUMN")
         if not self.sensitive:
             raise ConfigError("no sensitive attribute given: pass --sensitive COLUMN[,COLUMN]")
-        unknown = [s for s in self.strategies if s not in KNOWN_STRATEGIES]
-        if unknown:
+        for name in self.strategies:
+            STRATEGIES.get(name)
+        if not self.classifiers:
             raise ConfigError(
-                f"unknown strategy {unknown[0]!r}: choose from {', '.join(KNOWN_STRATEGIES)}"
+                f"no classifier given: choose from {', '.join(CLASSIFIERS.names())}"
             )
-        unknown = [c for c in self.classifiers if c not in KNOWN_CLASSIFIERS]
-        if unknown or not self.classifiers:
-            name = unknown[0] if unknown else ""
-            raise ConfigError(
-                f"unknown classifier {name!r}: choose from {', '.join(KNOWN_CLASSIFIERS)}"
-            )
-        if self.device not in KNOWN_DEVICES:
-            raise ConfigError(
-                f"unknown device {self.device!r}: choose from {', '.join(KNOWN_DEVICES)}"
-            )
+        for name in self.classifiers:
+            CLASSIFIERS.get(name)
+        self.device = check_device_name(self.device)
         if not 0.05 <= self.test_size <= 0.8:
             raise ConfigError(f"test size {self.test_size} is out of range: use 0.05 to 0.8")
         if self.repeats < 1 or self.repeats > 50:
@@ -121,7 +112,7 @@ class AuditConfig:
             raise ConfigError("n_boot must be 0 (no intervals) or more")
         if self.epochs is not None and self.epochs < 1:
             raise ConfigError(f"epochs={self.epochs} must be at least 1")
-        if self.target in [s.split(":", 1)[0] for s in self.sensitive]:
+        if self.target in [sensitive_column(s) for s in self.sensitive]:
             raise ConfigError(
                 f"target {self.target!r} is also a sensitive attribute: pick a different target "
                 "or sensitive column"
@@ -176,32 +167,14 @@ class AuditConfig:
         return cls(**merged)
 
 
-def _as_list(value: Any) -> list[str]:
+def as_list(value: Any) -> list[str]:
+    """Turn an option given as ``"a,b"`` or a list into a list of stripped names.
+
+    Comma-separated text follows the sensitive-attribute grammar, so ``"sex,age:25,60"`` gives
+    ``["sex", "age:25,60"]``.
+    """
     if value is None:
         return []
     if isinstance(value, str):
-        return [v.strip() for v in _split_top_level(value) if v.strip()]
+        return split_sensitive(value)
     return [str(v).strip() for v in value if str(v).strip()]
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split ``"sex,age:25,60,race"`` on commas that start a new column spec.
-
-    A comma followed by a number continues the cut points of the previous ``col:`` spec.
-    """
-    parts: list[str] = []
-    for piece in text.split(","):
-        stripped = piece.strip()
-        if parts and ":" in parts[-1] and _is_number(stripped):
-            parts[-1] = f"{parts[-1]},{stripped}"
-        else:
-            parts.append(stripped)
-    return parts
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -10,6 +10,7 @@ from fairlearn.metrics import (
 import fairlatent
 from fairlatent.data.schema import GROUP_COLUMN
 from fairlatent.exceptions import FairlatentError
+from fairlatent.report.json_writer import result_to_json
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_same_seed_same_numbers():
 def test_json_document(result):
     import json
 
-    doc = result.to_json()
+    doc = result_to_json(result)
     json.dumps(doc, allow_nan=False)
     assert doc["schema_version"] == 1
     assert len(doc["results"]) == len(result.records)

@@ -1,10 +1,15 @@
-"""Downstream classifiers and the train/test split."""
+"""Downstream classifiers (one registry) and the train/test split."""
 
-from fairlatent.classifiers.pipelines import (
-    CLASSIFIER_DESCRIPTIONS,
-    make_classifier,
-    split_feature_kinds,
-)
+from fairlatent.classifiers.fitting import fit_predict
+from fairlatent.classifiers.pipelines import split_feature_kinds
+from fairlatent.classifiers.registry import CLASSIFIERS, ClassifierSpec, make_classifier
 from fairlatent.classifiers.split import stratified_split
 
-__all__ = ["CLASSIFIER_DESCRIPTIONS", "make_classifier", "split_feature_kinds", "stratified_split"]
+__all__ = [
+    "CLASSIFIERS",
+    "ClassifierSpec",
+    "fit_predict",
+    "make_classifier",
+    "split_feature_kinds",
+    "stratified_split",
+]

@@ -1,4 +1,4 @@
-"""Named scikit-learn pipelines for the downstream classifiers."""
+"""The built-in downstream classifiers as scikit-learn pipelines (registered in ``registry.py``)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,14 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+)
 
-from fairlatent.exceptions import ConfigError
-
-#: Human-readable description of each classifier, for the report.
-CLASSIFIER_DESCRIPTIONS: dict[str, str] = {
-    "logreg": "logistic regression (median-imputed, standardised numerics; one-hot categoricals)",
-    "hgb": "histogram gradient boosting (native categorical support, native missing values)",
-    "rf": "random forest, 200 trees (ordinal-encoded categoricals, imputed numerics)",
-}
+from fairlatent.data.kinds import MISSING_LABEL, is_numeric
 
 
 def split_feature_kinds(frame: pd.DataFrame, features: list[str]) -> tuple[list[str], list[str]]:
@@ -35,98 +33,110 @@ def split_feature_kinds(frame: pd.DataFrame, features: list[str]) -> tuple[list[
     -------
     numeric, categorical : list of str
     """
-    numeric = [
-        c
-        for c in features
-        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-    ]
+    numeric = [c for c in features if is_numeric(frame[c])]
     categorical = [c for c in features if c not in numeric]
     return numeric, categorical
 
 
-def make_classifier(
-    name: str, *, numeric: list[str], categorical: list[str], random_state: int = 0
+def logistic_regression(
+    *, numeric: list[str], categorical: list[str], random_state: int = 0
 ) -> Pipeline:
-    """Build the named classifier as an unfitted scikit-learn Pipeline.
+    """Logistic regression on median-imputed, standardised numerics and one-hot categoricals.
 
     Parameters
     ----------
-    name : {"logreg", "hgb", "rf"}
-        Classifier name.
     numeric, categorical : list of str
         Feature columns of each kind; categoricals are cast to strings first.
+    random_state : int, default 0
+        Unused (the solver is deterministic); kept so every builder has one signature.
+
+    Returns
+    -------
+    Pipeline
+        Steps ``preprocess`` and ``model``.
+    """
+    preprocess = ColumnTransformer(
+        [
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
+                numeric,
+            ),
+            (
+                "cat",
+                make_pipeline(
+                    _as_text(),
+                    SimpleImputer(strategy="constant", fill_value=MISSING_LABEL),
+                    OneHotEncoder(handle_unknown="ignore", min_frequency=5, sparse_output=False),
+                ),
+                categorical,
+            ),
+        ]
+    )
+    return Pipeline([("preprocess", preprocess), ("model", LogisticRegression(max_iter=2000, C=1.0))])
+
+
+def gradient_boosting(
+    *, numeric: list[str], categorical: list[str], random_state: int = 0
+) -> Pipeline:
+    """Histogram gradient boosting with native categorical support and native missing values.
+
+    Parameters
+    ----------
+    numeric, categorical : list of str
+        Feature columns of each kind.
     random_state : int, default 0
         Seed of the estimator.
 
     Returns
     -------
     Pipeline
-        Last step is named ``"model"``; pass weights as ``model__sample_weight``.
-
-    Examples
-    --------
-    >>> pipe = make_classifier("logreg", numeric=["age"], categorical=["job"])
-    >>> pipe.steps[-1][0]
-    'model'
     """
-    if name == "logreg":
-        preprocess = ColumnTransformer(
-            [
-                (
-                    "num",
-                    make_pipeline(
-                        SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
-                    ),
-                    numeric,
+    preprocess = ColumnTransformer(
+        [
+            ("num", "passthrough", numeric),
+            ("cat", make_pipeline(_as_text(), _ordinal()), categorical),
+        ]
+    )
+    cat_mask = [False] * len(numeric) + [True] * len(categorical)
+    model = HistGradientBoostingClassifier(
+        categorical_features=np.array(cat_mask, dtype=bool) if categorical else None,
+        random_state=random_state,
+        max_iter=200,
+        learning_rate=0.1,
+    )
+    return Pipeline([("preprocess", preprocess), ("model", model)])
+
+
+def random_forest(*, numeric: list[str], categorical: list[str], random_state: int = 0) -> Pipeline:
+    """Random forest of 200 trees on ordinal-encoded categoricals and imputed numerics.
+
+    Parameters
+    ----------
+    numeric, categorical : list of str
+        Feature columns of each kind.
+    random_state : int, default 0
+        Seed of the estimator.
+
+    Returns
+    -------
+    Pipeline
+    """
+    preprocess = ColumnTransformer(
+        [
+            ("num", SimpleImputer(strategy="median"), numeric),
+            (
+                "cat",
+                make_pipeline(
+                    _as_text(), _ordinal(), SimpleImputer(strategy="constant", fill_value=-1)
                 ),
-                (
-                    "cat",
-                    make_pipeline(
-                        _as_text(),
-                        SimpleImputer(strategy="constant", fill_value="(missing)"),
-                        OneHotEncoder(
-                            handle_unknown="ignore", min_frequency=5, sparse_output=False
-                        ),
-                    ),
-                    categorical,
-                ),
-            ]
-        )
-        model = LogisticRegression(max_iter=2000, C=1.0)
-    elif name == "hgb":
-        preprocess = ColumnTransformer(
-            [
-                ("num", "passthrough", numeric),
-                ("cat", make_pipeline(_as_text(), _ordinal()), categorical),
-            ]
-        )
-        cat_mask = [False] * len(numeric) + [True] * len(categorical)
-        model = HistGradientBoostingClassifier(
-            categorical_features=np.array(cat_mask, dtype=bool) if categorical else None,
-            random_state=random_state,
-            max_iter=200,
-            learning_rate=0.1,
-        )
-    elif name == "rf":
-        preprocess = ColumnTransformer(
-            [
-                ("num", SimpleImputer(strategy="median"), numeric),
-                (
-                    "cat",
-                    make_pipeline(
-                        _as_text(), _ordinal(), SimpleImputer(strategy="constant", fill_value=-1)
-                    ),
-                    categorical,
-                ),
-            ]
-        )
-        model = RandomForestClassifier(
-            n_estimators=200, min_samples_leaf=2, random_state=random_state, n_jobs=1
-        )
-    else:
-        raise ConfigError(
-            f"unknown classifier {name!r}: choose from {', '.join(CLASSIFIER_DESCRIPTIONS)}"
-        )
+                categorical,
+            ),
+        ]
+    )
+    model = RandomForestClassifier(
+        n_estimators=200, min_samples_leaf=2, random_state=random_state, n_jobs=1
+    )
     return Pipeline([("preprocess", preprocess), ("model", model)])
 
 
@@ -136,9 +146,7 @@ def _ordinal() -> OrdinalEncoder:
     )
 
 
-def _as_text():
-    from sklearn.preprocessing import FunctionTransformer
-
+def _as_text() -> FunctionTransformer:
     return FunctionTransformer(_to_object, feature_names_out="one-to-one")
 
 

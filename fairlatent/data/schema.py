@@ -15,21 +15,36 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairlatent.data.kinds import MISSING_LABEL, ColumnKind, infer_kind, is_numeric
+from fairlatent.data.groups import (  # the group constants are re-exported for callers
+    GROUP_COLUMN,
+    GROUP_SEPARATOR,
+    MISSING_GROUP,
+    OTHER_GROUP,
+    group_labels_merged,
+    normalise_label,
+    parse_sensitive_spec,
+    sensitive_values,
+)
+from fairlatent.data.kinds import ColumnKind, infer_kind
 from fairlatent.exceptions import SchemaError
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "GROUP_COLUMN",
+    "GROUP_SEPARATOR",
+    "MISSING_GROUP",
+    "OTHER_GROUP",
+    "ColumnInfo",
+    "PreparedData",
+    "Schema",
+    "drop_unusable_columns",
+    "normalise_label",
+    "prepare",
+]
+
 ColumnRole = Literal["feature", "target", "sensitive"]
 
-#: Name of the column holding each row's (possibly intersectional) group label.
-GROUP_COLUMN = "_fl_group"
-#: Label of the group that absorbs groups smaller than the minimum size.
-OTHER_GROUP = "other"
-#: Label of rows whose sensitive value is missing.
-MISSING_GROUP = MISSING_LABEL
-#: Separator between attribute values in intersectional group labels.
-GROUP_SEPARATOR = " × "
 #: Fewest rows an audit accepts.
 MIN_ROWS = 40
 _POSITIVE_WORDS = ("1", "true", "yes", "y", "t", "positive", "pos", "good", "approved")
@@ -57,6 +72,7 @@ class Schema:
     sensitive: list[str]
     features: list[str]
     columns: list[ColumnInfo]
+    negative_label: str = ""
     dropped: dict[str, str] = field(default_factory=dict)
     binned: dict[str, list[str]] = field(default_factory=dict)
     merged_groups: dict[str, list[str]] = field(default_factory=dict)
@@ -66,6 +82,20 @@ class Schema:
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         return asdict(self)
+
+    def decode_target(self, y: Any) -> np.ndarray:
+        """Turn 0/1 target values back into the data's labels.
+
+        Parameters
+        ----------
+        y : array-like of {0, 1}
+
+        Returns
+        -------
+        ndarray of str
+            :attr:`positive_label` for 1, :attr:`negative_label` for 0.
+        """
+        return np.where(np.asarray(y) == 1, self.positive_label, self.negative_label)
 
 
 @dataclass
@@ -138,7 +168,7 @@ def prepare(
     if frame.shape[0] == 0:
         raise SchemaError("the data has no rows; pass a file with data rows")
     notices: list[str] = []
-    specs = [_parse_sensitive_spec(s) for s in sensitive]
+    specs = [parse_sensitive_spec(s) for s in sensitive]
     sensitive_names = list(dict.fromkeys(name for name, _ in specs))
     drop = list(drop or [])
     _check_columns_exist(frame, target, sensitive_names, drop)
@@ -157,6 +187,8 @@ def prepare(
 
     frame, n_missing_target = _drop_missing_target(frame, target, notices)
     y, label, inferred = _binarise_target(frame[target], target, positive_label)
+    others = sorted(set(frame[target].map(normalise_label)) - {label})
+    negative_label = others[0] if len(others) == 1 else f"not {label}"
     if inferred:
         notices.append(
             f"positive (favourable) label of {target!r} inferred as {label!r}; "
@@ -165,7 +197,7 @@ def prepare(
 
     binned: dict[str, list[str]] = {}
     for name, spec in specs:
-        frame[name], labels = _sensitive_values(frame[name], name, spec)
+        frame[name], labels = sensitive_values(frame[name], name, spec)
         if labels:
             binned[name] = labels
 
@@ -186,7 +218,7 @@ def prepare(
         )
 
     frame[target] = y
-    groups, merged = _group_labels(frame, sensitive_names, min_group_size)
+    groups, merged = group_labels_merged(frame, sensitive_names, min_group_size)
     for small in merged.get(OTHER_GROUP, []):
         logger.warning(
             "group %r has fewer than %d rows: merged into %r", small, min_group_size, OTHER_GROUP
@@ -224,6 +256,7 @@ def prepare(
         target=target,
         positive_label=label,
         positive_label_inferred=inferred,
+        negative_label=negative_label,
         sensitive=sensitive_names,
         features=features,
         columns=columns,
@@ -234,16 +267,6 @@ def prepare(
         notices=notices,
     )
     return PreparedData(frame=frame.reset_index(drop=True), schema=schema)
-
-
-def _parse_sensitive_spec(spec: str) -> tuple[str, str | None]:
-    name, _, rest = spec.partition(":")
-    name = name.strip()
-    if not name:
-        raise SchemaError(
-            f"empty sensitive attribute in {spec!r}; write --sensitive sex or age:25,60"
-        )
-    return name, rest.strip() or None
 
 
 def _check_columns_exist(
@@ -271,14 +294,6 @@ def _drop_missing_target(
         notices.append(f"dropped {count} rows whose target {target!r} is missing")
         frame = frame.loc[~missing]
     return frame, count
-
-
-def normalise_label(value: object) -> str:
-    """Label text without stray whitespace or a trailing ``.`` (Adult's ``>50K.``)."""
-    text = str(value).strip()
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        text = str(int(value))
-    return text.rstrip(".").strip() or text
 
 
 def _binarise_target(
@@ -317,78 +332,6 @@ def _binarise_target(
         counts = labels.value_counts()
         label = str(counts.index[-1]) if counts.iloc[0] != counts.iloc[-1] else values[-1]
     return (labels == label).to_numpy(dtype=np.int64), label, True
-
-
-def _sensitive_values(
-    series: pd.Series, name: str, spec: str | None
-) -> tuple[pd.Series, list[str]]:
-    numeric = is_numeric(series)
-    if spec is None and not (numeric and series.nunique() > 10):
-        values = series.map(lambda v: MISSING_GROUP if pd.isna(v) else normalise_label(v))
-        if values.nunique() < 2:
-            raise SchemaError(
-                f"sensitive column {name!r} has a single group ({values.iloc[0]!r}); "
-                "a fairness audit needs at least two groups"
-            )
-        return values.astype(str), []
-    if not numeric:
-        converted = pd.to_numeric(series, errors="coerce")
-        if converted.notna().sum() < series.notna().sum():
-            raise SchemaError(
-                f"sensitive column {name!r} is not numeric, so it cannot be binned with {spec!r}; "
-                f"use --sensitive {name}"
-            )
-        series = converted
-    edges = _bin_edges(series, name, spec or "q4")
-    labels = _bin_labels(edges)
-    codes = np.searchsorted(edges, series.to_numpy(dtype=float), side="right")
-    binned = pd.Series(
-        [
-            MISSING_GROUP if np.isnan(v) else labels[c]
-            for v, c in zip(series.to_numpy(float), codes, strict=True)
-        ],
-        index=series.index,
-        dtype=object,
-    )
-    if binned.nunique() < 2:
-        raise SchemaError(
-            f"sensitive column {name!r} binned at {spec!r} gives a single group; choose other cut points"
-        )
-    return binned.astype(str), labels
-
-
-def _bin_edges(series: pd.Series, name: str, spec: str) -> np.ndarray:
-    if spec.lower().startswith("q"):
-        try:
-            k = int(spec[1:])
-        except ValueError:
-            raise SchemaError(
-                f"bad bin spec {spec!r} for {name!r}: use q<k> (quantiles) or cut points like 25,60"
-            ) from None
-        if not 2 <= k <= 20:
-            raise SchemaError(f"bad quantile count in {spec!r} for {name!r}: use q2 to q20")
-        edges = np.unique(np.nanquantile(series.to_numpy(float), np.linspace(0, 1, k + 1)[1:-1]))
-        return edges
-    try:
-        edges = np.array(sorted(float(p) for p in spec.split(",") if p.strip()))
-    except ValueError:
-        raise SchemaError(
-            f"bad bin spec {spec!r} for {name!r}: use cut points like 25,60 or q4 for quartiles"
-        ) from None
-    if len(edges) == 0:
-        raise SchemaError(f"bad bin spec {spec!r} for {name!r}: give at least one cut point")
-    return np.unique(edges)
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def _bin_labels(edges: np.ndarray) -> list[str]:
-    labels = [f"<{_fmt(edges[0])}"]
-    labels += [f"{_fmt(lo)} to <{_fmt(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-    labels.append(f">={_fmt(edges[-1])}")
-    return labels
 
 
 def drop_unusable_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -448,19 +391,3 @@ def _check_feature_types(series: pd.Series, column: str, max_categories: int) ->
             f"categorical column {column!r} has {n_unique} distinct values (limit {max_categories}); "
             f"drop it with --drop {column} or raise --max-categories"
         )
-
-
-def _group_labels(
-    frame: pd.DataFrame, sensitive: list[str], min_group_size: int
-) -> tuple[pd.Series, dict[str, list[str]]]:
-    if len(sensitive) == 1:
-        labels = frame[sensitive[0]].astype(str)
-    else:
-        labels = frame[sensitive].astype(str).agg(GROUP_SEPARATOR.join, axis=1)
-    counts = labels.value_counts()
-    small = sorted(str(g) for g in counts.index[counts < min_group_size])
-    merged: dict[str, list[str]] = {}
-    if small:
-        labels = labels.where(~labels.isin(small), OTHER_GROUP)
-        merged[OTHER_GROUP] = small
-    return labels, merged

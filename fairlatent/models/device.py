@@ -7,12 +7,12 @@ import logging
 import torch
 
 from fairlatent.exceptions import ConfigError
+from fairlatent.models.device_names import ERR_UNKNOWN_DEVICE
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["available_devices", "resolve_device"]
 
-ERR_UNKNOWN_DEVICE = "unknown device {name!r}; use 'auto', 'cpu', 'cuda', 'cuda:<index>' or 'mps'"
 ERR_NO_CUDA = (
     "device {name!r} was asked for but this torch build sees no CUDA GPU (torch {version}, "
     "CUDA build: {cuda}); install a CUDA build of torch on a machine with an NVIDIA GPU, or use "

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from fairlatent.exceptions import OutputError
 
 if TYPE_CHECKING:
-    from fairlatent.api import AuditResult
+    from fairlatent.results import AuditResult
 
 
 def check_output_dir(out_dir: str | Path) -> Path:
@@ -49,10 +49,11 @@ def write_outputs(result: AuditResult, out_dir: Path) -> dict[str, Path]:
         ``{"report": path, "metrics": path}``.
     """
     from fairlatent.report.html import render_html
+    from fairlatent.report.json_writer import result_to_json
 
     check_output_dir(out_dir)
     html = render_html(result)
-    metrics = json.dumps(result.to_json(), indent=2, allow_nan=False)
+    metrics = json.dumps(result_to_json(result), indent=2, allow_nan=False)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         targets = {"report": out_dir / "report.html", "metrics": out_dir / "metrics.json"}

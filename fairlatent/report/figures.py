@@ -10,19 +10,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from fairlatent.strategies import strategy_colour
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from fairlatent.api import AuditResult
+    from fairlatent.results import AuditResult
 
-#: One colour per strategy, stable across figures.
-STRATEGY_COLOURS = {
-    "none": "#6b7280",
-    "reweigh": "#2563eb",
-    "vae": "#16a34a",
-    "gan": "#ea580c",
-    "vae+gan": "#9333ea",
-}
 _GROUP_PANELS = (
     ("selection_rate", "Selection rate"),
     ("tpr", "True-positive rate"),
@@ -96,7 +90,7 @@ def group_metric_bars(result: AuditResult, classifier: str) -> str:
                 yerr=err,
                 capsize=2,
                 label=rec.strategy,
-                color=STRATEGY_COLOURS.get(rec.strategy),
+                color=strategy_colour(rec.strategy),
                 error_kw={"elinewidth": 0.8},
             )
         ax.set_xticks(
@@ -118,7 +112,7 @@ def tradeoff_scatter(summary: pd.DataFrame, classifiers: Sequence[str]) -> str:
     for ax, clf in zip(axes, classifiers, strict=True):
         rows = summary.xs(clf, level="classifier")
         for strategy, row in rows.iterrows():
-            colour = STRATEGY_COLOURS.get(str(strategy), "#000000")
+            colour = strategy_colour(str(strategy))
             ax.scatter(
                 row["accuracy"],
                 row["dp_difference"],

@@ -12,10 +12,11 @@ Schema (``schema_version`` 1), all numbers are floats or null:
   ``summary_ci`` (metric -> [low, high], 95% bootstrap), ``by_group`` (group -> metric -> value, with
   ``<metric>_low``/``<metric>_high``), ``classifier_fit_seconds``
 - ``summary``: one entry per (strategy, classifier): each metric's mean over repeats and ``<metric>_std``
-- ``verdict``: per classifier, the headline (see :func:`fairlatent.report.verdict.build_verdict`)
+- ``verdict``: per classifier, the headline (see :func:`fairlatent.results.build_verdict`)
 - ``strategies``: per strategy, description, fit_seconds, train_rows, synthetic_rows, diagnostics
-- ``representation``: the latent representation audit, or null
-- ``synthesis``: synthetic-data quality per generative strategy, or null
+- one key per registered analysis (:mod:`fairlatent.metrics.analyses`), null when it did not run:
+  ``representation`` (the latent representation audit), ``synthesis`` (synthetic-data quality per
+  generative strategy)
 - ``frontier``: per classifier, the best accuracy that randomised group-specific thresholds on the
   baseline's scores reach under the goal's DP/EO bounds on the test rows (an optimistic bound)
 - ``environment``: versions, device, total seconds
@@ -30,8 +31,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from fairlatent.metrics.analyses import ANALYSES
+
 if TYPE_CHECKING:
-    from fairlatent.api import AuditResult
+    from fairlatent.results import AuditResult
 
 SCHEMA_VERSION = 1
 
@@ -87,8 +90,7 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
         "summary": summary.to_dict(orient="records"),
         "verdict": result.verdict(),
         "strategies": result.strategy_info,
-        "representation": result.representation,
-        "synthesis": result.synthesis,
+        **{spec.name: result.analyses.get(spec.name) for spec in ANALYSES},
         "frontier": result.frontier,
         "environment": result.environment,
     }

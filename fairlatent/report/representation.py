@@ -12,11 +12,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from markupsafe import Markup
 
-from fairlatent.report.figures import STRATEGY_COLOURS, new_figure, short, to_data_uri
+from fairlatent.report.figures import new_figure, short, to_data_uri
 from fairlatent.report.formatting import percent
+from fairlatent.report.templating import report_environment
+from fairlatent.strategies import strategy_colour
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+
+    from fairlatent.results import AuditResult
 
 __all__ = [
     "error_decile_figure",
@@ -53,8 +57,6 @@ def _ratio_class(value: Any) -> str:
 
 
 def _environment() -> Environment:
-    from fairlatent.report.html import report_environment
-
     env = report_environment()
     env.filters["ratio_class"] = _ratio_class
     return env
@@ -156,7 +158,7 @@ def error_decile_figure(error_by_decile: dict[str, Any]) -> str:
         for s in (s for s in series if s["classifier"] == clf):
             values = [np.nan if v is None else v for v in s["error"]]
             ax.plot(deciles, values, marker="o", ms=3,
-                    color=STRATEGY_COLOURS.get(s["strategy"]), label=_label(s["strategy"]))
+                    color=strategy_colour(s["strategy"]), label=_label(s["strategy"]))
         ax.set_xticks(deciles)
         ax.set_xlabel("rarity decile (1 = most common, 10 = rarest)")
         ax.set_ylabel("error rate")
@@ -272,7 +274,7 @@ def _error_keys(clusters: Sequence[dict[str, Any]]) -> list[str]:
     return [f"{e['strategy']} / {e['classifier']}" for e in clusters[0]["errors"]]
 
 
-def representation_section(rep: dict[str, Any]) -> dict[str, Any]:
+def representation_section(result: AuditResult) -> dict[str, Any]:
     """Render the representation audit as a report section.
 
     Every data-derived string (group names, feature values, strategy names) is HTML-escaped by
@@ -280,8 +282,9 @@ def representation_section(rep: dict[str, Any]) -> dict[str, Any]:
 
     Parameters
     ----------
-    rep : dict
-        Output of :func:`~fairlatent.metrics.representation.representation_audit`.
+    result : AuditResult
+        An audit whose ``analyses["representation"]`` holds the output of
+        :func:`~fairlatent.metrics.representation.representation_audit`.
 
     Returns
     -------
@@ -290,10 +293,11 @@ def representation_section(rep: dict[str, Any]) -> dict[str, Any]:
 
     Examples
     --------
-    >>> section = representation_section(result.representation)  # doctest: +SKIP
+    >>> section = representation_section(result)  # doctest: +SKIP
     >>> section["id"]  # doctest: +SKIP
     'representation'
     """
+    rep = result.analyses["representation"]
     explained = sum(v for v in rep["map"].get("explained_variance", []) if _finite(v))
     context = {
         "rep": rep,

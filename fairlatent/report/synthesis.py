@@ -8,9 +8,10 @@ import numpy as np
 from markupsafe import Markup
 
 from fairlatent.report.figures import new_figure, short, to_data_uri
+from fairlatent.report.templating import report_environment
 
 if TYPE_CHECKING:
-    from fairlatent.api import AuditResult
+    from fairlatent.results import AuditResult
 
 
 def marginal_figure(marginals: list[dict[str, Any]]) -> str:
@@ -73,18 +74,16 @@ def synthesis_section(result: AuditResult) -> dict[str, Any]:
     Parameters
     ----------
     result : AuditResult
-        An audit whose ``synthesis`` is set.
+        An audit whose ``analyses["synthesis"]`` is set.
 
     Returns
     -------
     dict
         ``{"id": "synthesis", "title": ..., "html": Markup}``.
     """
-    from fairlatent.report.html import report_environment
-
     env = report_environment(strict=False)
     items = []
-    for name, quality in (result.synthesis or {}).items():
+    for name, quality in result.analyses["synthesis"].items():
         diagnostics = result.strategy_info.get(name, {}).get("diagnostics", {})
         items.append(
             {

@@ -1,4 +1,5 @@
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,11 @@ class Collector(HTMLParser):
         self.text.append(data)
 
 
+def section_of(rep):
+    """Render the section of an audit whose only analysis is ``rep`` (the one section signature)."""
+    return representation_section(SimpleNamespace(analyses={"representation": rep}))
+
+
 @pytest.fixture(scope="module")
 def rep():
     train, test = make_frame(400, 0), make_frame(200, 1)
@@ -74,7 +80,7 @@ def rep():
 
 
 def test_section_shape_and_figures(rep):
-    section = representation_section(rep)
+    section = section_of(rep)
     assert section["id"] == "representation" and section["title"] == "Representation audit"
     assert isinstance(section["html"], Markup)
     page = Collector()
@@ -89,7 +95,7 @@ def test_section_shape_and_figures(rep):
 
 
 def test_data_strings_are_escaped(rep):
-    html = str(representation_section(rep)["html"])
+    html = str(section_of(rep)["html"])
     assert EVIL not in html and "<b>boss</b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     page = Collector()
@@ -107,5 +113,5 @@ def test_findings_name_the_rare_group(rep):
 def test_training_figure_optional(rep):
     empty = {**rep, "training": {"epoch": [], "train_loss": [], "val_loss": [], "best_epoch": 0}}
     page = Collector()
-    page.feed(str(representation_section(empty)["html"]))
+    page.feed(str(section_of(empty)["html"]))
     assert len(page.images) == 3

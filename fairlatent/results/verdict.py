@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fairlatent.classifiers import CLASSIFIERS
+
 if TYPE_CHECKING:
-    from fairlatent.api import AuditResult
+    from fairlatent.results.records import AuditResult
 
 #: A baseline is called unfair when its DP ratio falls below this (the "four-fifths rule") ...
 DP_RATIO_THRESHOLD = 0.8
@@ -15,12 +17,6 @@ DP_RATIO_THRESHOLD = 0.8
 EO_DIFFERENCE_THRESHOLD = 0.1
 #: The project's goal for a mitigation: DP difference, EO difference, accuracy loss (points / 100).
 GOAL = {"dp_difference": 0.04, "eo_difference": 0.08, "accuracy_loss": 0.015}
-
-_CLASSIFIER_NAMES = {
-    "logreg": "logistic regression",
-    "hgb": "gradient boosting",
-    "rf": "random forest",
-}
 
 
 def fairness_score(row: Any) -> float:
@@ -62,7 +58,7 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
         )
         acc_change = float(best["accuracy"] - base["accuracy"])
         goals = {name: _meets_goal(rows[name], base) for name in rows if name != "none"}
-        name = _CLASSIFIER_NAMES.get(clf, clf)
+        name = CLASSIFIERS.get(clf).display_name
         if unfair:
             text = (
                 f"The {name} baseline is unfair: it predicts the favourable outcome for "

@@ -1,0 +1,205 @@
+"""Sensitive attributes: the spec grammar, binning, and group labels. The one owner of all three.
+
+A sensitive option is a comma-separated list of specs: ``"sex"``, ``"age:25,60"`` (bins at cut
+points), ``"age:q4"`` (quantile bins); several specs form intersectional groups, labelled
+``"Female × <25"``. Everything that parses specs or builds group labels asks this module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fairlatent.data.kinds import MISSING_LABEL, is_numeric
+from fairlatent.exceptions import SchemaError
+
+#: Name of the column holding each row's (possibly intersectional) group label.
+GROUP_COLUMN = "_fl_group"
+#: Label of the group that absorbs groups smaller than the minimum size.
+OTHER_GROUP = "other"
+#: Label of rows whose sensitive value is missing.
+MISSING_GROUP = MISSING_LABEL
+#: Separator between attribute values in intersectional group labels.
+GROUP_SEPARATOR = " × "
+
+
+def split_sensitive(text: str) -> list[str]:
+    """Split ``"sex,age:25,60,race"`` into specs, on the commas that start a new column.
+
+    A comma followed by a number continues the cut points of the previous ``col:`` spec.
+
+    Examples
+    --------
+    >>> split_sensitive("sex, age:25,60,race")
+    ['sex', 'age:25,60', 'race']
+    """
+    parts: list[str] = []
+    for piece in text.split(","):
+        stripped = piece.strip()
+        if parts and ":" in parts[-1] and _is_number(stripped):
+            parts[-1] = f"{parts[-1]},{stripped}"
+        elif stripped:
+            parts.append(stripped)
+    return parts
+
+
+def sensitive_column(spec: str) -> str:
+    """Column named by a sensitive spec (``"age:q4"`` -> ``"age"``)."""
+    return parse_sensitive_spec(spec)[0]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_sensitive_spec(spec: str) -> tuple[str, str | None]:
+    """Split one sensitive-attribute spec into its column and its binning (if any).
+
+    Parameters
+    ----------
+    spec : str
+        ``"sex"``, ``"age:25,60"`` (cut points) or ``"age:q4"`` (quantile bins).
+
+    Returns
+    -------
+    column, binning : str, str or None
+
+    Examples
+    --------
+    >>> parse_sensitive_spec("age:25,60"), parse_sensitive_spec("sex")
+    (('age', '25,60'), ('sex', None))
+    """
+    name, _, rest = spec.partition(":")
+    name = name.strip()
+    if not name:
+        raise SchemaError(
+            f"empty sensitive attribute in {spec!r}; write --sensitive sex or age:25,60"
+        )
+    return name, rest.strip() or None
+
+
+def normalise_label(value: object) -> str:
+    """Label text without stray whitespace or a trailing ``.`` (Adult's ``>50K.``)."""
+    text = str(value).strip()
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        text = str(int(value))
+    return text.rstrip(".").strip() or text
+
+
+def sensitive_values(
+    series: pd.Series, name: str, spec: str | None
+) -> tuple[pd.Series, list[str]]:
+    """Group values of one sensitive column: its categories, or bins of a numeric column.
+
+    Parameters
+    ----------
+    series : Series
+        The raw column.
+    name : str
+        Its name, for messages.
+    spec : str or None
+        Binning spec (``"25,60"``, ``"q4"``); numeric columns with more than 10 values are binned
+        into quartiles when none is given.
+
+    Returns
+    -------
+    values : Series of str
+        Group value of each row (missing values become :data:`MISSING_GROUP`).
+    labels : list of str
+        Bin labels, empty when the column was not binned.
+    """
+    numeric = is_numeric(series)
+    if spec is None and not (numeric and series.nunique() > 10):
+        values = series.map(lambda v: MISSING_GROUP if pd.isna(v) else normalise_label(v))
+        if values.nunique() < 2:
+            raise SchemaError(
+                f"sensitive column {name!r} has a single group ({values.iloc[0]!r}); "
+                "a fairness audit needs at least two groups"
+            )
+        return values.astype(str), []
+    if not numeric:
+        converted = pd.to_numeric(series, errors="coerce")
+        if converted.notna().sum() < series.notna().sum():
+            raise SchemaError(
+                f"sensitive column {name!r} is not numeric, so it cannot be binned with {spec!r}; "
+                f"use --sensitive {name}"
+            )
+        series = converted
+    edges = _bin_edges(series, name, spec or "q4")
+    labels = _bin_labels(edges)
+    codes = np.searchsorted(edges, series.to_numpy(dtype=float), side="right")
+    binned = pd.Series(
+        [
+            MISSING_GROUP if np.isnan(v) else labels[c]
+            for v, c in zip(series.to_numpy(float), codes, strict=True)
+        ],
+        index=series.index,
+        dtype=object,
+    )
+    if binned.nunique() < 2:
+        raise SchemaError(
+            f"sensitive column {name!r} binned at {spec!r} gives a single group; choose other cut points"
+        )
+    return binned.astype(str), labels
+
+
+def _bin_edges(series: pd.Series, name: str, spec: str) -> np.ndarray:
+    if spec.lower().startswith("q"):
+        try:
+            k = int(spec[1:])
+        except ValueError:
+            raise SchemaError(
+                f"bad bin spec {spec!r} for {name!r}: use q<k> (quantiles) or cut points like 25,60"
+            ) from None
+        if not 2 <= k <= 20:
+            raise SchemaError(f"bad quantile count in {spec!r} for {name!r}: use q2 to q20")
+        edges = np.unique(np.nanquantile(series.to_numpy(float), np.linspace(0, 1, k + 1)[1:-1]))
+        return edges
+    try:
+        edges = np.array(sorted(float(p) for p in spec.split(",") if p.strip()))
+    except ValueError:
+        raise SchemaError(
+            f"bad bin spec {spec!r} for {name!r}: use cut points like 25,60 or q4 for quartiles"
+        ) from None
+    if len(edges) == 0:
+        raise SchemaError(f"bad bin spec {spec!r} for {name!r}: give at least one cut point")
+    return np.unique(edges)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _bin_labels(edges: np.ndarray) -> list[str]:
+    labels = [f"<{_fmt(edges[0])}"]
+    labels += [f"{_fmt(lo)} to <{_fmt(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    labels.append(f">={_fmt(edges[-1])}")
+    return labels
+
+
+def group_labels_merged(
+    frame: pd.DataFrame, sensitive: list[str], min_group_size: int
+) -> tuple[pd.Series, dict[str, list[str]]]:
+    """Label each row with its (intersectional) group, merging groups under ``min_group_size``.
+
+    Returns
+    -------
+    labels : Series of str
+    merged : dict
+        ``{OTHER_GROUP: [merged group names]}``, empty when nothing was merged.
+    """
+    if len(sensitive) == 1:
+        labels = frame[sensitive[0]].astype(str)
+    else:
+        labels = frame[sensitive].astype(str).agg(GROUP_SEPARATOR.join, axis=1)
+    counts = labels.value_counts()
+    small = sorted(str(g) for g in counts.index[counts < min_group_size])
+    merged: dict[str, list[str]] = {}
+    if small:
+        labels = labels.where(~labels.isin(small), OTHER_GROUP)
+        merged[OTHER_GROUP] = small
+    return labels, merged

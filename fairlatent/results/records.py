@@ -1,0 +1,177 @@
+"""What an audit measured: one record per fit, and the result that holds them all.
+
+These are plain data with tidy-table views; the report renders them and never computes findings of
+its own (see :mod:`fairlatent.results.verdict` and :mod:`fairlatent.results.comparison`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairlatent.config import AuditConfig
+from fairlatent.data.schema import Schema
+from fairlatent.metrics.fairness import GROUP_METRICS, SUMMARY_METRICS, Evaluation
+
+
+@dataclass
+class RunRecord:
+    """Predictions and evaluation of one (repeat, strategy, classifier)."""
+
+    repeat: int
+    strategy: str
+    classifier: str
+    evaluation: Evaluation
+    y_pred: np.ndarray
+    fit_seconds: float
+    scores: np.ndarray | None = None
+
+
+@dataclass
+class AuditResult:
+    """Everything an audit measured.
+
+    Attributes
+    ----------
+    config : AuditConfig
+        The options the audit ran with.
+    schema : Schema
+        Column kinds, roles and data decisions.
+    data_summary : dict
+        Row counts, group sizes and base rates, missing values.
+    records : list of RunRecord
+        One per (repeat, strategy, classifier).
+    strategy_info : dict
+        Strategy name -> description, fit times, training-set sizes and diagnostics.
+    analyses : dict
+        Analysis name -> its JSON-ready output (e.g. ``"representation"``: the latent
+        representation audit, ``"synthesis"``: synthetic-data quality), for the strategies that
+        feed them (see :mod:`fairlatent.metrics.analyses`).
+    frontier : dict
+        Classifier -> the best accuracy any group-aware thresholding of the baseline's scores reaches
+        under the fairness goal (see :func:`fairlatent.metrics.frontier.goal_frontier`).
+    environment : dict
+        Versions, device and timings.
+    test_frame : DataFrame
+        Real held-out rows of the first repeat (not serialised).
+    """
+
+    config: AuditConfig
+    schema: Schema
+    data_summary: dict[str, Any]
+    records: list[RunRecord]
+    strategy_info: dict[str, dict[str, Any]]
+    analyses: dict[str, Any] = field(default_factory=dict)
+    frontier: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    test_frame: pd.DataFrame | None = None
+    command: str | None = None
+
+    @property
+    def representation(self) -> dict[str, Any] | None:
+        """The latent representation audit, or ``None`` when no strategy fed it."""
+        return self.analyses.get("representation")
+
+    @property
+    def synthesis(self) -> dict[str, Any] | None:
+        """Synthetic-data quality per generative strategy, or ``None``."""
+        return self.analyses.get("synthesis")
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """Tidy summary metrics: strategy, classifier, repeat, metric, value, ci_low, ci_high."""
+        rows = []
+        for rec in self.records:
+            for name in SUMMARY_METRICS:
+                low, high = rec.evaluation.summary_ci.get(name, (np.nan, np.nan))
+                rows.append(
+                    (
+                        rec.strategy,
+                        rec.classifier,
+                        rec.repeat,
+                        name,
+                        rec.evaluation.summary[name],
+                        low,
+                        high,
+                    )
+                )
+        return pd.DataFrame(
+            rows,
+            columns=["strategy", "classifier", "repeat", "metric", "value", "ci_low", "ci_high"],
+        )
+
+    @property
+    def by_group(self) -> pd.DataFrame:
+        """Tidy per-group metrics: strategy, classifier, repeat, group, metric, value, ci_low, ci_high."""
+        rows = []
+        for rec in self.records:
+            table = rec.evaluation.by_group
+            for group in table.index:
+                for name in GROUP_METRICS:
+                    low = table.at[group, f"{name}_low"] if f"{name}_low" in table else np.nan
+                    high = table.at[group, f"{name}_high"] if f"{name}_high" in table else np.nan
+                    rows.append(
+                        (
+                            rec.strategy,
+                            rec.classifier,
+                            rec.repeat,
+                            group,
+                            name,
+                            float(table.at[group, name]),
+                            float(low),
+                            float(high),
+                        )
+                    )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "strategy",
+                "classifier",
+                "repeat",
+                "group",
+                "metric",
+                "value",
+                "ci_low",
+                "ci_high",
+            ],
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Summary metrics averaged over repeats.
+
+        Returns
+        -------
+        DataFrame
+            Index (strategy, classifier); for each metric ``<metric>`` (mean over repeats),
+            ``<metric>_std`` (spread over repeats, NaN for one repeat) and ``<metric>_low`` /
+            ``<metric>_high`` (bootstrap interval of the first repeat).
+        """
+        tidy = self.metrics
+        grouped = tidy.groupby(["strategy", "classifier", "metric"], sort=False)
+        mean = grouped["value"].mean().unstack("metric")
+        std = grouped["value"].std(ddof=1).unstack("metric").add_suffix("_std")
+        first = tidy[tidy["repeat"] == tidy["repeat"].min()].set_index(
+            ["strategy", "classifier", "metric"]
+        )
+        low = first["ci_low"].unstack("metric").add_suffix("_low")
+        high = first["ci_high"].unstack("metric").add_suffix("_high")
+        table = pd.concat([mean[list(SUMMARY_METRICS)], std, low, high], axis=1)
+        order = [(s, c) for s in self.config.strategies for c in self.config.classifiers]
+        return table.reindex([o for o in order if o in table.index])
+
+    def verdict(self) -> list[dict[str, Any]]:
+        """For each classifier, the fairest strategy and its accuracy cost against ``none``.
+
+        Fairest means the lowest mean of the demographic-parity and equalized-odds differences.
+
+        Returns
+        -------
+        list of dict
+            One per classifier, with baseline and best figures and a one-sentence ``text``.
+        """
+        from fairlatent.results.verdict import build_verdict
+
+        return build_verdict(self)

@@ -1,0 +1,173 @@
+"""The strategy registry: one :class:`StrategySpec` per mitigation strategy.
+
+Adding a built-in strategy is one module (its :class:`~fairlatent.strategies.base.Strategy`
+subclass) plus one line in :data:`BUILTIN_STRATEGIES`. Another package adds one through the
+entry-point group ``fairlatent.strategies``; it then appears in ``fairlatent audit``, ``fairlatent
+debias``, ``--help``, the config validation and the report with no other edit::
+
+    [project.entry-points."fairlatent.strategies"]
+    mine = "my_package.strategy:SPEC"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fairlatent.exceptions import ConfigError
+from fairlatent.registry import Registry, load_object
+from fairlatent.strategies.base import Strategy
+
+#: Colours given, in turn, to strategies whose spec names none.
+FALLBACK_COLOURS = ("#0891b2", "#be123c", "#4d7c0f", "#a16207", "#7c3aed", "#0f766e")
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """Everything the audit, the CLI and the report need to know about one strategy.
+
+    Parameters
+    ----------
+    name : str
+        What users type (``--strategies NAME``).
+    factory : str or callable
+        ``"module:Class"`` (imported only when the strategy runs) or a callable; called with the
+        strategy's options as keyword arguments, it returns a :class:`Strategy`.
+    description : str
+        One line for ``--help`` and the report.
+    colour : str or None
+        Colour of the strategy in the report's figures (``None``: one from
+        :data:`FALLBACK_COLOURS`).
+    generative : bool
+        Trains neural generative models (so it uses ``--device`` and ``--epochs``).
+    uses_gan : bool
+        Trains a GAN that ``debias --model`` / ``--save-model`` can supply or save.
+    analyses : tuple of str
+        Names of the audit analyses (and their report sections) its output feeds, e.g.
+        ``("representation",)``; see :mod:`fairlatent.metrics.analyses`.
+    debias : bool
+        Can be applied by ``fairlatent debias`` (the baseline cannot).
+
+    Examples
+    --------
+    >>> spec = STRATEGIES.get("reweigh")
+    >>> spec.generative, spec.debias
+    (False, True)
+    """
+
+    name: str
+    factory: str | Callable[..., Strategy]
+    description: str
+    colour: str | None = None
+    generative: bool = False
+    uses_gan: bool = False
+    analyses: tuple[str, ...] = ()
+    debias: bool = True
+
+    def create(self, **options: Any) -> Strategy:
+        """Instantiate the strategy with its options.
+
+        Raises
+        ------
+        ConfigError
+            An option the strategy does not take.
+        """
+        factory = load_object(self.factory)
+        try:
+            strategy = factory(**options)
+        except TypeError as err:
+            raise ConfigError(f"bad option for strategy {self.name!r}: {err}") from None
+        if not isinstance(strategy, Strategy):
+            raise ConfigError(
+                f"strategy {self.name!r} built a {type(strategy).__name__}, not a Strategy; "
+                "its factory must return a fairlatent.strategies.Strategy"
+            )
+        return strategy
+
+
+BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
+    StrategySpec(
+        "none",
+        "fairlatent.strategies.baseline:NoMitigation",
+        "baseline: classifiers trained on the real training rows, unchanged",
+        colour="#6b7280",
+        debias=False,
+    ),
+    StrategySpec(
+        "reweigh",
+        "fairlatent.strategies.baseline:Reweighing",
+        "Kamiran & Calders reweighing: each group x label cell weighted by "
+        "P(group)P(label)/P(group, label)",
+        colour="#2563eb",
+    ),
+    StrategySpec(
+        "vae",
+        "fairlatent.strategies.latent:LatentDensityStrategy",
+        "DB-VAE (Amini et al. 2019): a VAE learns a latent space of the training rows (features "
+        "and label); rows from sparse latent regions are drawn more often, weight ∝ 1/(density "
+        "+ alpha)",
+        colour="#16a34a",
+        generative=True,
+        analyses=("representation",),
+    ),
+    StrategySpec(
+        "gan",
+        "fairlatent.strategies.synthesis:CellBalancingStrategy",
+        "conditional WGAN-GP synthesises rows so every group reaches the overall base rate "
+        "(group sizes kept; real rows of the commoner label dropped at random)",
+        colour="#ea580c",
+        generative=True,
+        uses_gan=True,
+        analyses=("synthesis",),
+    ),
+    StrategySpec(
+        "vae+gan",
+        "fairlatent.strategies.synthesis:OutlierBalancedStrategy",
+        "outlier-balanced synthesis: GAN candidates for each under-target cell kept with "
+        "probability ∝ inverse VAE latent density; real rows dropped from dense regions first",
+        colour="#9333ea",
+        generative=True,
+        uses_gan=True,
+        analyses=("synthesis",),
+    ),
+)
+
+#: Every strategy the audit knows: the built-ins, then entry-point plug-ins.
+STRATEGIES: Registry[StrategySpec] = Registry(
+    "strategy", StrategySpec, BUILTIN_STRATEGIES, "fairlatent.strategies"
+)
+
+
+def strategy_colour(name: str) -> str:
+    """Colour of strategy ``name`` in figures (stable; plug-ins without one get a fallback)."""
+    names = STRATEGIES.names()
+    if name not in names:
+        return "#000000"
+    spec = STRATEGIES.get(name)
+    if spec.colour:
+        return spec.colour
+    uncoloured = [n for n in names if not STRATEGIES.get(n).colour]
+    return FALLBACK_COLOURS[uncoloured.index(name) % len(FALLBACK_COLOURS)]
+
+
+def get_strategy(name: str, **options: Any) -> Strategy:
+    """Instantiate the strategy registered under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A name in :data:`STRATEGIES`.
+    **options
+        Keyword options for the strategy's constructor.
+
+    Returns
+    -------
+    Strategy
+
+    Examples
+    --------
+    >>> get_strategy("reweigh").__class__.__name__
+    'Reweighing'
+    """
+    return STRATEGIES.get(name).create(**options)
