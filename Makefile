@@ -29,8 +29,11 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not slow"
 
+# Guard rails: style (ruff), the one-way layer contract (import-linter), types (mypy).
 lint: $(STAMP)
 	$(BIN)/ruff check fairlatent tests benchmarks examples
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev,bench]'

@@ -135,9 +135,20 @@ def audit(
 
     Examples
     --------
+    >>> import numpy as np, pandas as pd
     >>> import fairlatent
-    >>> result = fairlatent.audit(df, target="income", sensitive="sex")  # doctest: +SKIP
-    >>> result.summary()[["accuracy", "dp_difference", "eo_difference"]]  # doctest: +SKIP
+    >>> rng = np.random.default_rng(0)
+    >>> sex = rng.choice(["F", "M"], 600)
+    >>> skill = rng.normal(0, 1, 600)
+    >>> df = pd.DataFrame({"sex": sex, "skill": skill, "hours": rng.normal(40, 8, 600),
+    ...                    "income": np.where(skill + 0.8 * (sex == "M") > 0.6, ">50K", "<=50K")})
+    >>> result = fairlatent.audit(df, target="income", sensitive="sex", n_boot=0,
+    ...                           positive_label=">50K", classifiers=["logreg"])
+    >>> table = result.summary()[["accuracy", "dp_difference", "eo_difference"]]
+    >>> list(table.index)
+    [('none', 'logreg'), ('reweigh', 'logreg')]
+    >>> bool(table.loc[("none", "logreg"), "dp_difference"] > 0.1)  # men are favoured
+    True
     """
     base = config.to_dict() if config is not None else {}
     overrides = {"target": target, "sensitive": sensitive, **options}
@@ -242,7 +253,7 @@ def _record_strategy(
     )
     entry["fit_seconds"].append(round(output.fit_seconds, 3))
     entry["train_rows"].append(len(output.frame))
-    entry["synthetic_rows"].append(int(np.sum(output.is_synthetic)))
+    entry["synthetic_rows"].append(int(np.count_nonzero(output.is_synthetic)))
     if repeat == 0:
         entry["diagnostics"] = output.diagnostics
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -365,7 +366,7 @@ def _epoch_printer() -> Any:
 
     console = Console(stderr=True)
 
-    def report(epoch: int, epochs: int, metrics: dict[str, Any]) -> None:
+    def report(epoch: int, epochs: int, metrics: Mapping[str, float]) -> None:
         if epoch == epochs or epoch % max(1, epochs // 10) == 0:
             console.print(f"epoch {epoch}/{epochs}", markup=False, highlight=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ def synthesise(
     drop: Sequence[str] | None = None,
     save_model: str | Path | None = None,
     model: str | Path | None = None,
-    progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+    progress: Callable[[int, int, Mapping[str, float]], None] | None = None,
 ) -> Path:
     """Train (or load) a :class:`~fairlatent.models.gan.TabularGAN` and write synthetic rows.
 
@@ -136,8 +136,9 @@ def synthesise(
             raise SchemaError(f"column {missing[0]!r} to drop not found; check --drop")
         frame, _ = drop_unusable_columns(frame.drop(columns=list(drop or [])))
         _check_conditions(frame, wanted)
-        options = {} if epochs is None else {"epochs": epochs}
-        gan = TabularGAN(device=device, random_state=seed, **options)
+        gan = TabularGAN(device=device, random_state=seed)
+        if epochs is not None:
+            gan.set_params(epochs=epochs)
         gan.fit(frame, callbacks=[progress] if progress else None)
         if save_model is not None:
             gan.save(save_model)

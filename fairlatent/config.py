@@ -52,9 +52,28 @@ class AuditConfig:
     epochs : int or None
         Override of the generative models' epoch count.
     strategy_options : dict
-        Per-strategy options, e.g. ``{"vae": {"alpha": 0.01, "mode": "resample"}}``.
+        Per-strategy options, e.g. ``{"vae": {"alpha": 0.01, "sampling": "weights"}}``; in a
+        TOML file, a table ``[audit.strategy_options.vae]``.
     out : str or None
         Output directory for ``report.html`` and ``metrics.json``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> toml = '''
+    ... [audit]
+    ... target = "income"
+    ... sensitive = "sex,age:25,60"
+    ... strategies = ["none", "vae"]
+    ... [audit.strategy_options.vae]
+    ... alpha = 0.01
+    ... sampling = "weights"
+    ... '''
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "audit.toml"
+    >>> _ = path.write_text(toml)
+    >>> cfg = AuditConfig.from_toml(path, seed=3).validate()
+    >>> cfg.sensitive, cfg.strategy_options["vae"], cfg.seed
+    (['sex', 'age:25,60'], {'alpha': 0.01, 'sampling': 'weights'}, 3)
     """
 
     target: str = ""

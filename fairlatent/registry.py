@@ -29,8 +29,13 @@ ERR_NOT_SPEC = "{kind} plug-in {entry!r} gave {found}, not a {expected}; return 
 class Spec(Protocol):
     """What every plug-in spec has: a unique ``name`` and a one-line ``description``."""
 
-    name: str
-    description: str
+    @property
+    def name(self) -> str:
+        """Unique name users type."""
+
+    @property
+    def description(self) -> str:
+        """One line for help texts and the report."""
 
 
 S = TypeVar("S", bound=Spec)

@@ -20,7 +20,7 @@ _SNIFF_BYTES = 64 * 1024
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (optionally gzip-compressed) or Parquet file.
+    r"""Read a CSV (optionally gzip-compressed) or Parquet file.
 
     The CSV delimiter is sniffed among ``, ; TAB |``; quoted fields are honoured; the tokens in
     :data:`NA_TOKENS` become missing values; whitespace around text values and names is stripped.
@@ -42,8 +42,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from fairlatent.data import read_table
-    >>> frame = read_table("examples/adult.csv.gz")  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "people.csv"
+    >>> _ = path.write_text("age; job ;income\n31;clerk ;<=50K\n45;?;>50K\n")
+    >>> read_table(path)
+       age    job income
+    0   31  clerk  <=50K
+    1   45   <NA>   >50K
     """
     path = Path(path)
     if not path.exists():

@@ -64,7 +64,7 @@ def to_jsonable(value: Any) -> Any:
 
 def result_to_json(result: AuditResult) -> dict[str, Any]:
     """Build the ``metrics.json`` document of an audit (see the module docstring)."""
-    from fairlatent import __version__
+    from fairlatent._version import __version__
 
     summary = result.summary().reset_index()
     doc = {

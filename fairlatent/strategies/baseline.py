@@ -35,8 +35,8 @@ def reweighing_weights(groups: pd.Series, labels: pd.Series) -> np.ndarray:
     --------
     >>> import pandas as pd
     >>> w = reweighing_weights(pd.Series(["a", "a", "b", "b"]), pd.Series([1, 1, 0, 1]))
-    >>> [round(x, 2) for x in w]
-    [0.75, 0.75, 2.0, 0.5]
+    >>> [round(float(x), 2) for x in w]
+    [0.75, 0.75, 0.5, 1.5]
     """
     n = len(groups)
     keys = pd.DataFrame({"g": groups.to_numpy(), "y": labels.to_numpy()})
