@@ -22,6 +22,7 @@ from fairlatent.classifiers import fit_predict, split_feature_kinds, stratified_
 from fairlatent.config import AuditConfig
 from fairlatent.data.schema import GROUP_COLUMN, PreparedData, prepare
 from fairlatent.data.summary import data_summary
+from fairlatent.exceptions import ConfigError
 from fairlatent.metrics.analyses import ANALYSES, AnalysisInput
 from fairlatent.metrics.fairness import evaluate_predictions
 from fairlatent.metrics.frontier import goal_frontier
@@ -155,6 +156,7 @@ def audit(
     cfg = AuditConfig.from_mapping(base, **overrides).validate()
     started = time.perf_counter()
     data = prepare_data(frame, cfg)
+    _check_reference(cfg, data)
     features = data.schema.features + (data.schema.sensitive if cfg.include_sensitive else [])
     numeric, categorical = split_feature_kinds(data.frame, features)
     device = _device_name(cfg)
@@ -202,6 +204,8 @@ def audit(
                     test[GROUP_COLUMN].to_numpy(),
                     n_boot=cfg.n_boot,
                     random_state=seed,
+                    min_support=cfg.min_test_support,
+                    reference=cfg.reference,
                 )
                 records.append(
                     RunRecord(repeat, name, clf_name, evaluation, y_pred, fit_seconds, scores)
@@ -222,6 +226,15 @@ def audit(
     _add_frontier(result, test_first)
     _add_analyses(result, outputs_first, train_first, test_first)
     return result
+
+
+def _check_reference(cfg: AuditConfig, data: PreparedData) -> None:
+    groups = sorted(data.frame[GROUP_COLUMN].unique())
+    if cfg.reference is not None and cfg.reference not in groups:
+        raise ConfigError(
+            f"reference group {cfg.reference!r} is not a group of the data; choose one of "
+            f"{', '.join(map(repr, groups))}"
+        )
 
 
 def _add_frontier(result: AuditResult, test: pd.DataFrame) -> None:

@@ -112,6 +112,17 @@ def audit(
         int | None,
         typer.Option(help="Bootstrap replicates for intervals (0: none). [default: 200]"),
     ] = None,
+    min_test_support: Annotated[
+        int | None,
+        typer.Option(
+            help="Fewest favourable and unfavourable test rows a group needs to be judged; "
+            "thinner groups are listed as too small. [default: 20]"
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="Group the others are compared with. [default: largest judged group]"),
+    ] = None,
     device: Annotated[
         str | None, typer.Option(help="auto, cpu, cuda or mps for neural models. [default: auto]")
     ] = None,
@@ -145,6 +156,8 @@ def audit(
         "drop": drop,
         "max_categories": max_categories,
         "n_boot": n_boot,
+        "min_test_support": min_test_support,
+        "reference": reference,
         "device": device,
         "epochs": epochs,
         "out": str(out) if out else None,
@@ -164,37 +177,30 @@ def audit(
 
 
 def _canonical_command(data: Path, cfg: Any, out_dir: Path) -> str:
-    parts = [
-        "fairlatent",
-        "audit",
-        str(data),
-        "--target",
-        cfg.target,
-        "--sensitive",
-        ",".join(cfg.sensitive),
-        "--strategies",
-        ",".join(cfg.strategies),
-        "--classifiers",
-        ",".join(cfg.classifiers),
-        "--seed",
-        str(cfg.seed),
-        "--repeats",
-        str(cfg.repeats),
-        "--test-size",
-        str(cfg.test_size),
-        "--out",
-        str(out_dir),
-    ]
-    if cfg.positive_label is not None:
-        parts += ["--positive-label", cfg.positive_label]
-    if cfg.include_sensitive:
-        parts.append("--include-sensitive")
-    if cfg.drop:
-        parts += ["--drop", ",".join(cfg.drop)]
-    if cfg.epochs is not None:
-        parts += ["--epochs", str(cfg.epochs)]
-    if cfg.min_group_size != 30:
-        parts += ["--min-group-size", str(cfg.min_group_size)]
+    """Build the ``fairlatent audit`` command line that reproduces ``cfg`` (defaults left out)."""
+    from dataclasses import fields
+
+    from fairlatent.config import AuditConfig
+
+    defaults = AuditConfig()
+    parts = ["fairlatent", "audit", str(data)]
+    always = {"target", "sensitive", "strategies", "classifiers", "seed", "repeats", "test_size"}
+    for item in fields(AuditConfig):
+        name = item.name
+        value = getattr(cfg, name)
+        if name in {"out", "strategy_options"} or value is None:
+            continue
+        if name not in always and value == getattr(defaults, name):
+            continue
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag if value else "--exclude-" + name.split("_", 1)[1])
+        elif isinstance(value, list):
+            if value:
+                parts += [flag, ",".join(map(str, value))]
+        else:
+            parts += [flag, str(value)]
+    parts += ["--out", str(out_dir)]
     return shlex.join(parts)
 
 

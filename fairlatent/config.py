@@ -47,6 +47,11 @@ class AuditConfig:
         Largest number of distinct values a categorical feature may have.
     n_boot : int
         Bootstrap replicates for the confidence intervals (0 disables them).
+    min_test_support : int
+        Fewest favourable and unfavourable test rows a group needs to enter the headline
+        comparisons and the verdict; thinner groups are listed as too small to judge.
+    reference : str or None
+        Group every other group is compared with (default: the largest well-supported one).
     device : str
         ``auto``, ``cpu``, ``cuda`` or ``mps`` for the generative models.
     epochs : int or None
@@ -89,6 +94,8 @@ class AuditConfig:
     drop: list[str] = field(default_factory=list)
     max_categories: int = 100
     n_boot: int = 200
+    min_test_support: int = 20
+    reference: str | None = None
     device: str = "auto"
     epochs: int | None = None
     strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -129,6 +136,10 @@ class AuditConfig:
             raise ConfigError("min group size must be at least 1")
         if self.n_boot < 0:
             raise ConfigError("n_boot must be 0 (no intervals) or more")
+        if self.min_test_support < 1:
+            raise ConfigError(
+                f"min_test_support={self.min_test_support} must be at least 1 (default 20)"
+            )
         if self.epochs is not None and self.epochs < 1:
             raise ConfigError(f"epochs={self.epochs} must be at least 1")
         if self.target in [sensitive_column(s) for s in self.sensitive]:

@@ -1,14 +1,22 @@
-"""Group fairness metrics with fairlearn, plus fast bootstrap confidence intervals.
+"""Group fairness metrics with fairlearn, bootstrap intervals, test support and a reference group.
 
 Point estimates come from fairlearn (:class:`fairlearn.metrics.MetricFrame` and its summary
 functions) so the numbers in the report are fairlearn's own. Intervals come from a vectorised
-percentile bootstrap over the test rows (resampling rows, recomputing every group's confusion counts).
+percentile bootstrap over the test rows (:mod:`fairlatent.metrics.bootstrap`).
+
+Statistics before prose: a group enters the headline disparity summaries (DP, EO, EOp and accuracy
+differences and ratios) only with at least ``min_support`` favourable *and* unfavourable test rows;
+thinner groups keep their per-group numbers and are reported as too small to judge. Every group is
+also compared with a reference group (the largest well-supported one unless chosen), Aequitas-style:
+ratio and difference of selection rate, TPR and FPR, with intervals and a four-fifths flag.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +33,13 @@ from fairlearn.metrics import (
     true_positive_rate,
 )
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, precision_score
+
+from fairlatent.metrics.bootstrap import (
+    bootstrap_rows,
+    group_confusion_counts,
+    metrics_from_counts,
+    percentile_interval,
+)
 
 #: Summary metrics of one (strategy, classifier) evaluation, in report order.
 SUMMARY_METRICS: tuple[str, ...] = (
@@ -66,6 +81,12 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "fpr": "false-positive rate: unfavourable rows predicted favourable",
     "precision": "share of favourable predictions that are correct",
 }
+#: Fewest favourable and unfavourable test rows a group needs to enter the headline comparisons.
+MIN_TEST_SUPPORT = 20
+#: Per-group rates compared with the reference group.
+REFERENCE_METRICS: tuple[str, ...] = ("selection_rate", "tpr", "fpr")
+#: A group passes against the reference when each rate ratio lies in this range (four-fifths rule).
+RATIO_TOLERANCE: tuple[float, float] = (0.8, 1.25)
 #: Metrics where lower is fairer (the rest of the fairness metrics are ratios, higher is fairer).
 LOWER_IS_BETTER: frozenset[str] = frozenset(
     {"dp_difference", "eo_difference", "eop_difference", "accuracy_difference"}
@@ -99,16 +120,79 @@ class Evaluation:
     Attributes
     ----------
     summary : dict
-        :data:`SUMMARY_METRICS` -> value.
+        :data:`SUMMARY_METRICS` -> value. Disparity summaries compare the groups in
+        :attr:`compared` only; accuracy and selection rate use every row.
     summary_ci : dict
         Same keys -> ``(low, high)`` 95% bootstrap interval (empty when ``n_boot == 0``).
     by_group : DataFrame
-        Index: group label; columns: :data:`GROUP_METRICS` and ``<metric>_low``/``<metric>_high``.
+        Index: group label; columns: :data:`GROUP_METRICS`, ``<metric>_low``/``<metric>_high``,
+        ``test_positives``, ``test_negatives`` and ``supported``.
+    compared : list of str
+        Groups with enough test support (or every group, when fewer than two have it).
+    too_small : list of str
+        Groups left out of the disparity summaries for lack of test support.
+    reference : str
+        The reference group of :attr:`reference_view`.
+    reference_view : DataFrame
+        One row per (group, metric in :data:`REFERENCE_METRICS`) for every group but the
+        reference: ``value``, ``reference_value``, ``ratio`` and ``difference`` with intervals,
+        and ``status`` (``"pass"``, ``"fail"`` or ``"too small"``).
+    replicates : dict
+        Summary metric -> its bootstrap replicates (for paired comparisons; not serialised).
+    bootstrap_key : tuple
+        ``(random_state, n_rows, n_boot)``: evaluations with the same key share replicates.
     """
 
     summary: dict[str, float]
     summary_ci: dict[str, tuple[float, float]] = field(default_factory=dict)
     by_group: pd.DataFrame = field(default_factory=pd.DataFrame)
+    compared: list[str] = field(default_factory=list)
+    too_small: list[str] = field(default_factory=list)
+    reference: str = ""
+    reference_view: pd.DataFrame = field(default_factory=pd.DataFrame)
+    replicates: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    bootstrap_key: tuple[int, int, int] = (0, 0, 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (without the replicates)."""
+        return {
+            "summary": self.summary,
+            "summary_ci": {k: list(v) for k, v in self.summary_ci.items()},
+            "by_group": self.by_group.to_dict(orient="index"),
+            "compared_groups": self.compared,
+            "too_small_groups": self.too_small,
+            "reference": self.reference,
+            "reference_view": self.reference_view.to_dict(orient="records"),
+        }
+
+
+def group_support(y_true: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
+    """Favourable and unfavourable test rows of every group (index sorted like fairlearn's).
+
+    Examples
+    --------
+    >>> group_support(np.array([1, 0, 0]), np.array(["a", "a", "b"])).to_dict(orient="index")
+    {'a': {'test_positives': 1, 'test_negatives': 1}, 'b': {'test_positives': 0, 'test_negatives': 1}}
+    """
+    frame = pd.DataFrame({"group": np.asarray(groups).astype(str), "y": np.asarray(y_true, int)})
+    table = frame.groupby("group")["y"].agg(test_positives="sum", test_rows="size")
+    table["test_negatives"] = table["test_rows"] - table["test_positives"]
+    return table[["test_positives", "test_negatives"]].astype(int)
+
+
+def compared_groups(support: pd.DataFrame, min_support: int) -> tuple[list[str], list[str]]:
+    """Split groups into those compared in the headline and those too small to judge.
+
+    When fewer than two groups have ``min_support`` favourable and unfavourable test rows, every
+    group is compared (and none is called too small): a comparison needs two groups.
+    """
+    enough = (support["test_positives"] >= min_support) & (
+        support["test_negatives"] >= min_support
+    )
+    compared = [str(g) for g in support.index[enough]]
+    if len(compared) < 2:
+        return [str(g) for g in support.index], []
+    return compared, [str(g) for g in support.index[~enough]]
 
 
 def evaluate_predictions(
@@ -118,6 +202,8 @@ def evaluate_predictions(
     *,
     n_boot: int = 200,
     random_state: int = 0,
+    min_support: int = MIN_TEST_SUPPORT,
+    reference: str | None = None,
 ) -> Evaluation:
     """Measure accuracy and group fairness of binary predictions.
 
@@ -130,7 +216,11 @@ def evaluate_predictions(
     n_boot : int, default 200
         Bootstrap replicates for the 95% intervals; 0 skips them.
     random_state : int, default 0
-        Seed of the bootstrap.
+        Seed of the bootstrap (predictions on the same rows with the same seed share replicates).
+    min_support : int, default :data:`MIN_TEST_SUPPORT`
+        Fewest favourable and unfavourable test rows of a group in the disparity summaries.
+    reference : str, optional
+        Reference group; default the largest compared group.
 
     Returns
     -------
@@ -138,15 +228,17 @@ def evaluate_predictions(
 
     Examples
     --------
-    >>> import numpy as np
     >>> ev = evaluate_predictions(np.array([1, 0, 1, 0]), np.array([1, 0, 0, 0]),
     ...                           np.array(["a", "a", "b", "b"]), n_boot=0)
-    >>> ev.summary["dp_difference"]
-    0.5
+    >>> ev.summary["dp_difference"], ev.reference
+    (0.5, 'a')
     """
     y_true = np.asarray(y_true, dtype=int)
     y_pred = np.asarray(y_pred, dtype=int)
     groups = np.asarray(groups, dtype=object).astype(str)
+    support = group_support(y_true, groups)
+    compared, too_small = compared_groups(support, min_support)
+    in_compared = np.isin(groups, compared)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frame = MetricFrame(
@@ -155,136 +247,133 @@ def evaluate_predictions(
             y_pred=y_pred,
             sensitive_features=pd.Series(groups, name="group"),
         )
-        summary = {
-            "accuracy": float(accuracy_score(y_true, y_pred)),
-            "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
-            "selection_rate": float(selection_rate(y_true, y_pred)),
-            "dp_difference": float(
-                demographic_parity_difference(y_true, y_pred, sensitive_features=groups)
-            ),
-            "dp_ratio": float(demographic_parity_ratio(y_true, y_pred, sensitive_features=groups)),
-            "eo_difference": float(
-                equalized_odds_difference(y_true, y_pred, sensitive_features=groups)
-            ),
-            "eo_ratio": float(equalized_odds_ratio(y_true, y_pred, sensitive_features=groups)),
-            "eop_difference": float(
-                equal_opportunity_difference(y_true, y_pred, sensitive_features=groups)
-            ),
-            "accuracy_difference": float(frame.difference()["accuracy"]),
-        }
+        summary = _summary(y_true, y_pred, groups, in_compared)
     by_group = frame.by_group.astype(float)
     by_group.index = by_group.index.astype(str)
     by_group.index.name = "group"
-    evaluation = Evaluation(summary=summary, by_group=by_group)
+    by_group = by_group.join(support)
+    by_group["supported"] = by_group.index.isin(compared) & ~by_group.index.isin(too_small)
+    labels = list(by_group.index)
+    if reference is None:
+        reference = max(compared, key=lambda g: by_group.at[g, "count"])  # first on ties
+    elif reference not in labels:
+        raise ValueError(f"reference group {reference!r} is not among the groups {labels}")
+    evaluation = Evaluation(
+        summary=summary,
+        by_group=by_group,
+        compared=compared,
+        too_small=too_small,
+        reference=reference,
+        bootstrap_key=(int(random_state), len(y_true), int(n_boot)),
+    )
+    group_reps: dict[str, np.ndarray] = {}
     if n_boot > 0:
-        _add_bootstrap_intervals(evaluation, y_true, y_pred, groups, n_boot, random_state)
-    return evaluation
-
-
-def group_confusion_counts(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    group_codes: np.ndarray,
-    n_groups: int,
-    rows: np.ndarray | None = None,
-) -> np.ndarray:
-    """Confusion counts per group, optionally for many resamples of the rows at once.
-
-    Parameters
-    ----------
-    y_true, y_pred : array of {0, 1}
-    group_codes : array of int
-        Group index of each row, in ``[0, n_groups)``.
-    n_groups : int
-    rows : array of int, shape (B, n), optional
-        Row indices of B resamples. ``None`` counts the rows once.
-
-    Returns
-    -------
-    ndarray, shape (B, n_groups, 2, 2)
-        ``counts[b, g, y, p]``; B is 1 when ``rows`` is ``None``.
-    """
-    cell = group_codes * 4 + y_true * 2 + y_pred
-    if rows is None:
-        rows = np.arange(len(cell))[None, :]
-    n_rep = rows.shape[0]
-    offsets = (np.arange(n_rep) * n_groups * 4)[:, None]
-    flat = np.bincount((offsets + cell[rows]).ravel(), minlength=n_rep * n_groups * 4)
-    return flat.reshape(n_rep, n_groups, 2, 2)
-
-
-def metrics_from_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-group and summary metrics from confusion counts of shape (B, G, 2, 2).
-
-    Returns a dict of arrays: group metrics have shape (B, G), summaries shape (B,). Undefined rates
-    (empty denominators) are NaN and ignored by the summaries.
-    """
-    tn, fp = counts[..., 0, 0].astype(float), counts[..., 0, 1].astype(float)
-    fn, tp = counts[..., 1, 0].astype(float), counts[..., 1, 1].astype(float)
-    n = tn + fp + fn + tp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tpr = tp / (tp + fn)
-        fpr = fp / (fp + tn)
-        group = {
-            "count": n,
-            "base_rate": (tp + fn) / n,
-            "selection_rate": (tp + fp) / n,
-            "accuracy": (tp + tn) / n,
-            "balanced_accuracy": np.nanmean(np.stack([tpr, 1 - fpr]), axis=0),
-            "tpr": tpr,
-            "fpr": fpr,
-            "precision": np.where(tp + fp > 0, tp / np.where(tp + fp > 0, tp + fp, 1), 0.0),
-        }
-
-        def gap(values: np.ndarray) -> np.ndarray:
-            return np.nanmax(values, axis=1) - np.nanmin(values, axis=1)
-
-        def ratio(values: np.ndarray) -> np.ndarray:
-            high = np.nanmax(values, axis=1)
-            return np.where(high > 0, np.nanmin(values, axis=1) / np.where(high > 0, high, 1), 1.0)
-
-        tot = {k: v.sum(axis=1) for k, v in {"tn": tn, "fp": fp, "fn": fn, "tp": tp}.items()}
-        total = tot["tn"] + tot["fp"] + tot["fn"] + tot["tp"]
-        summary = {
-            "accuracy": (tot["tp"] + tot["tn"]) / total,
-            "balanced_accuracy": 0.5
-            * (tot["tp"] / (tot["tp"] + tot["fn"]) + tot["tn"] / (tot["tn"] + tot["fp"])),
-            "selection_rate": (tot["tp"] + tot["fp"]) / total,
-            "dp_difference": gap(group["selection_rate"]),
-            "dp_ratio": ratio(group["selection_rate"]),
-            "eo_difference": np.maximum(gap(tpr), gap(fpr)),
-            "eo_ratio": np.minimum(ratio(tpr), ratio(fpr)),
-            "eop_difference": gap(tpr),
-            "accuracy_difference": gap(group["accuracy"]),
-        }
-    return {**{f"group:{k}": v for k, v in group.items()}, **summary}
-
-
-def _add_bootstrap_intervals(
-    evaluation: Evaluation,
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    groups: np.ndarray,
-    n_boot: int,
-    random_state: int,
-) -> None:
-    labels = list(evaluation.by_group.index)
-    codes = pd.Categorical(groups, categories=labels).codes.astype(np.int64)
-    rng = np.random.default_rng(random_state)
-    n = len(y_true)
-    chunks = []
-    for start in range(0, n_boot, 50):  # bounded memory: 50 x n row indices at a time
-        rows = rng.integers(0, n, size=(min(50, n_boot - start), n))
-        chunks.append(group_confusion_counts(y_true, y_pred, codes, len(labels), rows))
-    values = metrics_from_counts(np.concatenate(chunks))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        codes = pd.Categorical(groups, categories=labels).codes.astype(np.int64)
+        counts = np.concatenate(
+            [
+                group_confusion_counts(y_true, y_pred, codes, len(labels), rows)
+                for rows in bootstrap_rows(len(y_true), n_boot, random_state)
+            ]
+        )
+        values = metrics_from_counts(counts, [labels.index(g) for g in compared])
         for name in SUMMARY_METRICS:
-            low, high = np.nanpercentile(values[name], [2.5, 97.5])
+            low, high = percentile_interval(values[name])
             evaluation.summary_ci[name] = (float(low), float(high))
+            evaluation.replicates[name] = values[name]
         for name in GROUP_METRICS:
             if name == "count":
                 continue
-            low, high = np.nanpercentile(values[f"group:{name}"], [2.5, 97.5], axis=0)
-            evaluation.by_group[f"{name}_low"] = low
-            evaluation.by_group[f"{name}_high"] = high
+            low, high = percentile_interval(values[f"group:{name}"], axis=0)
+            by_group[f"{name}_low"] = low
+            by_group[f"{name}_high"] = high
+        group_reps = {m: values[f"group:{m}"] for m in REFERENCE_METRICS}
+    evaluation.reference_view = reference_view(by_group, reference, group_reps)
+    return evaluation
+
+
+def _summary(
+    y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, in_compared: np.ndarray
+) -> dict[str, float]:
+    """Fairlearn's summaries: overall on every row, disparities over the compared groups."""
+    yc, pc, gc = y_true[in_compared], y_pred[in_compared], groups[in_compared]
+    accuracy = MetricFrame(
+        metrics=accuracy_score, y_true=yc, y_pred=pc, sensitive_features=pd.Series(gc)
+    )
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "selection_rate": float(selection_rate(y_true, y_pred)),
+        "dp_difference": float(demographic_parity_difference(yc, pc, sensitive_features=gc)),
+        "dp_ratio": float(demographic_parity_ratio(yc, pc, sensitive_features=gc)),
+        "eo_difference": float(equalized_odds_difference(yc, pc, sensitive_features=gc)),
+        "eo_ratio": float(equalized_odds_ratio(yc, pc, sensitive_features=gc)),
+        "eop_difference": float(equal_opportunity_difference(yc, pc, sensitive_features=gc)),
+        "accuracy_difference": float(accuracy.difference()),
+    }
+
+
+def reference_view(
+    by_group: pd.DataFrame,
+    reference: str,
+    replicates: dict[str, np.ndarray] | None = None,
+    metrics: Sequence[str] = REFERENCE_METRICS,
+) -> pd.DataFrame:
+    """Every group against the reference: ratio and difference of each rate, with intervals.
+
+    Parameters
+    ----------
+    by_group : DataFrame
+        Per-group metrics with a boolean ``supported`` column (see :class:`Evaluation`).
+    reference : str
+        The reference group.
+    replicates : dict, optional
+        Metric -> bootstrap replicates of shape (B, groups), columns in ``by_group`` order.
+    metrics : sequence of str
+        Rates to compare.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group``, ``metric``, ``value``, ``reference_value``, ``ratio``, ``ratio_low``,
+        ``ratio_high``, ``difference``, ``difference_low``, ``difference_high``, ``status``.
+    """
+    labels = list(by_group.index)
+    ref = labels.index(reference)
+    low_ok, high_ok = RATIO_TOLERANCE
+    rows = []
+    for metric in metrics:
+        reps = (replicates or {}).get(metric)
+        ref_value = float(by_group.at[reference, metric])
+        for i, group in enumerate(labels):
+            if group == reference:
+                continue
+            value = float(by_group.at[group, metric])
+            ratio = value / ref_value if ref_value > 0 else float("nan")
+            row = {
+                "group": group,
+                "metric": metric,
+                "value": value,
+                "reference_value": ref_value,
+                "ratio": ratio,
+                "difference": value - ref_value,
+                "ratio_low": float("nan"),
+                "ratio_high": float("nan"),
+                "difference_low": float("nan"),
+                "difference_high": float("nan"),
+            }
+            if reps is not None:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ratios = reps[:, i] / reps[:, ref]
+                ratios[~np.isfinite(ratios)] = np.nan
+                row["ratio_low"], row["ratio_high"] = map(float, percentile_interval(ratios))
+                diffs = reps[:, i] - reps[:, ref]
+                lo, hi = percentile_interval(diffs)
+                row["difference_low"], row["difference_high"] = float(lo), float(hi)
+            if not bool(by_group.at[group, "supported"]):
+                row["status"] = "too small"
+            elif np.isfinite(ratio) and low_ok <= ratio <= high_ok or not np.isfinite(ratio) and value == ref_value:
+                row["status"] = "pass"
+            else:
+                row["status"] = "fail"
+            rows.append(row)
+    return pd.DataFrame(rows)

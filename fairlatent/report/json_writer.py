@@ -80,9 +80,7 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
                 "strategy": rec.strategy,
                 "classifier": rec.classifier,
                 "repeat": rec.repeat,
-                "summary": rec.evaluation.summary,
-                "summary_ci": {k: list(v) for k, v in rec.evaluation.summary_ci.items()},
-                "by_group": rec.evaluation.by_group.to_dict(orient="index"),
+                **rec.evaluation.to_dict(),
                 "classifier_fit_seconds": round(rec.fit_seconds, 3),
             }
             for rec in result.records

@@ -1,4 +1,10 @@
-"""Headline verdict computed from the numbers: is the baseline unfair, to whom, what fixes it."""
+"""Headline verdict computed from the numbers: is the baseline unfair, to whom, what fixes it.
+
+Statistics before prose: the verdict names only groups with enough test support (see
+:func:`fairlatent.metrics.fairness.compared_groups`), every figure it quotes carries its 95% interval,
+thinner groups are listed as too small to judge, and a strategy's change is called an improvement
+only when its paired-bootstrap interval excludes zero.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fairlatent.classifiers import CLASSIFIERS
+from fairlatent.results.comparison import change_mark, paired_change
 
 if TYPE_CHECKING:
+    from fairlatent.metrics.fairness import Evaluation
     from fairlatent.results.records import AuditResult
 
 #: A baseline is called unfair when its DP ratio falls below this (the "four-fifths rule") ...
@@ -24,6 +32,93 @@ def fairness_score(row: Any) -> float:
     return float((row["dp_difference"] + row["eo_difference"]) / 2)
 
 
+def _interval(evaluation: Evaluation, metric: str) -> str:
+    low, high = evaluation.summary_ci.get(metric, (np.nan, np.nan))
+    return f" [{low:.3f}, {high:.3f}]" if np.isfinite(low) and np.isfinite(high) else ""
+
+
+def _first(result: AuditResult, strategy: str, classifier: str) -> Evaluation:
+    return next(
+        r.evaluation
+        for r in result.records
+        if r.strategy == strategy and r.classifier == classifier and r.repeat == 0
+    )
+
+
+def too_small_groups(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """List the groups left out of the headline, with their test support and selection rate."""
+    table = evaluation.by_group
+    return [
+        {
+            "group": g,
+            "test_rows": int(table.at[g, "count"]),
+            "test_positives": int(table.at[g, "test_positives"]),
+            "test_negatives": int(table.at[g, "test_negatives"]),
+            "selection_rate": float(table.at[g, "selection_rate"]),
+        }
+        for g in evaluation.too_small
+    ]
+
+
+def largest_disparity(evaluation: Evaluation) -> dict[str, Any]:
+    """Find the widest selection-rate gap between two compared groups, with its intervals.
+
+    Returns
+    -------
+    dict
+        ``low_group``, ``high_group``, their ``low_rate``/``high_rate`` and test rows, and the DP
+        ``difference``/``ratio`` with ``*_low``/``*_high`` intervals and ``four_fifths`` (ratio
+        below 0.8).
+    """
+    rates = evaluation.by_group.loc[evaluation.compared, "selection_rate"]
+    low_group, high_group = str(rates.idxmin()), str(rates.idxmax())
+    d_low, d_high = evaluation.summary_ci.get("dp_difference", (np.nan, np.nan))
+    r_low, r_high = evaluation.summary_ci.get("dp_ratio", (np.nan, np.nan))
+    return {
+        "low_group": low_group,
+        "high_group": high_group,
+        "low_rate": float(rates[low_group]),
+        "high_rate": float(rates[high_group]),
+        "low_rows": int(evaluation.by_group.at[low_group, "count"]),
+        "high_rows": int(evaluation.by_group.at[high_group, "count"]),
+        "difference": float(evaluation.summary["dp_difference"]),
+        "difference_low": float(d_low),
+        "difference_high": float(d_high),
+        "ratio": float(evaluation.summary["dp_ratio"]),
+        "ratio_low": float(r_low),
+        "ratio_high": float(r_high),
+        "four_fifths": bool(evaluation.summary["dp_ratio"] < DP_RATIO_THRESHOLD),
+    }
+
+
+def _baseline_text(name: str, base: Any, first: Evaluation, gap: dict[str, Any], unfair: bool) -> str:
+    rates = (
+        f"it predicts the favourable outcome for {gap['low_rate']:.1%} of {gap['low_group']} "
+        f"({gap['low_rows']} test rows) against {gap['high_rate']:.1%} of {gap['high_group']} "
+        f"({gap['high_rows']})"
+    )
+    figures = (
+        f"DP difference {base['dp_difference']:.3f}{_interval(first, 'dp_difference')}, "
+        f"ratio {base['dp_ratio']:.2f}{_interval(first, 'dp_ratio')}"
+        + (", below the four-fifths rule" if gap["four_fifths"] else "")
+        + f"; EO difference {base['eo_difference']:.3f}{_interval(first, 'eo_difference')}"
+    )
+    if unfair:
+        return f"The {name} baseline is unfair: {rates} ({figures})."
+    return f"The {name} baseline shows no large disparity: {rates} ({figures})."
+
+
+def _change_text(result: AuditResult, strategy: str, clf: str, metric: str, base: Any, row: Any) -> str:
+    paired = paired_change(result, strategy, clf, metric)
+    delta = float(row[metric] - base[metric])
+    text = f"{base[metric]:.3f} → {row[metric]:.3f}"
+    if paired is not None and np.isfinite(paired[1]):
+        mark = change_mark(metric, delta, (paired[1], paired[2]))
+        verdict = {"better": "clearly better", "worse": "clearly worse"}.get(mark, "no clear change")
+        text += f" (change {delta:+.3f} [{paired[1]:+.3f}, {paired[2]:+.3f}], {verdict})"
+    return text
+
+
 def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
     """One verdict per classifier.
 
@@ -34,8 +129,9 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        Keys: classifier, unfair, disadvantaged_group, advantaged_group, baseline (figures),
-        best_strategy, best (figures), accuracy_change, meets_goal, text.
+        Keys: classifier, unfair, disadvantaged_group, advantaged_group, disparity (see
+        :func:`largest_disparity`), too_small, reference, baseline (figures), best_strategy, best
+        (figures), accuracy_change, meets_goal, frontier_accuracy, text.
     """
     summary = result.summary()
     verdicts = []
@@ -46,39 +142,23 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
         }
         best_name = min(rows, key=lambda s: (fairness_score(rows[s]), -rows[s]["accuracy"]))
         best = rows[best_name]
-        first = next(
-            r
-            for r in result.records
-            if r.strategy == "none" and r.classifier == clf and r.repeat == 0
-        )
-        sel = first.evaluation.by_group["selection_rate"]
-        low_group, high_group = str(sel.idxmin()), str(sel.idxmax())
+        first = _first(result, "none", clf)
+        gap = largest_disparity(first)
         unfair = bool(
             base["dp_ratio"] < DP_RATIO_THRESHOLD or base["eo_difference"] > EO_DIFFERENCE_THRESHOLD
         )
         acc_change = float(best["accuracy"] - base["accuracy"])
         goals = {name: _meets_goal(rows[name], base) for name in rows if name != "none"}
         name = CLASSIFIERS.get(clf).display_name
-        if unfair:
-            text = (
-                f"The {name} baseline is unfair: it predicts the favourable outcome for "
-                f"{sel[low_group]:.1%} of {low_group!s} against {sel[high_group]:.1%} of {high_group!s} "
-                f"(DP difference {base['dp_difference']:.3f}, ratio {base['dp_ratio']:.2f}; "
-                f"EO difference {base['eo_difference']:.3f})."
-            )
-        else:
-            text = (
-                f"The {name} baseline shows no large disparity (DP ratio {base['dp_ratio']:.2f}, "
-                f"EO difference {base['eo_difference']:.3f})."
-            )
+        text = _baseline_text(name, base, first, gap, unfair)
         if best_name == "none":
             text += " No strategy lowered the disparity on average."
         else:
             text += (
-                f" Fairest strategy: {best_name} — DP difference {base['dp_difference']:.3f} → "
-                f"{best['dp_difference']:.3f}, EO difference {base['eo_difference']:.3f} → "
-                f"{best['eo_difference']:.3f}, accuracy {base['accuracy']:.3f} → {best['accuracy']:.3f} "
-                f"({acc_change * 100:+.1f} points)."
+                f" Fairest strategy: {best_name} — DP difference "
+                f"{_change_text(result, best_name, clf, 'dp_difference', base, best)}, "
+                f"EO difference {_change_text(result, best_name, clf, 'eo_difference', base, best)}, "
+                f"accuracy {_change_text(result, best_name, clf, 'accuracy', base, best)}."
             )
         passing = [s for s, ok in goals.items() if ok]
         text += (
@@ -100,12 +180,22 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
                     else "."
                 )
             )
+        small = too_small_groups(first)
+        if small:
+            text += " Too small to judge (left out of every figure above): " + "; ".join(
+                f"{g['group']} ({g['test_rows']} test rows, {g['test_positives']} favourable, "
+                f"{g['test_negatives']} unfavourable; selection rate {g['selection_rate']:.1%})"
+                for g in small
+            ) + "."
         verdicts.append(
             {
                 "classifier": clf,
                 "unfair": unfair,
-                "disadvantaged_group": low_group,
-                "advantaged_group": high_group,
+                "disadvantaged_group": gap["low_group"],
+                "advantaged_group": gap["high_group"],
+                "disparity": gap,
+                "too_small": small,
+                "reference": first.reference,
                 "baseline": _figures(base),
                 "best_strategy": best_name,
                 "best": _figures(best),

@@ -10,10 +10,9 @@ from fairlearn.metrics import (
     true_positive_rate,
 )
 
+from fairlatent.metrics.bootstrap import group_confusion_counts, metrics_from_counts
 from fairlatent.metrics.fairness import (
     evaluate_predictions,
-    group_confusion_counts,
-    metrics_from_counts,
 )
 
 
