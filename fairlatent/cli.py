@@ -239,8 +239,10 @@ def _print_summary(result: Any, paths: dict[str, Path]) -> None:
     from rich.table import Table
 
     console = Console()
+    for line in result.headline():
+        console.print(line, markup=False, highlight=False, style="bold")
     summary = result.summary()
-    table = Table(title="fairlatent audit (mean over repeats, test rows)")
+    table = Table(title="fairlatent audit (mean over repeats, test rows, groups compared)")
     for col in ("classifier", "strategy", "accuracy", "DP diff", "EO diff", "EOp diff"):
         table.add_column(col, justify="left" if col in {"classifier", "strategy"} else "right")
     for (strategy, clf), row in summary.iterrows():
@@ -255,6 +257,9 @@ def _print_summary(result: Any, paths: dict[str, Path]) -> None:
     console.print(table)
     for verdict in result.verdict():
         console.print(verdict["text"], markup=False, highlight=False)
+    console.print("What to do next:", style="bold")
+    for number, step in enumerate(result.next_steps(), start=1):
+        console.print(f"  {number}. {step}", markup=False, highlight=False)
     console.print(f"report:  {paths['report']}", markup=False)
     console.print(f"metrics: {paths['metrics']}", markup=False)
 

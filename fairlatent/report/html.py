@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from fairlatent.metrics.fairness import METRIC_DESCRIPTIONS, SUMMARY_METRICS
+from fairlatent.metrics.fairness import METRIC_DESCRIPTIONS, RATIO_TOLERANCE, SUMMARY_METRICS
 from fairlatent.report.sections import render_sections
 from fairlatent.report.templating import report_environment
-from fairlatent.results.comparison import TABLE_METRICS, comparison_rows
+from fairlatent.results.comparison import TABLE_METRICS, comparison_rows, reference_grid
 
 if TYPE_CHECKING:
     from fairlatent.results.records import AuditResult
@@ -45,6 +45,10 @@ def render_html(result: AuditResult) -> str:
         },
         "fig_tradeoff": figures.tradeoff_scatter(summary, result.config.classifiers),
         "group_tables": _group_tables(result),
+        "headline": result.headline(),
+        "next_steps": result.next_steps(),
+        "reference_grids": reference_grid(result),
+        "ratio_tolerance": RATIO_TOLERANCE,
         "config_json": json.dumps(result.config.to_dict(), indent=2, default=str),
         "sections": render_sections(result),
     }

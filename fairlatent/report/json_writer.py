@@ -9,9 +9,16 @@ Schema (``schema_version`` 1), all numbers are floats or null:
 - ``data``: rows, train_rows, test_rows, base_rate, groups (group, rows, share, base_rate, test_rows),
   missing (column -> count)
 - ``results``: one entry per (strategy, classifier, repeat): ``summary`` (metric -> value),
-  ``summary_ci`` (metric -> [low, high], 95% bootstrap), ``by_group`` (group -> metric -> value, with
-  ``<metric>_low``/``<metric>_high``), ``classifier_fit_seconds``
+  ``summary_ci`` (metric -> [low, high], 95% bootstrap), ``compared_groups`` and
+  ``too_small_groups`` (test support), ``reference`` and ``reference_view`` (every group against the
+  reference: ratio and difference of selection rate, TPR, FPR with intervals and status),
+  ``by_group`` (group -> metric -> value, with ``<metric>_low``/``<metric>_high``),
+  ``classifier_fit_seconds``
 - ``summary``: one entry per (strategy, classifier): each metric's mean over repeats and ``<metric>_std``
+- ``headline``: the favourable label, the groups compared and those too small to judge
+- ``next_steps``: what to do next, in plain words
+- ``comparison``: per (classifier, strategy), each table metric's change against the baseline with
+  its paired-bootstrap interval and mark (better, worse, same = no clear change)
 - ``verdict``: per classifier, the headline (see :func:`fairlatent.results.build_verdict`)
 - ``strategies``: per strategy, description, fit_seconds, train_rows, synthetic_rows, diagnostics
 - one key per registered analysis (:mod:`fairlatent.metrics.analyses`), null when it did not run:
@@ -32,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from fairlatent.metrics.analyses import ANALYSES
+from fairlatent.results import comparison_rows
 
 if TYPE_CHECKING:
     from fairlatent.results import AuditResult
@@ -86,7 +94,10 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
             for rec in result.records
         ],
         "summary": summary.to_dict(orient="records"),
+        "headline": result.headline(),
+        "next_steps": result.next_steps(),
         "verdict": result.verdict(),
+        "comparison": comparison_rows(result),
         "strategies": result.strategy_info,
         **{spec.name: result.analyses.get(spec.name) for spec in ANALYSES},
         "frontier": result.frontier,

@@ -3,7 +3,7 @@
 Everything here is computed from the numbers; the report (one layer up) only renders it.
 """
 
-from fairlatent.results.comparison import TABLE_METRICS, comparison_rows
+from fairlatent.results.comparison import TABLE_METRICS, comparison_rows, reference_grid
 from fairlatent.results.records import AuditResult, RunRecord
 from fairlatent.results.verdict import GOAL, build_verdict, fairness_score
 
@@ -14,5 +14,6 @@ __all__ = [
     "RunRecord",
     "build_verdict",
     "comparison_rows",
+    "reference_grid",
     "fairness_score",
 ]

@@ -131,3 +131,39 @@ def comparison_rows(result: AuditResult, summary: pd.DataFrame | None = None) ->
                 )
             rows.append({"classifier": clf, "strategy": strategy, "cells": cells})
     return rows
+
+
+def reference_grid(result: AuditResult, strategy: str = "none") -> dict[str, dict[str, Any]]:
+    """Pass/fail grid of every group against the reference, per classifier (first repeat).
+
+    Parameters
+    ----------
+    result : AuditResult
+    strategy : str, default "none"
+        Whose predictions to judge.
+
+    Returns
+    -------
+    dict
+        Classifier -> ``{"reference", "metrics", "rows"}``; each row is ``{"group", "cells"}``
+        with one cell per metric: ``value``, ``reference_value``, ``ratio``, ``ratio_low``,
+        ``ratio_high``, ``difference``, ``difference_low``, ``difference_high``, ``status``.
+    """
+    grids: dict[str, dict[str, Any]] = {}
+    for rec in result.records:
+        if rec.strategy != strategy or rec.repeat != 0:
+            continue
+        view = rec.evaluation.reference_view
+        metrics = list(dict.fromkeys(view["metric"])) if len(view) else []
+        rows = []
+        for group in dict.fromkeys(view["group"] if len(view) else []):
+            cells = view[view["group"] == group].set_index("metric")
+            rows.append(
+                {"group": group, "cells": [cells.loc[m].to_dict() | {"metric": m} for m in metrics]}
+            )
+        grids[rec.classifier] = {
+            "reference": rec.evaluation.reference,
+            "metrics": metrics,
+            "rows": rows,
+        }
+    return grids

@@ -175,3 +175,15 @@ class AuditResult:
         from fairlatent.results.verdict import build_verdict
 
         return build_verdict(self)
+
+    def headline(self) -> list[str]:
+        """Return the favourable label, the groups compared and those too small to judge."""
+        from fairlatent.results.next_steps import headline
+
+        return headline(self)
+
+    def next_steps(self) -> list[str]:
+        """Return what to do next, most important first (see :mod:`~fairlatent.results.next_steps`)."""
+        from fairlatent.results.next_steps import next_steps
+
+        return next_steps(self)

@@ -108,6 +108,12 @@ def _baseline_text(name: str, base: Any, first: Evaluation, gap: dict[str, Any],
     return f"The {name} baseline shows no large disparity: {rates} ({figures})."
 
 
+def _mark(result: AuditResult, strategy: str, clf: str, metric: str, base: Any, row: Any) -> str:
+    paired = paired_change(result, strategy, clf, metric)
+    interval = None if paired is None else (paired[1], paired[2])
+    return change_mark(metric, float(row[metric] - base[metric]), interval)
+
+
 def _change_text(result: AuditResult, strategy: str, clf: str, metric: str, base: Any, row: Any) -> str:
     paired = paired_change(result, strategy, clf, metric)
     delta = float(row[metric] - base[metric])
@@ -151,11 +157,17 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
         goals = {name: _meets_goal(rows[name], base) for name in rows if name != "none"}
         name = CLASSIFIERS.get(clf).display_name
         text = _baseline_text(name, base, first, gap, unfair)
+        clear = best_name != "none" and any(
+            _mark(result, best_name, clf, metric, base, best) == "better"
+            for metric in ("dp_difference", "eo_difference")
+        )
         if best_name == "none":
             text += " No strategy lowered the disparity on average."
         else:
             text += (
-                f" Fairest strategy: {best_name} — DP difference "
+                (" Fairest strategy: " if clear else " No strategy clearly lowered the disparity; "
+                 "the fairest on average, ")
+                + f"{best_name} — DP difference "
                 f"{_change_text(result, best_name, clf, 'dp_difference', base, best)}, "
                 f"EO difference {_change_text(result, best_name, clf, 'eo_difference', base, best)}, "
                 f"accuracy {_change_text(result, best_name, clf, 'accuracy', base, best)}."
@@ -191,6 +203,7 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
             {
                 "classifier": clf,
                 "unfair": unfair,
+                "clear_improvement": clear,
                 "disadvantaged_group": gap["low_group"],
                 "advantaged_group": gap["high_group"],
                 "disparity": gap,
