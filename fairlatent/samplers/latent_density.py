@@ -378,7 +378,7 @@ class LatentDensityResampler(BaseSampler):
         Parameters
         ----------
         X, y, groups
-            See :meth:`fit`.
+            See :meth:`fit`; no row is drawn or copied.
 
         Returns
         -------

@@ -142,11 +142,11 @@ class SyntheticSource:
         Parameters
         ----------
         X : DataFrame
-            Features with the sensitive attributes as named columns.
+            Real rows (e.g. the training or the test rows), sensitive columns included.
         y : array-like of {0, 1}
-            Labels.
+            Their labels.
         groups : array-like of str
-            Group label of each row.
+            Their group labels.
 
         Returns
         -------

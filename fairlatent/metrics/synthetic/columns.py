@@ -2,7 +2,8 @@
 
 Column kinds come from :func:`fairlatent.data.kinds.is_numeric` applied to the **real** frame;
 ``discrete_columns`` forces numeric columns to be categorical. A missing categorical value is the
-label :data:`~fairlatent.data.kinds.MISSING_LABEL`.
+label :data:`~fairlatent.data.kinds.MISSING_LABEL`. The helpers are for the metric modules of this
+package; its ``__init__`` re-exports the message constants.
 """
 
 from __future__ import annotations
@@ -16,15 +17,6 @@ import pandas as pd
 
 from fairlatent.data.kinds import MISSING_LABEL, is_numeric
 from fairlatent.exceptions import DataError, SchemaError
-
-__all__ = [
-    "MISSING_LABEL",
-    "MSG_COLUMNS",
-    "MSG_DISCRETE",
-    "MSG_EMPTY",
-    "MSG_TARGET",
-    "MSG_TEST_NEEDED",
-]
 
 MSG_COLUMNS = (
     "Synthetic frame does not have the real frame's columns: missing {missing}, unexpected "

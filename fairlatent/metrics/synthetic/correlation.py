@@ -102,7 +102,7 @@ def correlation_difference(
     Parameters
     ----------
     real, synthetic : DataFrame
-        Frames with the same columns.
+        Frames with the same columns; each gets its own association matrix.
     discrete_columns : sequence of str, optional
         Numeric columns to treat as categorical.
     max_rows : int, default 5000

@@ -41,7 +41,7 @@ def detection_auc(
     Parameters
     ----------
     real, synthetic : DataFrame
-        Frames with the same columns.
+        The rows to tell apart (labelled 0 and 1), with the same columns.
     discrete_columns : sequence of str, optional
         Numeric columns to treat as categorical.
     max_rows : int, default 5000

@@ -36,7 +36,7 @@ def column_fidelity(
     Parameters
     ----------
     real, synthetic : DataFrame
-        Frames with the same columns.
+        Real and generated rows, with the same columns (kinds are read from ``real``).
     discrete_columns : sequence of str, optional
         Numeric columns to treat as categorical.
 

@@ -15,16 +15,7 @@ from fairlatent.metrics.synthetic.fidelity import column_fidelity
 from fairlatent.metrics.synthetic.privacy import privacy_scores
 from fairlatent.metrics.synthetic.utility import utility_scores
 
-__all__ = [
-    "COPY_SHARE_LIMIT",
-    "DCR_RATIO_LIMIT",
-    "DETECTION_AUC_LIMIT",
-    "MEAN_KS_LIMIT",
-    "MEAN_TVD_LIMIT",
-    "UTILITY_GAP_LIMIT",
-    "quality_warnings",
-    "synthetic_quality",
-]
+__all__ = ["quality_warnings", "synthetic_quality"]
 
 #: Warning thresholds used by :func:`quality_warnings`.
 DETECTION_AUC_LIMIT = 0.9
