@@ -278,7 +278,7 @@ class CellBalancingResampler(BaseSampler):
         NotFittedError
             Before :meth:`fit_resample`.
         """
-        if not hasattr(self, "gan_"):
+        if not (hasattr(self, "gan_") and hasattr(self, "feature_names_in_")):
             raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
         sensitive = set(self.sensitive)
         return SyntheticSource(
