@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from fairlatent.data.kinds import is_numeric
 from fairlatent.exceptions import DataError, SchemaError
 
 logger = logging.getLogger(__name__)
@@ -86,11 +87,8 @@ def _fmt_number(value: float) -> str:
 
 
 def _is_numeric(series: pd.Series) -> bool:
-    return bool(
-        pd.api.types.is_numeric_dtype(series)
-        and not pd.api.types.is_bool_dtype(series)
-        and series.nunique(dropna=True) > 2
-    )
+    """Whether a column is described by median and mean: :func:`is_numeric`, > 2 distinct values."""
+    return is_numeric(series) and series.nunique(dropna=True) > 2
 
 
 def describe_rows(

@@ -4,7 +4,9 @@ Two views per strategy:
 
 - **generator**: an unconditional sample of the strategy's GAN against the real training rows it
   learned (fidelity, correlations, detection AUC, train-on-synthetic-test-on-real, privacy);
-  strategies that share one GAN share this figure.
+  strategies that share one GAN share this figure. The GAN is reached only through the
+  :class:`~fairlatent.samplers.SyntheticSource` each generative strategy leaves in its artifacts
+  under :data:`~fairlatent.strategies.base.ARTIFACT_SYNTHETIC_SOURCE`.
 - **added rows**: the synthetic rows the strategy actually added, against real rows drawn from the
   same (group, label) cells in the same proportions (fidelity and detection AUC).
 
@@ -15,17 +17,22 @@ the report's real-vs-synthetic plots.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from fairlatent.data.kinds import MISSING_LABEL
 from fairlatent.metrics.synthetic import (
     column_fidelity,
     detection_auc,
     quality_warnings,
     synthetic_quality,
 )
+from fairlatent.strategies.base import ARTIFACT_SYNTHETIC_SOURCE
+
+if TYPE_CHECKING:
+    from fairlatent.samplers.synthetic_source import SyntheticSource
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +56,9 @@ def synthesis_audit(
     Parameters
     ----------
     outputs : dict
-        Strategy name -> :class:`~fairlatent.strategies.StrategyOutput` (first repeat).
+        Strategy name -> :class:`~fairlatent.strategies.StrategyOutput` (first repeat); those
+        without a :data:`~fairlatent.strategies.base.ARTIFACT_SYNTHETIC_SOURCE` artifact or
+        without synthetic rows are left out.
     train, test : DataFrame
         The real training and held-out rows of that repeat.
     target, group_column : str
@@ -62,30 +71,26 @@ def synthesis_audit(
         Strategy name -> ``{"generator", "added_rows", "marginals", "warnings"}``; ``None`` when no
         strategy synthesised rows.
     """
-    from fairlatent.samplers.synthesis import CELL_GROUP, CELL_LABEL
-
-    readable = {CELL_GROUP: "[group]", CELL_LABEL: f"[{target}]"}
     result: dict[str, Any] = {}
-    by_gan: dict[int, dict[str, Any]] = {}
+    by_source: dict[int, dict[str, Any]] = {}
     for name, output in outputs.items():
-        sampler = output.artifacts.get("sampler")
-        if sampler is None or not np.any(output.is_synthetic):
+        source = output.artifacts.get(ARTIFACT_SYNTHETIC_SOURCE)
+        if source is None or not np.any(output.is_synthetic):
             continue
-        gan = sampler.gan_
-        if id(gan) not in by_gan:
-            real = _gan_frame(sampler, train, target, group_column).rename(columns=readable)
-            real_test = _gan_frame(sampler, test, target, group_column).rename(columns=readable)
-            sample = gan.sample(min(len(real), MAX_QUALITY_ROWS), random_state=random_state)
-            sample = sample.rename(columns=readable)[list(real.columns)]
-            label = readable[CELL_LABEL]
+        if source.identity not in by_source:
+            real = _real_frame(source, train, target, group_column)
+            real_test = _real_frame(source, test, target, group_column)
+            sample = source.sample(min(len(real), MAX_QUALITY_ROWS), random_state=random_state)
+            sample = sample[list(real.columns)]
+            label = source.label_column
             generator = synthetic_quality(
                 real, sample, real_test=real_test, target=label, random_state=random_state
             )
-            by_gan[id(gan)] = {
+            by_source[source.identity] = {
                 "quality": generator,
                 "marginals": _marginals(real, sample, generator, label),
             }
-        shared = by_gan[id(gan)]
+        shared = by_source[source.identity]
         added = _added_rows_quality(output, train, target, group_column, random_state)
         warnings = quality_warnings(shared["quality"])
         warnings += [
@@ -100,9 +105,12 @@ def synthesis_audit(
     return result or None
 
 
-def _gan_frame(sampler: Any, frame: pd.DataFrame, target: str, group_column: str) -> pd.DataFrame:
+def _real_frame(
+    source: SyntheticSource, frame: pd.DataFrame, target: str, group_column: str
+) -> pd.DataFrame:
+    """Return the real rows of ``frame`` as the source's generator sees them."""
     X = frame.drop(columns=[target, group_column])
-    return sampler.gan_training_frame(X, frame[target].to_numpy(), frame[group_column].to_numpy())
+    return source.real_frame(X, frame[target].to_numpy(), frame[group_column].to_numpy())
 
 
 def _added_rows_quality(
@@ -157,18 +165,7 @@ def _marginals(
                 }
             )
         else:
-            rf = (
-                r.astype(object)
-                .where(r.notna(), "(missing)")
-                .astype(str)
-                .value_counts(normalize=True)
-            )
-            sf = (
-                s.astype(object)
-                .where(s.notna(), "(missing)")
-                .astype(str)
-                .value_counts(normalize=True)
-            )
+            rf, sf = _label_shares(r), _label_shares(s)
             top = list(rf.index[:10])
             out.append(
                 {
@@ -180,3 +177,9 @@ def _marginals(
                 }
             )
     return out
+
+
+def _label_shares(series: pd.Series) -> pd.Series:
+    """Share of each value as a label (missing values as :data:`MISSING_LABEL`), commonest first."""
+    labels = series.astype(object).where(series.notna(), MISSING_LABEL).astype(str)
+    return labels.value_counts(normalize=True)

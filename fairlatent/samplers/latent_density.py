@@ -5,24 +5,25 @@
 rows with probability inversely related to that density (Amini et al., AIES 2019), so rows from
 sparse regions of the data (often under-represented sub-populations) are seen more often. It follows
 the imbalanced-learn sampler contract (``fit_resample`` returning the same columns and dtypes,
-``sample_indices_``) and can also hand the weights to ``sample_weight`` instead of duplicating rows.
+``sample_indices_``; input checks in :class:`~fairlatent.samplers.base.BaseSampler`) and can also
+hand the weights to ``sample_weight`` instead of duplicating rows. The fitted VAE and density are
+kept as a :class:`~fairlatent.samplers.latent_model.LatentModel`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 
-from fairlatent.data.schema import GROUP_SEPARATOR
-from fairlatent.data.schema import MISSING_GROUP as MISSING_LABEL
-from fairlatent.exceptions import ConfigError, DataError, NotFittedError, SchemaError
+from fairlatent.exceptions import ConfigError, NotFittedError
 from fairlatent.models.density import LatentDensity, make_density
+from fairlatent.samplers.base import BaseSampler, SamplerInput, group_labels
+from fairlatent.samplers.latent_model import LABEL_COLUMN, LatentModel
 
 if TYPE_CHECKING:
     from fairlatent.models.vae import TabularVAE
@@ -38,28 +39,11 @@ __all__ = [
     "group_labels",
 ]
 
-#: Name of the label column added to the VAE's input.
-LABEL_COLUMN = "_fl_label"
 #: VAE parameters used unless ``vae_params`` says otherwise (a small latent space keeps the
 #: per-dimension histograms of DB-VAE meaningful).
 DEFAULT_VAE_PARAMS: dict[str, Any] = {"latent_dim": 8, "hidden_dims": (128,)}
 
-ERR_NOT_FRAME = (
-    "X must be a pandas DataFrame with the sensitive attributes as named columns, got {kind}; "
-    "wrap it with pd.DataFrame(X, columns=names)"
-)
-ERR_LENGTH = "X has {n_x} rows but y has {n_y}; pass one label per row"
-ERR_EMPTY = "X has no rows; pass at least one row to resample"
-ERR_Y_MISSING = "y holds {count} missing label(s); drop those rows or fill them first"
-ERR_SENSITIVE = (
-    "sensitive column(s) {missing} are not columns of X (columns: {columns}); keep the "
-    "sensitive attributes as named columns of X"
-)
 ERR_SCOPE = "scope={value!r} is unknown; use 'global' or 'group'"
-ERR_SCOPE_GROUP = (
-    "scope='group' needs groups: pass sensitive=['sex', ...] or fit(X, y, groups=labels)"
-)
-ERR_GROUPS = "X has {n_x} rows but groups has {n_groups}; pass one group label per row"
 ERR_SAMPLING = "sampling={value!r} is unknown; use 'resample' or 'weights'"
 ERR_WEIGHTS_MODE = (
     "sampling='weights' does not change rows, so fit_resample cannot honour it; call "
@@ -69,9 +53,6 @@ ERR_SIZE = "size={value!r} must be None (keep the number of rows) or an integer 
 ERR_VAE_PARAMS = (
     "vae_params must be a dict of TabularVAE parameters without 'device' or 'random_state' "
     "(set those on the resampler itself), got {value!r}"
-)
-ERR_LABEL_CLASH = (
-    "X has a column named {name!r}, which the resampler reserves for the label; rename it"
 )
 WARN_LOW_ESS = (
     "the latent density weights concentrate on few rows (effective sample size %.0f of %d): "
@@ -106,165 +87,7 @@ def effective_sample_size(weights: np.ndarray) -> float:
     return float(np.sum(w) ** 2 / total) if total > 0 else 0.0
 
 
-def group_labels(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Label each row with the values of ``columns`` joined by ``" × "`` (missing: ``(missing)``).
-
-    Parameters
-    ----------
-    frame : DataFrame
-        Rows holding the columns.
-    columns : sequence of str
-        Sensitive columns; an empty sequence puts every row in the group ``"all"``.
-
-    Returns
-    -------
-    ndarray of str
-
-    Examples
-    --------
-    >>> group_labels(pd.DataFrame({"sex": ["F", None], "race": ["a", "b"]}), ["sex", "race"])
-    array(['F × a', '(missing) × b'], dtype=object)
-    """
-    if not columns:
-        return np.full(len(frame), "all", dtype=object)
-    parts = [
-        np.where(frame[c].isna().to_numpy(), MISSING_LABEL, frame[c].astype(object).astype(str))
-        for c in columns
-    ]
-    labels = parts[0].astype(object)
-    for part in parts[1:]:
-        labels = labels + GROUP_SEPARATOR + part.astype(object)
-    return labels.astype(object)
-
-
-def _label_series(y: Any, index: pd.Index) -> pd.Series:
-    """Turn the label into a string column for the VAE (so it is one-hot encoded)."""
-    values = pd.Series(np.asarray(y), index=index)
-    return values.astype(object).astype(str).astype("string")
-
-
-@dataclass
-class LatentModel:
-    """A fitted VAE plus latent density, able to encode and score new rows.
-
-    Parameters
-    ----------
-    vae : TabularVAE
-        Trained on ``columns`` plus the label column :data:`LABEL_COLUMN`.
-    density : LatentDensity
-        Density fitted on the latent means of all training rows.
-    columns : list of str
-        Columns of ``X`` the VAE sees, besides the label.
-    sensitive : list of str
-        Sensitive columns (part of ``columns``).
-    group_densities : dict
-        Group label -> density fitted within that group (``scope="group"``), else empty.
-
-    Examples
-    --------
-    >>> model = resampler.latent_model_  # doctest: +SKIP
-    >>> model.rarity(test_frame, test_frame["income"])  # doctest: +SKIP
-    """
-
-    vae: TabularVAE
-    density: LatentDensity
-    columns: list[str]
-    sensitive: list[str] = field(default_factory=list)
-    group_densities: dict[str, LatentDensity] = field(default_factory=dict)
-    fill: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @staticmethod
-    def describe_columns(X: pd.DataFrame) -> dict[str, dict[str, Any]]:
-        """Record what the VAE saw in each column, so unseen values can be mapped later.
-
-        Parameters
-        ----------
-        X : DataFrame
-            The training rows.
-
-        Returns
-        -------
-        dict
-            Column -> ``{"categories": set or None, "has_nan": bool, "value": fill value}``:
-            the most frequent value of a categorical column, the median of a numeric one.
-        """
-        info: dict[str, dict[str, Any]] = {}
-        for column in X.columns:
-            series = X[column]
-            present = series.dropna()
-            numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
-                series
-            )
-            if numeric:
-                value: Any = float(present.median()) if len(present) else 0.0
-                categories = None
-            else:
-                value = present.mode().iloc[0] if len(present) else None
-                categories = set(present.unique().tolist())
-            info[str(column)] = {"categories": categories, "has_nan": bool(series.isna().any()),
-                                 "value": value}
-        return info
-
-    def _fill_unseen(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Map categories and missing values the VAE never saw to the column's fill value."""
-        for column, info in self.fill.items():
-            if column not in frame.columns or info["value"] is None:
-                continue
-            series = frame[column]
-            missing = series.isna().to_numpy()
-            bad = missing if not info["has_nan"] else np.zeros(len(frame), dtype=bool)
-            if info["categories"] is not None:
-                bad = bad | (~missing & ~series.isin(info["categories"]).to_numpy())
-            if bad.any():
-                logger.info("column %r: %d value(s) unseen in training mapped to %r",
-                            column, int(bad.sum()), info["value"])
-                frame.loc[bad, column] = info["value"]
-        return frame
-
-    def vae_input(self, X: pd.DataFrame, y: Any) -> pd.DataFrame:
-        """Build the VAE's input frame: ``X[columns]`` plus the label as a string column.
-
-        Categories (and missing values) never seen in training are replaced by the column's most
-        frequent training value (median for numbers), so held-out rows can always be encoded.
-
-        Parameters
-        ----------
-        X : DataFrame
-            Rows holding at least :attr:`columns`.
-        y : array-like
-            Their labels.
-
-        Returns
-        -------
-        DataFrame
-        """
-        missing = [c for c in self.columns if c not in X.columns]
-        if missing:
-            raise SchemaError(
-                f"the rows lack column(s) {missing} the VAE was trained on; pass the same columns"
-            )
-        frame = self._fill_unseen(X[self.columns].copy())
-        frame[LABEL_COLUMN] = _label_series(y, frame.index)
-        return frame
-
-    def encode(self, X: pd.DataFrame, y: Any) -> np.ndarray:
-        """Latent means of the rows (``n x latent_dim``)."""
-        return np.asarray(self.vae.encode(self.vae_input(X, y))[0], dtype=float)
-
-    def log_density(self, X: pd.DataFrame, y: Any) -> np.ndarray:
-        """Log latent density of the rows under :attr:`density` (higher = more common)."""
-        return self.density.log_density(self.encode(X, y))
-
-    def rarity(self, X: pd.DataFrame, y: Any) -> np.ndarray:
-        """Rarity in ``[0, 1]`` of the rows relative to the training rows (higher = rarer)."""
-        return self.density.rarity(self.encode(X, y))
-
-    def reconstruction_error(self, X: pd.DataFrame, y: Any) -> np.ndarray:
-        """Return the VAE's per-row reconstruction error (higher = less typical)."""
-        return np.asarray(self.vae.reconstruction_error(self.vae_input(X, y)), dtype=float)
-
-
-class LatentDensityResampler(BaseEstimator):
+class LatentDensityResampler(BaseSampler):
     """Resample rows inversely to their latent density (DB-VAE), imbalanced-learn style.
 
     A :class:`~fairlatent.models.vae.TabularVAE` is trained on ``X`` plus the label ``y`` (so the
@@ -363,6 +186,9 @@ class LatentDensityResampler(BaseEstimator):
         self.device = device
         self.random_state = random_state
 
+    #: The VAE's input carries the label under this name.
+    _reserved_columns = (LABEL_COLUMN,)
+
     # -- validation --------------------------------------------------------------------------
     def _check_params(self) -> None:
         if self.scope not in ("global", "group"):
@@ -383,23 +209,8 @@ class LatentDensityResampler(BaseEstimator):
         make_density(self.density, alpha=self.alpha, bins=self.bins, rule=self.rule,
                      n_components=self.n_components)._check_params()
 
-    def _check_xy(self, X: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray]:
-        if not isinstance(X, pd.DataFrame):
-            raise DataError(ERR_NOT_FRAME.format(kind=type(X).__name__))
-        labels = np.asarray(y)
-        if labels.ndim != 1 or len(labels) != len(X):
-            raise DataError(ERR_LENGTH.format(n_x=len(X), n_y=len(labels) if labels.ndim else 0))
-        if len(X) == 0:
-            raise DataError(ERR_EMPTY)
-        n_missing = int(pd.isna(pd.Series(labels)).sum())
-        if n_missing:
-            raise DataError(ERR_Y_MISSING.format(count=n_missing))
-        missing = [c for c in self.sensitive if c not in X.columns]
-        if missing:
-            raise SchemaError(ERR_SENSITIVE.format(missing=missing, columns=list(X.columns)))
-        if LABEL_COLUMN in X.columns:
-            raise SchemaError(ERR_LABEL_CLASH.format(name=LABEL_COLUMN))
-        return X, labels
+    def _groups_needed_by(self) -> str | None:
+        return "scope='group'" if self.scope == "group" else None
 
     def _vae(self, seed: int) -> TabularVAE:
         from fairlatent.models.vae import TabularVAE
@@ -429,18 +240,21 @@ class LatentDensityResampler(BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        DataError, SchemaError, ConfigError
+            See :meth:`fit_resample`.
         """
-        self._check_params()
-        if self.scope == "group" and not list(self.sensitive) and groups is None:
-            raise ConfigError(ERR_SCOPE_GROUP)
-        X, labels = self._check_xy(X, y)
-        if groups is None:
-            group_of_row = group_labels(X, list(self.sensitive))
-        else:
-            group_of_row = np.asarray(pd.Series(np.asarray(groups)).astype(object).astype(str))
-            if len(group_of_row) != len(X):
-                raise DataError(ERR_GROUPS.format(n_x=len(X), n_groups=len(group_of_row)))
-        self.groups_ = group_of_row
+        data = self._validate_input(X, y, groups)
+        self._fit(data)
+        self._record_input(data.X)
+        return self
+
+    def _fit(self, data: SamplerInput) -> None:
+        """Train the VAE and the density on validated input; set the weights and rarities."""
+        X, labels = data.X, data.labels
+        self.groups_ = data.groups
         rng = np.random.default_rng(self.random_state)
         vae_seed, density_seed, draw_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
         self._draw_seed = draw_seed
@@ -476,8 +290,6 @@ class LatentDensityResampler(BaseEstimator):
         self.vae_ = model.vae
         self.latent_model_ = model
         self.latent_means_ = means
-        self.n_features_in_ = X.shape[1]
-        self.feature_names_in_ = np.asarray(columns, dtype=object)
         ess = effective_sample_size(self.weights_)
         logger.info(
             "latent density weights (%s scope, %s): min %.3g, max %.3g, effective sample size "
@@ -486,7 +298,6 @@ class LatentDensityResampler(BaseEstimator):
         )
         if ess < LOW_ESS_SHARE * len(X):
             logger.warning(WARN_LOW_ESS, ess, len(X))
-        return self
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):
@@ -527,11 +338,7 @@ class LatentDensityResampler(BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame
-            Features, with the sensitive attributes as named columns.
-        y : array-like of shape (n_rows,)
-            Labels.
-        groups : array-like of shape (n_rows,), optional
+        X, y, groups
             See :meth:`fit`.
 
         Returns
@@ -548,29 +355,30 @@ class LatentDensityResampler(BaseEstimator):
         """
         if self.sampling == "weights":
             raise ConfigError(ERR_WEIGHTS_MODE)
-        self.fit(X, y, groups=groups)
+        return super().fit_resample(X, y, groups=groups)
+
+    def _fit_resample(
+        self, data: SamplerInput, **params: Any
+    ) -> tuple[pd.DataFrame, Any, np.ndarray]:
+        self._fit(data)
         idx = self.draw_indices()
-        self.sample_indices_ = idx
-        X_res = X.iloc[idx].reset_index(drop=True)
+        X_res = data.X.iloc[idx].reset_index(drop=True)
+        y = data.y
         if isinstance(y, pd.Series):
             y_res: Any = y.iloc[idx].reset_index(drop=True)
         elif isinstance(y, np.ndarray):
             y_res = y[idx]
         else:
             y_res = np.asarray(y)[idx]
-        return X_res, y_res
+        return X_res, y_res, idx
 
     def compute_sample_weight(self, X: pd.DataFrame, y: Any, *, groups: Any = None) -> np.ndarray:
         """Fit and return one weight per row, for scikit-learn's ``sample_weight``.
 
         Parameters
         ----------
-        X : DataFrame
-            Features, with the sensitive attributes as named columns.
-        y : array-like of shape (n_rows,)
-            Labels.
-        groups : array-like of shape (n_rows,), optional
-            See :meth:`fit`.
+        X, y, groups
+            See :meth:`fit`; no row is drawn or copied.
 
         Returns
         -------

@@ -7,99 +7,55 @@ probability proportional to their inverse latent density under a :class:`~fairla
 trained on the real rows, so the synthetic rows fill sparse regions instead of piling onto the mode;
 when real rows are removed to keep group sizes, it removes them from dense regions first.
 
-Both follow the imbalanced-learn sampler contract: ``fit_resample(X, y)`` returns the same columns and
+Both follow the imbalanced-learn sampler contract (input checks in
+:class:`~fairlatent.samplers.base.BaseSampler`): ``fit_resample(X, y)`` returns the same columns and
 dtypes, ``sample_indices_`` traces real rows to their input position (``-1`` marks synthetic rows) and
-``is_synthetic_`` flags the generated rows.
+``is_synthetic_`` flags the generated rows. :meth:`CellBalancingResampler.synthetic_source` hands the
+fitted generator to quality checks as a :class:`~fairlatent.samplers.synthetic_source.SyntheticSource`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
 from fairlatent.exceptions import ConfigError, DataError, NotFittedError, SchemaError
-from fairlatent.samplers.latent_density import LatentDensityResampler, group_labels
+from fairlatent.samplers.base import BaseSampler, SamplerInput
+from fairlatent.samplers.cells import TargetSizes, cell_targets, count_cells
+from fairlatent.samplers.latent_density import LatentDensityResampler
+from fairlatent.samplers.latent_model import LABEL_COLUMN
+from fairlatent.samplers.synthetic_source import (
+    CELL_GROUP,
+    CELL_LABEL,
+    SyntheticSource,
+    gan_training_frame,
+)
 
 logger = logging.getLogger(__name__)
 
-#: Internal column names added to the GAN's training frame.
-CELL_GROUP = "_fl_cell_group"
-CELL_LABEL = "_fl_cell_label"
+__all__ = [
+    "CELL_GROUP",
+    "CELL_LABEL",
+    "DEFAULT_GAN_PARAMS",
+    "CellBalancingResampler",
+    "OutlierBalancedResampler",
+    "cell_targets",
+]
+
 #: GAN parameters used unless ``gan_params`` says otherwise.
 DEFAULT_GAN_PARAMS: dict[str, Any] = {}
 
-TargetSizes = Literal["parity", "largest"] | Mapping[Any, int]
-
-ERR_TARGET = (
-    "target_sizes={value!r} is unknown; use 'parity' (equal base rates at the overall rate, group "
-    "sizes kept), 'largest' (every cell grows to the largest cell) or a dict {{(group, label): rows}}"
-)
-ERR_CELL = (
-    "target_sizes names cell {cell!r}, which is not a (group, label) cell of the data: {cells}"
-)
-ERR_NOT_FRAME = (
-    "X must be a pandas DataFrame with the sensitive attributes as named columns, got {kind}; "
-    "wrap it with pd.DataFrame(X, columns=names)"
-)
-ERR_NO_GROUPS = "cell balancing needs groups: pass sensitive=['sex', ...] or groups=labels"
+ERR_LABELS = "y must hold 0/1 labels, found {found}; binarise it first"
+ERR_CANDIDATE_FACTOR = "candidate_factor={value} must be at least 1"
+ERR_DTYPE = "synthetic values of {column!r} do not fit its dtype ({error})"
+ERR_NOT_FITTED = "this {name} is not fitted yet; call fit_resample first"
 
 
-def cell_targets(cells: pd.DataFrame, target_sizes: TargetSizes) -> pd.DataFrame:
-    """Target size of every (group, label) cell.
-
-    Parameters
-    ----------
-    cells : DataFrame
-        Columns ``group``, ``label``, ``rows`` (real rows per cell).
-    target_sizes : {"parity", "largest"} or dict
-        ``"parity"``: every group keeps its size and gets the overall base rate;
-        ``"largest"``: every cell grows to the largest cell; a dict maps ``(group, label)`` to rows.
-
-    Returns
-    -------
-    DataFrame
-        ``cells`` plus ``target``.
-
-    Examples
-    --------
-    >>> cells = pd.DataFrame({"group": ["a", "a", "b", "b"], "label": [0, 1, 0, 1],
-    ...                       "rows": [60, 40, 90, 10]})
-    >>> cell_targets(cells, "parity")["target"].tolist()
-    [75, 25, 75, 25]
-    """
-    cells = cells.copy()
-    if isinstance(target_sizes, Mapping):
-        known = {(str(g), int(lab)) for g, lab in zip(cells["group"], cells["label"], strict=True)}
-        wanted = {}
-        for key, rows in target_sizes.items():
-            group, label = key if isinstance(key, tuple) else str(key).rsplit("|", 1)
-            cell = (str(group), int(label))
-            if cell not in known:
-                raise ConfigError(ERR_CELL.format(cell=key, cells=sorted(known)))
-            wanted[cell] = int(rows)
-        cells["target"] = [
-            wanted.get((str(g), int(lab)), int(r))
-            for g, lab, r in zip(cells["group"], cells["label"], cells["rows"], strict=True)
-        ]
-    elif target_sizes == "largest":
-        cells["target"] = int(cells["rows"].max())
-    elif target_sizes == "parity":
-        total = cells["rows"].sum()
-        rate = cells.loc[cells["label"] == 1, "rows"].sum() / total
-        sizes = cells.groupby("group")["rows"].transform("sum")
-        positives = np.rint(sizes * rate).astype(int)
-        cells["target"] = np.where(cells["label"] == 1, positives, sizes - positives).astype(int)
-    else:
-        raise ConfigError(ERR_TARGET.format(value=target_sizes))
-    return cells
-
-
-class CellBalancingResampler(BaseEstimator):
+class CellBalancingResampler(BaseSampler):
     """Synthesise rows with a conditional GAN so every (group, label) cell reaches its target.
 
     Parameters
@@ -137,6 +93,9 @@ class CellBalancingResampler(BaseEstimator):
     >>> X_res[sampler.is_synthetic_].head()  # doctest: +SKIP
     """
 
+    #: The GAN's training frame carries the cell under these names.
+    _reserved_columns: ClassVar[tuple[str, ...]] = (CELL_GROUP, CELL_LABEL)
+
     def __init__(
         self,
         *,
@@ -155,6 +114,17 @@ class CellBalancingResampler(BaseEstimator):
         self.epochs = epochs
         self.device = device
         self.random_state = random_state
+
+    # -- input checks on top of BaseSampler's ------------------------------------------------
+
+    def _groups_needed_by(self) -> str | None:
+        return "cell balancing"
+
+    def _check_labels(self, labels: np.ndarray) -> np.ndarray:
+        values = set(np.unique(labels).tolist())
+        if not values <= {0, 1}:
+            raise SchemaError(ERR_LABELS.format(found=sorted(map(str, values))[:5]))
+        return labels.astype(int)
 
     # -- hooks the outlier-balanced variant overrides ------------------------------------------
 
@@ -196,21 +166,25 @@ class CellBalancingResampler(BaseEstimator):
         X_res : DataFrame
             Same columns and dtypes as ``X``; real rows first, then synthetic ones.
         y_res : same type as ``y``
+
+        Raises
+        ------
+        SchemaError
+            ``y`` holds values other than 0 and 1 (and see
+            :meth:`BaseSampler.fit_resample <fairlatent.samplers.base.BaseSampler.fit_resample>`).
         """
+        return super().fit_resample(X, y, groups=groups, fitted_gan=fitted_gan)
+
+    def _fit_resample(
+        self, data: SamplerInput, *, fitted_gan: Any = None
+    ) -> tuple[pd.DataFrame, Any, np.ndarray]:
         from fairlatent.models.gan import TabularGAN
 
-        X, labels, group = self._check_input(X, y, groups)
+        X, labels, group = data.X, data.labels, data.groups
         rng = np.random.default_rng(self.random_state)
         gan_seed, select_seed, draw_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
         draw = np.random.default_rng(draw_seed)
-        counts = (
-            pd.DataFrame({"group": group, "label": labels})
-            .groupby(["group", "label"])
-            .size()
-            .rename("rows")
-            .reset_index()
-        )
-        cells = cell_targets(counts, self.target_sizes)
+        cells = cell_targets(count_cells(group, labels), self.target_sizes)
 
         if fitted_gan is not None:
             self.gan_ = fitted_gan
@@ -265,57 +239,54 @@ class CellBalancingResampler(BaseEstimator):
         X_res = pd.concat(parts, ignore_index=True)
         X_res = _restore_dtypes(X_res, X)
         n_synth = len(X_res) - len(real_idx)
-        self.sample_indices_ = np.concatenate([real_idx, np.full(n_synth, -1)])
-        self.is_synthetic_ = self.sample_indices_ < 0
+        sample_indices = np.concatenate([real_idx, np.full(n_synth, -1)])
+        self.is_synthetic_ = sample_indices < 0
         self.groups_resampled_ = np.concatenate([group[real_idx], *synthetic_groups]).astype(str)
         y_res_values = np.concatenate([labels[real_idx], *synthetic_labels]).astype(int)
-        self.n_features_in_ = X.shape[1]
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         logger.info(
             "cell balancing: %d real rows kept, %d synthetic rows added", len(real_idx), n_synth
         )
+        y = data.y
         if isinstance(y, pd.Series):
-            return X_res, pd.Series(y_res_values, name=y.name).astype(y.dtype)
-        return X_res, y_res_values
+            return X_res, pd.Series(y_res_values, name=y.name).astype(y.dtype), sample_indices
+        return X_res, y_res_values, sample_indices
 
     def gan_training_frame(
         self, X: pd.DataFrame, labels: np.ndarray, group: np.ndarray
     ) -> pd.DataFrame:
-        """Build the frame the GAN learns: non-sensitive columns plus the cell columns it is conditioned on."""
-        train = X[[c for c in X.columns if c not in set(self.sensitive)]].copy()
-        train[CELL_GROUP] = np.asarray(group, dtype=object).astype(str)
-        train[CELL_LABEL] = np.asarray(labels).astype(int).astype(str)
-        return train
+        """Build the frame the GAN learns: non-sensitive columns plus the cell columns.
 
-    def _check_input(
-        self, X: Any, y: Any, groups: Any
-    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        if not isinstance(X, pd.DataFrame):
-            raise DataError(ERR_NOT_FRAME.format(kind=type(X).__name__))
-        labels = np.asarray(y)
-        if len(labels) != len(X):
-            raise DataError(f"X has {len(X)} rows but y has {len(labels)}; pass one label per row")
-        if pd.isna(labels).any():
-            raise DataError("y holds missing labels; drop those rows or fill them first")
-        values = set(np.unique(labels).tolist())
-        if not values <= {0, 1}:
-            raise SchemaError(
-                f"y must hold 0/1 labels, found {sorted(map(str, values))[:5]}; binarise it first"
-            )
-        missing = [c for c in self.sensitive if c not in X.columns]
-        if missing:
-            raise SchemaError(
-                f"sensitive column(s) {missing} are not columns of X; keep them as named columns"
-            )
-        if groups is not None:
-            group = np.asarray(pd.Series(np.asarray(groups)).astype(str), dtype=object)
-        elif list(self.sensitive):
-            group = np.asarray(group_labels(X, list(self.sensitive)), dtype=object)
-        else:
-            raise ConfigError(ERR_NO_GROUPS)
-        if len(group) != len(X):
-            raise DataError(f"X has {len(X)} rows but groups has {len(group)}; pass one per row")
-        return X.reset_index(drop=True), labels.astype(int), group
+        See :func:`~fairlatent.samplers.synthetic_source.gan_training_frame`.
+        """
+        return gan_training_frame(X, labels, group, self.sensitive)
+
+    def synthetic_source(self, target_name: str = "label") -> SyntheticSource:
+        """Return the fitted generator as a :class:`SyntheticSource`, for quality checks.
+
+        Parameters
+        ----------
+        target_name : str, default "label"
+            Name of the label, shown as the column ``"[<target_name>]"``.
+
+        Returns
+        -------
+        SyntheticSource
+            Sources of samplers that share one GAN have the same ``identity``.
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit_resample`.
+        """
+        if not (hasattr(self, "gan_") and hasattr(self, "feature_names_in_")):
+            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
+        sensitive = set(self.sensitive)
+        return SyntheticSource(
+            self.gan_,
+            feature_columns=[c for c in self.feature_names_in_ if c not in sensitive],
+            sensitive=list(self.sensitive),
+            target_name=target_name,
+        )
 
     def _fill_sensitive(
         self,
@@ -370,6 +341,9 @@ class OutlierBalancedResampler(CellBalancingResampler):
         Mean rarity of all candidates and of the kept ones.
     """
 
+    #: The VAE scoring the candidates also reserves its label column.
+    _reserved_columns: ClassVar[tuple[str, ...]] = (CELL_GROUP, CELL_LABEL, LABEL_COLUMN)
+
     def __init__(
         self,
         *,
@@ -407,7 +381,7 @@ class OutlierBalancedResampler(CellBalancingResampler):
 
     def _candidate_factor(self) -> int:
         if int(self.candidate_factor) < 1:
-            raise ConfigError(f"candidate_factor={self.candidate_factor} must be at least 1")
+            raise ConfigError(ERR_CANDIDATE_FACTOR.format(value=self.candidate_factor))
         return int(self.candidate_factor)
 
     def _prepare_selection(self, X: pd.DataFrame, labels: np.ndarray, seed: int) -> None:
@@ -451,15 +425,5 @@ def _restore_dtypes(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
             try:
                 frame[column] = frame[column].astype(like[column].dtype)
             except (TypeError, ValueError) as err:
-                raise DataError(
-                    f"synthetic values of {column!r} do not fit its dtype ({err})"
-                ) from None
+                raise DataError(ERR_DTYPE.format(column=column, error=err)) from None
     return frame
-
-
-def check_fitted(sampler: CellBalancingResampler) -> None:
-    """Raise :class:`NotFittedError` unless ``sampler`` has been fitted."""
-    if not hasattr(sampler, "cells_"):
-        raise NotFittedError(
-            f"this {type(sampler).__name__} is not fitted yet; call fit_resample first"
-        )

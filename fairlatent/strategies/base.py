@@ -55,6 +55,14 @@ class StrategyContext:
     shared: dict[str, Any] = field(default_factory=dict)
 
 
+#: Key of :attr:`StrategyOutput.artifacts` holding the fitted latent model (VAE plus latent density,
+#: a :class:`~fairlatent.samplers.LatentModel`) that the representation audit reads.
+ARTIFACT_LATENT_MODEL = "latent_model"
+#: Key of :attr:`StrategyOutput.artifacts` holding the generator of the synthetic rows (a
+#: :class:`~fairlatent.samplers.SyntheticSource`) that the synthetic-data quality audit reads.
+ARTIFACT_SYNTHETIC_SOURCE = "synthetic_source"
+
+
 @dataclass
 class StrategyOutput:
     """What a strategy hands to the classifiers.
@@ -71,7 +79,9 @@ class StrategyOutput:
     diagnostics : dict
         JSON-serialisable figures the strategy wants in the report and ``metrics.json``.
     artifacts : dict
-        Fitted, non-serialisable objects (e.g. a trained VAE) that later audit steps may reuse.
+        Fitted, non-serialisable objects (e.g. a trained VAE) that later audit steps may reuse;
+        the audits read them under :data:`ARTIFACT_LATENT_MODEL` and
+        :data:`ARTIFACT_SYNTHETIC_SOURCE`.
     fit_seconds : float
         Wall-clock time of :meth:`Strategy.apply`.
     """

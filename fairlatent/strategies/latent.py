@@ -14,7 +14,12 @@ from fairlatent.samplers.latent_density import (
     LatentDensityResampler,
     effective_sample_size,
 )
-from fairlatent.strategies.base import Strategy, StrategyContext, StrategyOutput
+from fairlatent.strategies.base import (
+    ARTIFACT_LATENT_MODEL,
+    Strategy,
+    StrategyContext,
+    StrategyOutput,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +180,7 @@ class LatentDensityStrategy(Strategy):
         output.diagnostics = self._diagnostics(
             sampler, groups, y, resampled_groups, resampled_y, resampled_w
         )
-        output.artifacts["latent_model"] = sampler.latent_model_
+        output.artifacts[ARTIFACT_LATENT_MODEL] = sampler.latent_model_
         output.artifacts["resampler"] = sampler
         return output
 

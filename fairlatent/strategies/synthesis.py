@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 
 from fairlatent.samplers.synthesis import CellBalancingResampler, OutlierBalancedResampler
-from fairlatent.strategies.base import Strategy, StrategyContext, StrategyOutput
+from fairlatent.strategies.base import (
+    ARTIFACT_SYNTHETIC_SOURCE,
+    Strategy,
+    StrategyContext,
+    StrategyOutput,
+)
 
 #: GAN epochs used by the strategies unless ``--epochs`` or the ``epochs`` option says otherwise.
 GAN_EPOCHS = 100
@@ -89,7 +94,11 @@ class CellBalancingStrategy(Strategy):
             frame=frame[list(train.columns)],
             is_synthetic=sampler.is_synthetic_,
             diagnostics=self._diagnostics(sampler),
-            artifacts={"gan": sampler.gan_, "sampler": sampler},
+            artifacts={
+                "gan": sampler.gan_,
+                "sampler": sampler,
+                ARTIFACT_SYNTHETIC_SOURCE: sampler.synthetic_source(target_name=context.target),
+            },
         )
 
     def _diagnostics(self, sampler: CellBalancingResampler) -> dict[str, Any]:

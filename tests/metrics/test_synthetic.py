@@ -140,3 +140,31 @@ def test_all_missing_and_odd_dtypes_are_handled():
     assert report["columns"]["c"]["kind"] == "categorical"
     assert report["detection"]["auc"] > 0.9
     json.dumps(report, allow_nan=False)
+
+
+def test_package_reexports_and_column_kinds_from_data_kinds():
+    import fairlatent.metrics.synthetic as synthetic
+    from fairlatent.data.kinds import MISSING_LABEL, is_numeric
+
+    for name in synthetic.__all__:
+        assert hasattr(synthetic, name)
+    assert synthetic.MISSING_LABEL == MISSING_LABEL == "(missing)"
+    real = make_frame().assign(flag=lambda f: f["label"] == 1, cat=lambda f: f["colour"].astype("category"))
+    columns = column_fidelity(real, real)["columns"]
+    for name, entry in columns.items():
+        assert entry["kind"] == ("numeric" if is_numeric(real[name]) else "categorical"), name
+    assert columns["flag"]["kind"] == "categorical" and columns["age"]["kind"] == "numeric"
+    forced = column_fidelity(real, real, discrete_columns=["age"])["columns"]
+    assert forced["age"]["kind"] == "categorical"
+    with pytest.raises(SchemaError, match="discrete_columns names columns"):
+        column_fidelity(real, real, discrete_columns=["nope"])
+
+
+def test_missing_categories_are_one_category_under_the_shared_label():
+    from fairlatent.metrics.synthetic.columns import _as_labels
+
+    labels = _as_labels(pd.Series(["a", None, np.nan], dtype=object))
+    assert labels.tolist() == ["a", "(missing)", "(missing)"]
+    real = pd.DataFrame({"c": ["a", "a", None, None]})
+    fake = pd.DataFrame({"c": ["a", "a", "a", None]})
+    assert column_fidelity(real, fake)["columns"]["c"]["tvd"] == 0.25

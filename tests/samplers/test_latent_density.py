@@ -191,3 +191,17 @@ def test_collapsed_weights_are_logged(caplog):
         caplog.clear()
         sampler(alpha=1e6).fit(X, y)
     assert "effective sample size" not in caplog.text
+
+
+def test_latent_model_column_kinds_come_from_data_kinds():
+    from fairlatent.data.kinds import is_numeric
+    from fairlatent.samplers.latent_model import LatentModel
+
+    X = pd.DataFrame({"n": [1, 2, 3, None], "flag": [True, False, True, True],
+                      "c": pd.array(["a", "b", "b", None], dtype="string")})
+    info = LatentModel.describe_columns(X)
+    for column in X.columns:
+        assert (info[column]["categories"] is None) == is_numeric(X[column])
+    assert info["n"]["value"] == 2.0 and info["n"]["has_nan"]
+    assert info["flag"]["categories"] == {True, False} and bool(info["flag"]["value"])
+    assert info["c"]["value"] == "b" and info["c"]["has_nan"]

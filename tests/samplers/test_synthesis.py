@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from fairlatent.exceptions import ConfigError, DataError
+from fairlatent.exceptions import ConfigError, DataError, NotFittedError
+from fairlatent.samplers import SyntheticSource
 from fairlatent.samplers.synthesis import (
     CellBalancingResampler,
     OutlierBalancedResampler,
@@ -57,6 +58,8 @@ def test_fit_resample_balances_cells_and_flags_synthetic_rows(xy, cls):
     # honest conditioning: synthetic rows carry the group they were generated for
     assert set(X_res.loc[synthetic, "group"]) <= {"A", "B"}
     assert set(X_res.loc[synthetic, "job"]) <= set(X["job"])
+    assert sampler.n_features_in_ == X.shape[1]
+    assert list(sampler.feature_names_in_) == list(X.columns)
     clone(sampler)
 
 
@@ -112,3 +115,32 @@ def test_in_an_imblearn_pipeline(xy):
     )
     pipe.fit(X, y)
     assert pipe.predict(X).shape == (len(X),)
+
+
+def test_synthetic_source_shows_the_generator_in_readable_columns(xy):
+    X, y = xy
+    sampler = CellBalancingResampler(
+        sensitive=["group"], epochs=1, gan_params=GAN_FAST, device="cpu", random_state=0
+    )
+    with pytest.raises(NotFittedError, match="not fitted"):
+        sampler.synthetic_source()
+    sampler.fit_resample(X, y)
+    source = sampler.synthetic_source(target_name="income")
+    assert isinstance(source, SyntheticSource)
+    features = [c for c in X.columns if c != "group"]
+    assert source.columns == [*features, "[group]", "[income]"]
+    assert (source.group_column, source.label_column) == ("[group]", "[income]")
+    real = source.real_frame(X, y, X["group"])
+    assert list(real.columns) == source.columns
+    assert set(real["[group]"]) == {"A", "B"} and set(real["[income]"]) == {"0", "1"}
+    pd.testing.assert_frame_equal(real[features], X[features])
+    fake = source.sample(50, random_state=3)
+    assert list(fake.columns) == source.columns and len(fake) == 50
+    pd.testing.assert_frame_equal(fake, source.sample(50, random_state=3))
+    # one GAN, one identity: a sampler reusing the fitted GAN hands over an equal source
+    reuse = clone(sampler)
+    reuse.fit_resample(X, y, fitted_gan=sampler.gan_)
+    assert reuse.synthetic_source().identity == source.identity
+    other = clone(sampler)
+    other.fit_resample(X, y)  # a GAN of its own
+    assert other.synthetic_source().identity != source.identity

@@ -1,0 +1,204 @@
+"""All synthetic-data quality figures in one report, and plain-language warnings about them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from fairlatent.exceptions import SchemaError
+from fairlatent.metrics.synthetic.columns import MSG_TARGET, MSG_TEST_NEEDED, _check_frames
+from fairlatent.metrics.synthetic.correlation import correlation_difference
+from fairlatent.metrics.synthetic.detection import detection_auc
+from fairlatent.metrics.synthetic.fidelity import column_fidelity
+from fairlatent.metrics.synthetic.privacy import privacy_scores
+from fairlatent.metrics.synthetic.utility import utility_scores
+
+__all__ = ["quality_warnings", "synthetic_quality"]
+
+#: Warning thresholds used by :func:`quality_warnings`.
+DETECTION_AUC_LIMIT = 0.9
+MEAN_KS_LIMIT = 0.2
+MEAN_TVD_LIMIT = 0.2
+COPY_SHARE_LIMIT = 0.05
+UTILITY_GAP_LIMIT = 0.1
+DCR_RATIO_LIMIT = 0.5
+
+
+def synthetic_quality(
+    real_train: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    *,
+    real_test: pd.DataFrame | None = None,
+    target: str | None = None,
+    discrete_columns: Sequence[str] | None = None,
+    random_state: int = 0,
+    max_rows: int = 5000,
+) -> dict[str, Any]:
+    """All synthetic-data quality figures in one JSON-serialisable dict.
+
+    Parameters
+    ----------
+    real_train : DataFrame
+        Real rows the generator was fitted on.
+    synthetic : DataFrame
+        Generated rows with the same columns.
+    real_test : DataFrame, optional
+        Real rows the generator never saw: the privacy baseline and, with ``target``, the utility
+        test set.
+    target : str, optional
+        Label column for the train-on-synthetic-test-on-real utility score (needs ``real_test``).
+    discrete_columns : sequence of str, optional
+        Numeric columns to treat as categorical.
+    random_state : int, default 0
+        Seed of every subsample, split and classifier.
+    max_rows : int, default 5000
+        Cap on rows per set in correlation, detection and distance computations.
+
+    Returns
+    -------
+    dict
+        Keys ``n_real``, ``n_synthetic``, ``columns``, ``mean_ks``, ``mean_tvd``, ``correlation``,
+        ``detection``, ``utility`` (``None`` without ``target``), ``privacy``. Always the same keys.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> real = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300)})
+    >>> report = synthetic_quality(real, real)
+    >>> report["mean_ks"], report["privacy"]["copy_share"]
+    (0.0, 1.0)
+    """
+    _check_frames(real_train, synthetic)
+    if target is not None and real_test is None:
+        raise SchemaError(MSG_TEST_NEEDED)
+    if target is not None and target not in real_train.columns:
+        raise SchemaError(
+            MSG_TARGET.format(target=target, where="real_train", columns=list(real_train.columns))
+        )
+    synthetic = synthetic[list(real_train.columns)]
+    fidelity = column_fidelity(real_train, synthetic, discrete_columns=discrete_columns)
+    report: dict[str, Any] = {
+        "n_real": len(real_train),
+        "n_synthetic": len(synthetic),
+        "columns": fidelity["columns"],
+        "mean_ks": fidelity["mean_ks"],
+        "mean_tvd": fidelity["mean_tvd"],
+        "correlation": correlation_difference(
+            real_train,
+            synthetic,
+            discrete_columns=discrete_columns,
+            max_rows=max_rows,
+            random_state=random_state,
+        ),
+        "detection": detection_auc(
+            real_train,
+            synthetic,
+            discrete_columns=discrete_columns,
+            max_rows=max_rows,
+            random_state=random_state,
+        ),
+        "utility": None,
+        "privacy": privacy_scores(
+            real_train,
+            synthetic,
+            real_holdout=real_test,
+            discrete_columns=discrete_columns,
+            max_rows=max_rows,
+            random_state=random_state,
+        ),
+    }
+    if target is not None and real_test is not None:
+        report["utility"] = utility_scores(
+            real_train,
+            synthetic,
+            real_test[list(real_train.columns)],
+            target=target,
+            discrete_columns=discrete_columns,
+            random_state=random_state,
+        )
+    return report
+
+
+def quality_warnings(report: dict[str, Any]) -> list[str]:
+    """Plain-language warnings for a :func:`synthetic_quality` report.
+
+    Parameters
+    ----------
+    report : dict
+        Output of :func:`synthetic_quality`.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem found, empty when nothing crosses a threshold
+        (:data:`DETECTION_AUC_LIMIT`, :data:`MEAN_KS_LIMIT`, :data:`MEAN_TVD_LIMIT`,
+        :data:`COPY_SHARE_LIMIT`, :data:`UTILITY_GAP_LIMIT`, :data:`DCR_RATIO_LIMIT`).
+
+    Examples
+    --------
+    >>> quality_warnings({"mean_ks": 0.5})[0].startswith("WARNING")
+    True
+    """
+    out: list[str] = []
+    auc = (report.get("detection") or {}).get("auc")
+    if auc is not None and auc > DETECTION_AUC_LIMIT:
+        out.append(
+            f"WARNING: a classifier tells synthetic rows from real ones with ROC AUC {auc:.2f} "
+            f"(0.5 = indistinguishable, limit {DETECTION_AUC_LIMIT}). The synthetic data does not "
+            "look like the real data; results that rely on it may not transfer to real people."
+        )
+    ks = report.get("mean_ks")
+    if ks is not None and ks > MEAN_KS_LIMIT:
+        worst = _worst(report, "ks")
+        out.append(
+            f"WARNING: numeric columns are poorly reproduced (mean KS statistic {ks:.2f}, limit "
+            f"{MEAN_KS_LIMIT}){worst}. Train longer or check the encoding of these columns."
+        )
+    tvd = report.get("mean_tvd")
+    if tvd is not None and tvd > MEAN_TVD_LIMIT:
+        worst = _worst(report, "tvd")
+        out.append(
+            f"WARNING: category frequencies are poorly reproduced (mean total variation distance "
+            f"{tvd:.2f}, limit {MEAN_TVD_LIMIT}){worst}. Train longer or use more data."
+        )
+    privacy = report.get("privacy") or {}
+    copy = privacy.get("copy_share")
+    if copy is not None and copy > COPY_SHARE_LIMIT:
+        out.append(
+            f"WARNING: {copy:.1%} of synthetic rows are exact copies of real training rows (limit "
+            f"{COPY_SHARE_LIMIT:.0%}). The generator memorises its training data: do not share "
+            "these rows as if they were anonymous."
+        )
+    ratio = privacy.get("dcr_median_ratio")
+    if ratio is not None and ratio < DCR_RATIO_LIMIT:
+        out.append(
+            f"WARNING: synthetic rows sit much closer to real training rows than unseen real rows "
+            f"do (median distance ratio {ratio:.2f}, limit {DCR_RATIO_LIMIT}). This suggests "
+            "memorisation and a privacy risk."
+        )
+    utility = report.get("utility") or {}
+    gap = utility.get("gap")
+    if gap is not None and gap > UTILITY_GAP_LIMIT:
+        out.append(
+            f"WARNING: a classifier trained on synthetic rows is {gap:.1%} less accurate on real "
+            f"test rows than one trained on real rows (limit {UTILITY_GAP_LIMIT:.0%}). The "
+            "synthetic data loses the signal needed to predict the target."
+        )
+    elif utility and utility.get("accuracy_synthetic") is None and utility.get("target"):
+        out.append(
+            "WARNING: the synthetic target column holds a single class, so no classifier can be "
+            "trained on it. The generator collapsed; train longer or check the conditioning."
+        )
+    return out
+
+
+def _worst(report: dict[str, Any], key: str, k: int = 3) -> str:
+    cols = report.get("columns") or {}
+    scored = [(v[key], c) for c, v in cols.items() if v.get(key) is not None]
+    if not scored:
+        return ""
+    top = sorted(scored, reverse=True)[:k]
+    return "; worst: " + ", ".join(f"{c} {v:.2f}" for v, c in top)

@@ -1,0 +1,232 @@
+"""The base of every fairlatent sampler: one input check, then the sampler's own work.
+
+:class:`BaseSampler` follows imbalanced-learn's template method: the public
+:meth:`~BaseSampler.fit_resample` validates and normalises ``X``, ``y`` and ``groups`` once, in one
+style, hands them to the subclass's private ``_fit_resample`` and records the fitted attributes
+every sampler shares (``sample_indices_``, ``n_features_in_``, ``feature_names_in_``). Subclasses
+add their own checks through small hooks (:meth:`~BaseSampler._check_params`,
+:meth:`~BaseSampler._check_labels`, :meth:`~BaseSampler._groups_needed_by`,
+:attr:`~BaseSampler._reserved_columns`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from fairlatent.data.kinds import MISSING_LABEL
+from fairlatent.data.schema import GROUP_SEPARATOR
+from fairlatent.exceptions import ConfigError, DataError, SchemaError
+
+__all__ = [
+    "ERR_EMPTY",
+    "ERR_GROUPS",
+    "ERR_LENGTH",
+    "ERR_NO_GROUPS",
+    "ERR_NOT_FRAME",
+    "ERR_RESERVED",
+    "ERR_SENSITIVE",
+    "ERR_Y_MISSING",
+    "BaseSampler",
+    "SamplerInput",
+    "group_labels",
+]
+
+ERR_NOT_FRAME = (
+    "X must be a pandas DataFrame with the sensitive attributes as named columns, got {kind}; "
+    "wrap it with pd.DataFrame(X, columns=names)"
+)
+ERR_LENGTH = "X has {n_x} rows but y has {n_y}; pass one label per row"
+ERR_EMPTY = "X has no rows; pass at least one row to resample"
+ERR_Y_MISSING = "y holds {count} missing label(s); drop those rows or fill them first"
+ERR_SENSITIVE = (
+    "sensitive column(s) {missing} are not columns of X (columns: {columns}); keep the "
+    "sensitive attributes as named columns of X"
+)
+ERR_RESERVED = (
+    "X has a column named {name!r}, which {sampler} reserves for internal use; rename it"
+)
+ERR_NO_GROUPS = (
+    "{needs} needs groups: pass sensitive=['sex', ...] or groups=labels (one group label per row)"
+)
+ERR_GROUPS = "X has {n_x} rows but groups has {n_groups}; pass one group label per row"
+
+
+def group_labels(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Label each row with the values of ``columns`` joined by ``" × "`` (missing: ``(missing)``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows holding the columns.
+    columns : sequence of str
+        Sensitive columns; an empty sequence puts every row in the group ``"all"``.
+
+    Returns
+    -------
+    ndarray of str
+
+    Examples
+    --------
+    >>> group_labels(pd.DataFrame({"sex": ["F", None], "race": ["a", "b"]}), ["sex", "race"])
+    array(['F × a', '(missing) × b'], dtype=object)
+    """
+    if not columns:
+        return np.full(len(frame), "all", dtype=object)
+    parts = [
+        np.where(frame[c].isna().to_numpy(), MISSING_LABEL, frame[c].astype(object).astype(str))
+        for c in columns
+    ]
+    labels = parts[0].astype(object)
+    for part in parts[1:]:
+        labels = labels + GROUP_SEPARATOR + part.astype(object)
+    return labels.astype(object)
+
+
+@dataclass(frozen=True)
+class SamplerInput:
+    """Validated, normalised input of a sampler.
+
+    Parameters
+    ----------
+    X : DataFrame
+        The rows, with a fresh ``RangeIndex`` (positions are the only row identity).
+    labels : ndarray of shape (n_rows,)
+        ``y`` as an array (after the sampler's own label check, e.g. as 0/1 integers).
+    groups : ndarray of str, shape (n_rows,)
+        Group label of each row: the ``groups`` passed in, else the combination of the
+        ``sensitive`` columns (:func:`group_labels`; ``"all"`` when there are none).
+    y : object
+        ``y`` exactly as the caller passed it, so the output can keep its type, name and dtype.
+    """
+
+    X: pd.DataFrame
+    labels: np.ndarray
+    groups: np.ndarray
+    y: Any
+
+
+class BaseSampler(BaseEstimator):
+    """Base class of the samplers: input validation and the imbalanced-learn template method.
+
+    Subclasses store their parameters in ``__init__`` (including ``sensitive``, a sequence of
+    column names of ``X``) and implement :meth:`_fit_resample`.
+
+    Attributes
+    ----------
+    sample_indices_ : ndarray of int
+        Position in ``X`` of every row returned by the last :meth:`fit_resample` (``-1`` marks a
+        synthetic row).
+    n_features_in_ : int
+        Number of columns of ``X``.
+    feature_names_in_ : ndarray of str
+        Column names of ``X``.
+    """
+
+    #: Column names the sampler adds internally, so ``X`` must not hold them.
+    _reserved_columns: ClassVar[tuple[str, ...]] = ()
+
+    sensitive: Sequence[str]
+
+    def fit_resample(
+        self, X: pd.DataFrame, y: Any, *, groups: Any = None, **params: Any
+    ) -> tuple[pd.DataFrame, Any]:
+        """Validate the input, fit the sampler and return the resampled rows.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Features, with the sensitive attributes as named columns.
+        y : array-like of shape (n_rows,)
+            One label per row, none missing.
+        groups : array-like of shape (n_rows,), optional
+            Group label of each row, used instead of the combination of the ``sensitive``
+            columns (e.g. groups where small ones were merged).
+        **params
+            Passed on to the subclass's ``_fit_resample``.
+
+        Returns
+        -------
+        X_res : DataFrame
+            Same columns and dtypes as ``X``, fresh ``RangeIndex``.
+        y_res : same type as ``y``
+            Their labels.
+
+        Raises
+        ------
+        DataError
+            ``X`` is not a DataFrame or is empty, ``y`` or ``groups`` does not have one value
+            per row, or ``y`` holds missing values.
+        SchemaError
+            A sensitive column is not in ``X``, or ``X`` holds a reserved column name.
+        ConfigError
+            Invalid parameters, or groups needed but neither ``sensitive`` nor ``groups`` given.
+        """
+        data = self._validate_input(X, y, groups)
+        X_res, y_res, indices = self._fit_resample(data, **params)
+        self.sample_indices_ = indices
+        self._record_input(data.X)
+        return X_res, y_res
+
+    def _fit_resample(
+        self, data: SamplerInput, **params: Any
+    ) -> tuple[pd.DataFrame, Any, np.ndarray]:
+        """Fit on validated input; return ``X_res``, ``y_res`` and the sample indices."""
+        raise NotImplementedError
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        """Raise :class:`ConfigError` for invalid parameters (nothing to check here)."""
+
+    def _check_labels(self, labels: np.ndarray) -> np.ndarray:
+        """Check the sampler's own rules on the labels and return them normalised."""
+        return labels
+
+    def _groups_needed_by(self) -> str | None:
+        """Name what needs group labels with the current parameters (``None``: nothing does)."""
+        return None
+
+    # -- the one input check -------------------------------------------------------------------
+
+    def _validate_input(self, X: Any, y: Any, groups: Any) -> SamplerInput:
+        """Check ``X``, ``y`` and ``groups`` against each other and the parameters."""
+        self._check_params()
+        sensitive = list(self.sensitive)
+        needs = self._groups_needed_by()
+        if needs is not None and not sensitive and groups is None:
+            raise ConfigError(ERR_NO_GROUPS.format(needs=needs))
+        if not isinstance(X, pd.DataFrame):
+            raise DataError(ERR_NOT_FRAME.format(kind=type(X).__name__))
+        labels = np.asarray(y)
+        if labels.ndim != 1 or len(labels) != len(X):
+            raise DataError(ERR_LENGTH.format(n_x=len(X), n_y=len(labels) if labels.ndim else 0))
+        if len(X) == 0:
+            raise DataError(ERR_EMPTY)
+        n_missing = int(pd.isna(pd.Series(labels)).sum())
+        if n_missing:
+            raise DataError(ERR_Y_MISSING.format(count=n_missing))
+        labels = self._check_labels(labels)
+        missing = [c for c in sensitive if c not in X.columns]
+        if missing:
+            raise SchemaError(ERR_SENSITIVE.format(missing=missing, columns=list(X.columns)))
+        for name in self._reserved_columns:
+            if name in X.columns:
+                raise SchemaError(ERR_RESERVED.format(name=name, sampler=type(self).__name__))
+        if groups is None:
+            group_of_row = group_labels(X, sensitive)
+        else:
+            group_of_row = np.asarray(pd.Series(np.asarray(groups)).astype(object).astype(str))
+            if len(group_of_row) != len(X):
+                raise DataError(ERR_GROUPS.format(n_x=len(X), n_groups=len(group_of_row)))
+        return SamplerInput(X=X.reset_index(drop=True), labels=labels, groups=group_of_row, y=y)
+
+    def _record_input(self, X: pd.DataFrame) -> None:
+        """Set the fitted attributes that describe the input columns."""
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)

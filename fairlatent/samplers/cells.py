@@ -1,0 +1,102 @@
+"""The (group, label) cells of cell balancing: how many rows each has and should have."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from fairlatent.exceptions import ConfigError
+
+__all__ = ["ERR_CELL", "ERR_TARGET", "TargetSizes", "cell_targets", "count_cells"]
+
+TargetSizes = Literal["parity", "largest"] | Mapping[Any, int]
+
+ERR_TARGET = (
+    "target_sizes={value!r} is unknown; use 'parity' (equal base rates at the overall rate, group "
+    "sizes kept), 'largest' (every cell grows to the largest cell) or a dict {{(group, label): rows}}"
+)
+ERR_CELL = (
+    "target_sizes names cell {cell!r}, which is not a (group, label) cell of the data: {cells}"
+)
+
+
+def count_cells(group: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+    """Real rows per (group, label) cell.
+
+    Parameters
+    ----------
+    group : ndarray of str
+        Group label of each row.
+    labels : ndarray of {0, 1}
+        Label of each row.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group``, ``label``, ``rows``, one row per cell that has rows, sorted.
+
+    Examples
+    --------
+    >>> count_cells(np.array(["a", "b", "a"]), np.array([1, 0, 1]))["rows"].tolist()
+    [2, 1]
+    """
+    return (
+        pd.DataFrame({"group": group, "label": labels})
+        .groupby(["group", "label"])
+        .size()
+        .rename("rows")
+        .reset_index()
+    )
+
+
+def cell_targets(cells: pd.DataFrame, target_sizes: TargetSizes) -> pd.DataFrame:
+    """Target size of every (group, label) cell.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Columns ``group``, ``label``, ``rows`` (real rows per cell).
+    target_sizes : {"parity", "largest"} or dict
+        ``"parity"``: every group keeps its size and gets the overall base rate;
+        ``"largest"``: every cell grows to the largest cell; a dict maps ``(group, label)`` to rows.
+
+    Returns
+    -------
+    DataFrame
+        ``cells`` plus ``target``.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"group": ["a", "a", "b", "b"], "label": [0, 1, 0, 1],
+    ...                       "rows": [60, 40, 90, 10]})
+    >>> cell_targets(cells, "parity")["target"].tolist()
+    [75, 25, 75, 25]
+    """
+    cells = cells.copy()
+    if isinstance(target_sizes, Mapping):
+        known = {(str(g), int(lab)) for g, lab in zip(cells["group"], cells["label"], strict=True)}
+        wanted = {}
+        for key, rows in target_sizes.items():
+            group, label = key if isinstance(key, tuple) else str(key).rsplit("|", 1)
+            cell = (str(group), int(label))
+            if cell not in known:
+                raise ConfigError(ERR_CELL.format(cell=key, cells=sorted(known)))
+            wanted[cell] = int(rows)
+        cells["target"] = [
+            wanted.get((str(g), int(lab)), int(r))
+            for g, lab, r in zip(cells["group"], cells["label"], cells["rows"], strict=True)
+        ]
+    elif target_sizes == "largest":
+        cells["target"] = int(cells["rows"].max())
+    elif target_sizes == "parity":
+        total = cells["rows"].sum()
+        rate = cells.loc[cells["label"] == 1, "rows"].sum() / total
+        sizes = cells.groupby("group")["rows"].transform("sum")
+        positives = np.rint(sizes * rate).astype(int)
+        cells["target"] = np.where(cells["label"] == 1, positives, sizes - positives).astype(int)
+    else:
+        raise ConfigError(ERR_TARGET.format(value=target_sizes))
+    return cells
