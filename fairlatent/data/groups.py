@@ -7,6 +7,8 @@ points), ``"age:q4"`` (quantile bins); several specs form intersectional groups,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -181,6 +183,37 @@ def _bin_labels(edges: np.ndarray) -> list[str]:
     return labels
 
 
+def group_labels(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Label each row with the values of ``columns`` joined by ``" × "`` (missing: ``(missing)``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows holding the columns.
+    columns : sequence of str
+        Sensitive columns; an empty sequence puts every row in the group ``"all"``.
+
+    Returns
+    -------
+    ndarray of str
+
+    Examples
+    --------
+    >>> group_labels(pd.DataFrame({"sex": ["F", None], "race": ["a", "b"]}), ["sex", "race"])
+    array(['F × a', '(missing) × b'], dtype=object)
+    """
+    if not columns:
+        return np.full(len(frame), "all", dtype=object)
+    parts = [
+        np.where(frame[c].isna().to_numpy(), MISSING_LABEL, frame[c].astype(object).astype(str))
+        for c in columns
+    ]
+    labels = parts[0].astype(object)
+    for part in parts[1:]:
+        labels = labels + GROUP_SEPARATOR + part.astype(object)
+    return labels.astype(object)
+
+
 def group_labels_merged(
     frame: pd.DataFrame, sensitive: list[str], min_group_size: int
 ) -> tuple[pd.Series, dict[str, list[str]]]:
@@ -192,10 +225,7 @@ def group_labels_merged(
     merged : dict
         ``{OTHER_GROUP: [merged group names]}``, empty when nothing was merged.
     """
-    if len(sensitive) == 1:
-        labels = frame[sensitive[0]].astype(str)
-    else:
-        labels = frame[sensitive].astype(str).agg(GROUP_SEPARATOR.join, axis=1)
+    labels = pd.Series(group_labels(frame, sensitive), index=frame.index).astype(str)
     counts = labels.value_counts()
     small = sorted(str(g) for g in counts.index[counts < min_group_size])
     merged: dict[str, list[str]] = {}

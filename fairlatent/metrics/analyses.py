@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from fairlatent.registry import Registry, load_object
-from fairlatent.strategies.base import StrategyOutput
+from fairlatent.strategies.base import ARTIFACT_LATENT_MODEL, StrategyOutput
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def representation_analysis(inputs: AnalysisInput) -> dict[str, Any] | None:
     from fairlatent.metrics.representation import representation_audit
 
     for output in inputs.outputs.values():
-        model = output.artifacts.get("latent_model")
+        model = output.artifacts.get(ARTIFACT_LATENT_MODEL)
         if model is not None:
             return representation_audit(
                 model,

@@ -131,7 +131,7 @@ def metrics_from_counts(
 
 def percentile_interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Return the :data:`LEVEL` percentile interval of bootstrap ``values`` (NaN ignored)."""
-    tail = (1 - LEVEL) / 2 * 100
+    tail = round((1 - LEVEL) / 2 * 100, 9)  # 2.5, exactly
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = np.nanpercentile(values, [tail, 100 - tail], axis=axis)

@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from fairlatent.data.kinds import MISSING_LABEL
-from fairlatent.data.schema import GROUP_SEPARATOR
+from fairlatent.data.groups import group_labels
 from fairlatent.exceptions import ConfigError, DataError, SchemaError
 
 __all__ = [
@@ -55,37 +54,6 @@ ERR_NO_GROUPS = (
     "{needs} needs groups: pass sensitive=['sex', ...] or groups=labels (one group label per row)"
 )
 ERR_GROUPS = "X has {n_x} rows but groups has {n_groups}; pass one group label per row"
-
-
-def group_labels(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Label each row with the values of ``columns`` joined by ``" × "`` (missing: ``(missing)``).
-
-    Parameters
-    ----------
-    frame : DataFrame
-        Rows holding the columns.
-    columns : sequence of str
-        Sensitive columns; an empty sequence puts every row in the group ``"all"``.
-
-    Returns
-    -------
-    ndarray of str
-
-    Examples
-    --------
-    >>> group_labels(pd.DataFrame({"sex": ["F", None], "race": ["a", "b"]}), ["sex", "race"])
-    array(['F × a', '(missing) × b'], dtype=object)
-    """
-    if not columns:
-        return np.full(len(frame), "all", dtype=object)
-    parts = [
-        np.where(frame[c].isna().to_numpy(), MISSING_LABEL, frame[c].astype(object).astype(str))
-        for c in columns
-    ]
-    labels = parts[0].astype(object)
-    for part in parts[1:]:
-        labels = labels + GROUP_SEPARATOR + part.astype(object)
-    return labels.astype(object)
 
 
 @dataclass(frozen=True)
