@@ -1,20 +1,34 @@
 """The strategy slot: one small interface every mitigation implements.
 
-A strategy is fitted once per train/test split. It receives the real training frame (features,
-sensitive columns and the 0/1 target) and returns a debiased training frame and/or sample weights,
-plus its own JSON-serialisable diagnostics for the report. Classifiers are then trained on what it
-returns and always evaluated on the same real held-out test rows.
+A strategy is *fitted* once per train/test split on real training rows (that is where the VAE or
+the GAN learns) and then *transforms* a frame of real rows into what the classifiers train on, at a
+chosen **strength**: a debiased training frame and/or sample weights (pre-processing), a wrapper
+around the classifier's training (in-processing), or a post-processor fitted on held-out scores
+(post-processing). Each fitted strategy offers a grid of strengths that includes *doing nothing*, so
+the audit can tune the strength on validation rows carved out of the training rows and never do worse
+than the baseline there. Classifiers are always evaluated on the same real held-out test rows.
+
+Writing a strategy:
+
+- a fixed one (no knob): subclass :class:`Strategy` and implement :meth:`Strategy._apply`;
+- a tunable one: implement :meth:`Strategy._fit`, returning a :class:`FittedStrategy` whose
+  :meth:`~FittedStrategy.grid` lists the strengths and whose :meth:`~FittedStrategy.transform`
+  applies one.
 """
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, Protocol
 
 import numpy as np
 import pandas as pd
+
+#: What a strategy changes: the training data, the classifier's training, or its predictions.
+StrategyKind = Literal["pre", "in", "post"]
 
 
 @dataclass(frozen=True)
@@ -32,16 +46,16 @@ class StrategyContext:
     random_state : int
         Seed for this split; strategies derive their own generators from it.
     device : str
-        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"mps"``.
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or ``"mps"``.
     epochs : int or None
         Override of the generative models' epoch count (``None`` = model default).
-    options : dict
-        Strategy-specific options from the configuration (e.g. ``{"vae": {"alpha": 0.01}}``).
     pretrained : dict
         Models the user supplied (``{"gan": TabularGAN}``), used instead of training new ones.
     shared : dict
         Per-split cache of fitted models that strategies may share (e.g. ``gan`` and ``vae+gan``
         train the same GAN on the same rows with the same seed, so the second reuses the first).
+    callbacks : list of callable
+        Per-epoch progress callbacks ``(epoch, epochs, metrics)`` handed to every model fit.
     """
 
     target: str
@@ -50,9 +64,9 @@ class StrategyContext:
     random_state: int = 0
     device: str = "auto"
     epochs: int | None = None
-    options: dict[str, Any] = field(default_factory=dict)
     pretrained: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
+    callbacks: list[Callable[..., Any]] = field(default_factory=list)
 
 
 #: Key of :attr:`StrategyOutput.artifacts` holding the fitted latent model (VAE plus latent density,
@@ -61,6 +75,53 @@ ARTIFACT_LATENT_MODEL = "latent_model"
 #: Key of :attr:`StrategyOutput.artifacts` holding the generator of the synthetic rows (a
 #: :class:`~fairlatent.samplers.SyntheticSource`) that the synthetic-data quality audit reads.
 ARTIFACT_SYNTHETIC_SOURCE = "synthetic_source"
+
+
+@dataclass(frozen=True)
+class Strength:
+    """One setting of a strategy's strength knob.
+
+    Parameters
+    ----------
+    label : str
+        Short text for the report (``"0.5"``, ``"off"``, ``"dp, ε=0.02"``).
+    params : mapping
+        What :meth:`FittedStrategy.transform` reads.
+    identity : bool
+        The setting does nothing: training on it is training on the real rows (the baseline).
+
+    Examples
+    --------
+    >>> Strength("0.5", {"mix": 0.5}).label
+    '0.5'
+    >>> OFF.identity
+    True
+    """
+
+    label: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    identity: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"label": self.label, "params": dict(self.params), "identity": self.identity}
+
+
+#: The strength that does nothing; every tunable grid includes it.
+OFF = Strength("off", {}, identity=True)
+
+
+class PostProcessor(Protocol):
+    """A post-processing step fitted on held-out rows and a classifier already trained.
+
+    The audit fits it on validation rows that the classifier never saw, then predicts the test rows.
+    """
+
+    def fit(self, estimator: Any, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> Any:
+        """Fit on held-out rows, given the prefit ``estimator``; return ``self``."""
+
+    def predict(self, X: pd.DataFrame, groups: np.ndarray, random_state: int) -> np.ndarray:
+        """Return 0/1 predictions for ``X`` (randomised post-processors use ``random_state``)."""
 
 
 @dataclass
@@ -83,50 +144,144 @@ class StrategyOutput:
         the audits read them under :data:`ARTIFACT_LATENT_MODEL` and
         :data:`ARTIFACT_SYNTHETIC_SOURCE`.
     fit_seconds : float
-        Wall-clock time of :meth:`Strategy.apply`.
+        Wall-clock time of fitting the strategy and transforming the rows.
+    wrap_estimator : callable or None
+        In-processing: builds, from the classifier pipeline, the estimator to train instead; it is
+        fitted as ``fit(X, y, sensitive_features=groups)`` and predicts with
+        ``predict(X, sensitive_features=groups)``.
+    postprocessor : PostProcessor or None
+        Post-processing: fitted on validation rows after the classifier (see :class:`PostProcessor`).
+    strength : Strength or None
+        The strength these rows were made at.
     """
 
     frame: pd.DataFrame
     sample_weight: np.ndarray | None = None
-    is_synthetic: np.ndarray | None = None
+    is_synthetic: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     diagnostics: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, Any] = field(default_factory=dict)
     fit_seconds: float = 0.0
+    wrap_estimator: Callable[[Any], Any] | None = None
+    postprocessor: PostProcessor | None = None
+    strength: Strength | None = None
 
     def __post_init__(self) -> None:
-        if self.is_synthetic is None:
+        if self.is_synthetic is None or len(self.is_synthetic) != len(self.frame):
+            if self.is_synthetic is not None and len(self.is_synthetic):
+                raise ValueError(
+                    f"is_synthetic has {len(self.is_synthetic)} flags for {len(self.frame)} rows"
+                )
             self.is_synthetic = np.zeros(len(self.frame), dtype=bool)
 
+    @property
+    def n_synthetic(self) -> int:
+        """Number of generated rows."""
+        return int(np.count_nonzero(self.is_synthetic))
 
-class Strategy(ABC):
-    """Base class of the mitigation strategies.
 
-    Subclasses set :attr:`name` and :attr:`description` and implement :meth:`_apply`.
+class FittedStrategy(ABC):
+    """A strategy fitted on training rows, able to debias any frame of real rows at a strength.
+
+    Attributes
+    ----------
+    fit_seconds : float
+        Wall-clock time of the fit (set by :meth:`Strategy.fit`).
     """
 
-    name: ClassVar[str]
-    description: ClassVar[str]
+    fit_seconds: float = 0.0
 
-    def apply(self, train: pd.DataFrame, context: StrategyContext) -> StrategyOutput:
-        """Fit the strategy on ``train`` and return the debiased training data.
+    def grid(self) -> list[Strength]:
+        """Strengths the audit may tune over; the default is the strategy's fixed strength only."""
+        return [self.default()]
+
+    @abstractmethod
+    def default(self) -> Strength:
+        """Return the strength used when nothing is tuned (the documented default)."""
+
+    @abstractmethod
+    def transform(self, frame: pd.DataFrame, strength: Strength) -> StrategyOutput:
+        """Debias ``frame`` (real rows with target, sensitive and group columns) at ``strength``.
+
+        Must be deterministic: the same fitted strategy, frame and strength give the same output.
+        """
+
+
+class _FixedStrategy(FittedStrategy):
+    """Adapter for strategies that implement only :meth:`Strategy._apply` (no knob)."""
+
+    def __init__(self, strategy: Strategy, context: StrategyContext) -> None:
+        self.strategy = strategy
+        self.context = context
+
+    def default(self) -> Strength:
+        return Strength("default", {})
+
+    def transform(self, frame: pd.DataFrame, strength: Strength) -> StrategyOutput:
+        output = self.strategy._apply(frame, self.context)
+        output.strength = strength
+        return output
+
+
+class Strategy(ABC):  # noqa: B024 - either _apply or _fit is overridden
+    """Base class of the mitigation strategies.
+
+    Subclasses implement :meth:`_apply` (fixed strategies) or :meth:`_fit` (tunable ones); the
+    registry's :class:`~fairlatent.strategies.StrategySpec` carries the name and description.
+
+    Attributes
+    ----------
+    kind : {"pre", "in", "post"}
+        What the strategy changes: the training data, the classifier's training, or its
+        predictions.
+    max_accuracy_loss : float or None
+        Largest validation accuracy loss the tuning may accept for this strategy (``None``: the
+        audit's accuracy budget).
+    """
+
+    kind: ClassVar[StrategyKind] = "pre"
+    max_accuracy_loss: ClassVar[float | None] = None
+
+    def fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedStrategy:
+        """Fit the strategy on real training rows.
 
         Parameters
         ----------
         train : DataFrame
             Real training rows (features, sensitive columns, group column and 0/1 target).
         context : StrategyContext
-            Column roles, seed, device and options.
+            Column roles, seed, device and shared models.
+
+        Returns
+        -------
+        FittedStrategy
+        """
+        start = time.perf_counter()
+        fitted = self._fit(train, context)
+        fitted.fit_seconds = time.perf_counter() - start
+        return fitted
+
+    def apply(
+        self, train: pd.DataFrame, context: StrategyContext, strength: Strength | None = None
+    ) -> StrategyOutput:
+        """Fit on ``train`` and transform it at ``strength`` (default: the strategy's default).
 
         Returns
         -------
         StrategyOutput
-            Training frame and/or weights, with diagnostics and the fit time.
+            Training frame and/or weights, with diagnostics and the time taken.
         """
         start = time.perf_counter()
-        output = self._apply(train, context)
+        fitted = self.fit(train, context)
+        output = fitted.transform(train, strength or fitted.default())
         output.fit_seconds = time.perf_counter() - start
         return output
 
-    @abstractmethod
+    def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedStrategy:
+        """Fit; the default wraps :meth:`_apply` as a strategy with one fixed strength."""
+        return _FixedStrategy(self, context)
+
     def _apply(self, train: pd.DataFrame, context: StrategyContext) -> StrategyOutput:
-        """Strategy-specific work; see :meth:`apply`."""
+        """Transform ``train`` (fixed strategies implement this instead of :meth:`_fit`)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _apply (a fixed strategy) or _fit (a tunable one)"
+        )
