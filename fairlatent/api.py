@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import platform
 import time
@@ -15,18 +16,25 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from fairlatent.classifiers import fit_predict, split_feature_kinds, stratified_split
+from fairlatent.classifiers import FeatureSpec, split_feature_kinds
 from fairlatent.config import AuditConfig
 from fairlatent.data.schema import GROUP_COLUMN, PreparedData, prepare
 from fairlatent.data.summary import data_summary
+from fairlatent.engine.parallel import run_all
+from fairlatent.engine.units import (
+    AuditPlan,
+    StrategyRun,
+    Unit,
+    first_test_rows,
+    plan_units,
+    run_unit,
+)
 from fairlatent.exceptions import ConfigError
 from fairlatent.metrics.analyses import ANALYSES, AnalysisInput
-from fairlatent.metrics.fairness import evaluate_predictions
 from fairlatent.metrics.frontier import goal_frontier
-from fairlatent.results import GOAL, AuditResult, RunRecord
+from fairlatent.results import GOAL, AuditResult
 from fairlatent.strategies import STRATEGIES, StrategyContext, StrategyOutput
 
 logger = logging.getLogger(__name__)
@@ -159,73 +167,97 @@ def audit(
     _check_reference(cfg, data)
     features = data.schema.features + (data.schema.sensitive if cfg.include_sensitive else [])
     numeric, categorical = split_feature_kinds(data.frame, features)
+    plan = AuditPlan(
+        cfg=cfg,
+        frame=data.frame,
+        sensitive=data.schema.sensitive,
+        features=FeatureSpec(numeric, categorical, cfg.target, GROUP_COLUMN),
+    )
     device = _device_name(cfg)
-
-    total = cfg.repeats * len(cfg.strategies) * (1 + len(cfg.classifiers))
-    done = 0
-    records: list[RunRecord] = []
-    strategy_info: dict[str, dict[str, Any]] = {}
-    outputs_first: dict[str, StrategyOutput] = {}
-    splits = []
-    for repeat in range(cfg.repeats):
-        seed = cfg.seed + repeat
-        train, test = stratified_split(
-            data.frame, target=cfg.target, test_size=cfg.test_size, random_state=seed
-        )
-        splits.append((train, test))
-        context = strategy_context(cfg, data, random_state=seed)
-        for name in cfg.strategies:
-            if progress:
-                progress(f"repeat {repeat + 1}/{cfg.repeats}: strategy {name}", done, total)
-            output = apply_strategy(name, cfg, train, context)
-            done += 1
-            _record_strategy(strategy_info, name, output, repeat)
-            if repeat == 0:
-                outputs_first[name] = output
-            for clf_name in cfg.classifiers:
-                if progress:
-                    progress(
-                        f"repeat {repeat + 1}/{cfg.repeats}: {name} -> {clf_name}", done, total
-                    )
-                t0 = time.perf_counter()
-                y_pred, scores = fit_predict(
-                    clf_name,
-                    output,
-                    test,
-                    numeric=numeric,
-                    categorical=categorical,
-                    target=cfg.target,
-                    random_state=seed,
-                )
-                fit_seconds = time.perf_counter() - t0
-                evaluation = evaluate_predictions(
-                    test[cfg.target].to_numpy(),
-                    y_pred,
-                    test[GROUP_COLUMN].to_numpy(),
-                    n_boot=cfg.n_boot,
-                    random_state=seed,
-                    min_support=cfg.min_test_support,
-                    reference=cfg.reference,
-                )
-                records.append(
-                    RunRecord(repeat, name, clf_name, evaluation, y_pred, fit_seconds, scores)
-                )
-                done += 1
-    if progress:
-        progress("done", total, total)
-    train_first, test_first = splits[0]
+    units = plan_units(cfg)
+    runs = _run_units(plan, units, progress)
+    train_first, test_first = first_test_rows(plan)
     result = AuditResult(
         config=cfg,
         schema=data.schema,
         data_summary=data_summary(data, train_first, test_first),
-        records=records,
-        strategy_info=strategy_info,
+        records=[rec for run in runs for rec in run.records],
+        strategy_info=_strategy_info(runs),
+        tuning=[{"repeat": run.repeat, "strategy": run.strategy, **t} for run in runs for t in run.tuning],
         test_frame=test_first,
-        environment=_environment(device, time.perf_counter() - started),
     )
     _add_frontier(result, test_first)
+    outputs_first = {run.strategy: run.output for run in runs if run.output is not None}
     _add_analyses(result, outputs_first, train_first, test_first)
+    result.environment = _environment(device, time.perf_counter() - started)
+    if progress:
+        progress("done", 1, 1)
     return result
+
+
+def _run_units(
+    plan: AuditPlan, units: list[Unit], progress: ProgressCallback | None
+) -> list[StrategyRun]:
+    """Run every unit (serially with step progress, or through the configured backend)."""
+    cfg = plan.cfg
+    order = {name: i for i, name in enumerate(cfg.strategies)}
+    serial = cfg.backend == "local" and cfg.jobs == 1
+    if serial:
+        total = cfg.repeats * len(cfg.strategies) * (1 + len(cfg.classifiers))
+        done = [0]
+
+        def step(description: str) -> None:
+            if progress:
+                progress(description, done[0], total)
+            done[0] += 1
+
+        batches = [run_unit(plan, unit, progress=step) for unit in units]
+    else:
+        def finished(count: int, total: int) -> None:
+            if progress:
+                progress(f"{count}/{total} units done ({cfg.backend} backend)", count, total)
+
+        batches = run_all(
+            functools.partial(run_unit, plan),
+            units,
+            jobs=cfg.jobs,
+            backend=cfg.backend,
+            address=cfg.address,
+            on_done=finished,
+        )
+    runs = [run for batch in batches for run in batch]
+    return sorted(runs, key=lambda run: (run.repeat, order[run.strategy]))
+
+
+def _strategy_info(runs: list[StrategyRun]) -> dict[str, dict[str, Any]]:
+    """Per strategy: description, per-repeat fit time and rows, chosen strengths, diagnostics."""
+    info: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        entry = info.setdefault(
+            run.strategy,
+            {
+                "description": STRATEGIES.get(run.strategy).description,
+                "kind": run.info["kind"],
+                "fitted_on": run.info["fitted_on"],
+                "default_strength": run.info["default_strength"],
+                "fit_seconds": [],
+                "transform_seconds": [],
+                "train_rows": [],
+                "synthetic_rows": [],
+                "weighted": run.info["weighted"],
+                "chosen": {},
+                "diagnostics": {},
+            },
+        )
+        entry["fit_seconds"].append(run.info["fit_seconds"])
+        entry["transform_seconds"].append(run.info["transform_seconds"])
+        entry["train_rows"].append(run.info["train_rows"])
+        entry["synthetic_rows"].append(run.info["synthetic_rows"])
+        for rec in run.records:
+            entry["chosen"].setdefault(rec.classifier, []).append(rec.strength)
+        if run.repeat == 0:
+            entry["diagnostics"] = run.info["diagnostics"]
+    return info
 
 
 def _check_reference(cfg: AuditConfig, data: PreparedData) -> None:
@@ -248,27 +280,6 @@ def _add_frontier(result: AuditResult, test: pd.DataFrame) -> None:
                 dp_max=GOAL["dp_difference"],
                 eo_max=GOAL["eo_difference"],
             )
-
-
-def _record_strategy(
-    info: dict[str, dict[str, Any]], name: str, output: StrategyOutput, repeat: int
-) -> None:
-    entry = info.setdefault(
-        name,
-        {
-            "description": STRATEGIES.get(name).description,
-            "fit_seconds": [],
-            "train_rows": [],
-            "synthetic_rows": [],
-            "weighted": output.sample_weight is not None,
-            "diagnostics": {},
-        },
-    )
-    entry["fit_seconds"].append(round(output.fit_seconds, 3))
-    entry["train_rows"].append(len(output.frame))
-    entry["synthetic_rows"].append(int(np.count_nonzero(output.is_synthetic)))
-    if repeat == 0:
-        entry["diagnostics"] = output.diagnostics
 
 
 def _add_analyses(

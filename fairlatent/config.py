@@ -13,6 +13,9 @@ from fairlatent.exceptions import ConfigError
 from fairlatent.models.device_names import check_device_name
 from fairlatent.strategies.registry import STRATEGIES
 
+#: Where the units of an audit run: this machine's processes, a Dask cluster, a Ray cluster.
+BACKENDS: tuple[str, ...] = ("local", "dask", "ray")
+
 
 @dataclass
 class AuditConfig:
@@ -52,6 +55,23 @@ class AuditConfig:
         comparisons and the verdict; thinner groups are listed as too small to judge.
     reference : str or None
         Group every other group is compared with (default: the largest well-supported one).
+    tune : bool
+        Tune each strategy's strength per classifier on validation rows carved out of the
+        training rows (``False``: every strategy at its default strength, fitted on all training
+        rows).
+    validation_size : float
+        Share of the training rows held out for tuning (stratified on group x label).
+    accuracy_budget : float
+        Largest validation accuracy loss against the baseline a tuned strength may cost
+        (0.015 = 1.5 points).
+    jobs : int
+        Units of work (repeat x strategy) run at once; ``-1``: one per available core.
+    backend : str
+        ``"local"`` (processes on this machine), ``"dask"`` or ``"ray"`` (a cluster at
+        ``address``).
+    address : str or None
+        Scheduler address of the cluster (``tcp://host:8786`` for Dask, ``host:6379`` or
+        ``"auto"`` for Ray); ``None`` starts a local one.
     device : str
         ``auto``, ``cpu``, ``cuda`` or ``mps`` for the generative models.
     epochs : int or None
@@ -96,6 +116,12 @@ class AuditConfig:
     n_boot: int = 200
     min_test_support: int = 20
     reference: str | None = None
+    tune: bool = True
+    validation_size: float = 0.25
+    accuracy_budget: float = 0.015
+    jobs: int = 1
+    backend: str = "local"
+    address: str | None = None
     device: str = "auto"
     epochs: int | None = None
     strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -130,6 +156,25 @@ class AuditConfig:
         self.device = check_device_name(self.device)
         if not 0.05 <= self.test_size <= 0.8:
             raise ConfigError(f"test size {self.test_size} is out of range: use 0.05 to 0.8")
+        if not 0.1 <= self.validation_size <= 0.5:
+            raise ConfigError(
+                f"validation size {self.validation_size} is out of range: use 0.1 to 0.5"
+            )
+        if not 0.0 <= self.accuracy_budget <= 0.5:
+            raise ConfigError(
+                f"accuracy budget {self.accuracy_budget} is out of range: use 0 to 0.5 "
+                "(0.015 = 1.5 points)"
+            )
+        if self.jobs == 0 or self.jobs < -1:
+            raise ConfigError(f"jobs={self.jobs}: use a positive number, or -1 for every core")
+        if self.backend not in BACKENDS:
+            raise ConfigError(
+                f"unknown backend {self.backend!r}: choose from {', '.join(BACKENDS)}"
+            )
+        if self.address is not None and self.backend == "local":
+            raise ConfigError(
+                "--address names a cluster scheduler: use it with --backend dask or --backend ray"
+            )
         if self.repeats < 1 or self.repeats > 50:
             raise ConfigError(f"repeats={self.repeats} is out of range: use 1 to 50")
         if self.min_group_size < 1:

@@ -19,7 +19,16 @@ from fairlatent.metrics.fairness import GROUP_METRICS, SUMMARY_METRICS, Evaluati
 
 @dataclass
 class RunRecord:
-    """Predictions and evaluation of one (repeat, strategy, classifier)."""
+    """Predictions and evaluation of one (repeat, strategy, classifier) on the test rows.
+
+    Attributes
+    ----------
+    strength : str
+        The strategy's strength these predictions were made at (chosen on validation rows when
+        the audit tunes).
+    train_rows, synthetic_rows : int
+        Size of the classifier's training set and how many of its rows were generated.
+    """
 
     repeat: int
     strategy: str
@@ -28,6 +37,9 @@ class RunRecord:
     y_pred: np.ndarray
     fit_seconds: float
     scores: np.ndarray | None = None
+    strength: str = "default"
+    train_rows: int = 0
+    synthetic_rows: int = 0
 
 
 @dataclass
@@ -46,6 +58,9 @@ class AuditResult:
         One per (repeat, strategy, classifier).
     strategy_info : dict
         Strategy name -> description, fit times, training-set sizes and diagnostics.
+    tuning : list of dict
+        Per (repeat, strategy, classifier): the strengths scored on validation rows, the budget
+        and the choice (see :mod:`fairlatent.engine.tuning`).
     analyses : dict
         Analysis name -> its JSON-ready output (e.g. ``"representation"``: the latent
         representation audit, ``"synthesis"``: synthetic-data quality), for the strategies that
@@ -64,6 +79,7 @@ class AuditResult:
     data_summary: dict[str, Any]
     records: list[RunRecord]
     strategy_info: dict[str, dict[str, Any]]
+    tuning: list[dict[str, Any]] = field(default_factory=list)
     analyses: dict[str, Any] = field(default_factory=dict)
     frontier: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=dict)

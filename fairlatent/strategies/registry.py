@@ -48,6 +48,9 @@ class StrategySpec:
         ``("representation",)``; see :mod:`fairlatent.metrics.analyses`.
     debias : bool
         Can be applied by ``fairlatent debias`` (the baseline cannot).
+    shares : str or None
+        Strategies with the same key share fitted models within a split (e.g. one GAN), so the
+        audit runs them in the same unit of work.
 
     Examples
     --------
@@ -64,6 +67,7 @@ class StrategySpec:
     uses_gan: bool = False
     analyses: tuple[str, ...] = ()
     debias: bool = True
+    shares: str | None = None
 
     def create(self, **options: Any) -> Strategy:
         """Instantiate the strategy with its options.
@@ -120,6 +124,7 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         generative=True,
         uses_gan=True,
         analyses=("synthesis",),
+        shares="gan",
     ),
     StrategySpec(
         "vae+gan",
@@ -130,6 +135,7 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         generative=True,
         uses_gan=True,
         analyses=("synthesis",),
+        shares="gan",
     ),
 )
 

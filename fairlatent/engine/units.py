@@ -1,0 +1,332 @@
+"""The independent units of an audit: one repeat x one group of strategies that share models.
+
+A unit splits the prepared rows with its repeat's seed (train / test, then fitting / validation
+rows inside train), fits each of its strategies once, tunes each strategy's strength per classifier on
+the validation rows (:mod:`fairlatent.engine.tuning`), trains the final classifiers and evaluates them
+on the real test rows. Units depend on nothing but their inputs and seeds, so they can run in any
+order, in other processes or on other machines, and give the same numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from fairlatent.classifiers import FeatureSpec, stratified_split, train_classifier
+from fairlatent.config import AuditConfig
+from fairlatent.engine.tuning import Candidate, choose, objective
+from fairlatent.metrics.fairness import evaluate_predictions
+from fairlatent.results import RunRecord
+from fairlatent.strategies import STRATEGIES, StrategyContext, StrategyOutput
+from fairlatent.strategies.base import FittedStrategy, Strategy, Strength
+
+ProgressCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class AuditPlan:
+    """What every unit needs: the configuration, the prepared rows and the feature roles.
+
+    Parameters
+    ----------
+    cfg : AuditConfig
+        A validated configuration.
+    frame : DataFrame
+        Prepared rows (0/1 target, sensitive columns, group column, features).
+    sensitive : list of str
+        Sensitive columns.
+    features : FeatureSpec
+        Classifier features, target and group column.
+    """
+
+    cfg: AuditConfig
+    frame: pd.DataFrame
+    sensitive: list[str]
+    features: FeatureSpec
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One repeat of a group of strategies that share fitted models (e.g. one GAN)."""
+
+    repeat: int
+    strategies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Split:
+    """A repeat's rows: train and test, and inside train the fitting and validation parts."""
+
+    seed: int
+    train: pd.DataFrame
+    test: pd.DataFrame
+    fitting: pd.DataFrame
+    validation: pd.DataFrame
+
+
+@dataclass
+class StrategyRun:
+    """Everything one strategy produced in one repeat.
+
+    Attributes
+    ----------
+    strategy : str
+    repeat : int
+    records : list of RunRecord
+        One per classifier, evaluated on the test rows.
+    tuning : list of dict
+        One per classifier: the scored grid (:meth:`Candidate.to_dict`), the budget and the choice.
+    info : dict
+        Fit time, rows and synthetic rows at the default strength and as chosen, diagnostics.
+    output : StrategyOutput or None
+        The default-strength output on the training rows (first repeat only), for the analyses.
+    """
+
+    strategy: str
+    repeat: int
+    records: list[RunRecord] = field(default_factory=list)
+    tuning: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    output: StrategyOutput | None = None
+
+
+def make_split(plan: AuditPlan, repeat: int) -> Split:
+    """Split the prepared rows for ``repeat`` (seed ``cfg.seed + repeat``), stratified on group x label."""
+    cfg = plan.cfg
+    seed = cfg.seed + repeat
+    train, test = stratified_split(
+        plan.frame, target=cfg.target, test_size=cfg.test_size, random_state=seed
+    )
+    fitting, validation = stratified_split(
+        train, target=cfg.target, test_size=cfg.validation_size, random_state=seed
+    )
+    return Split(seed, train, test, fitting, validation)
+
+
+def context_for(plan: AuditPlan, seed: int, **extra: Any) -> StrategyContext:
+    """Build the :class:`StrategyContext` of one split."""
+    cfg = plan.cfg
+    return StrategyContext(
+        target=cfg.target,
+        sensitive=list(plan.sensitive),
+        group_column=plan.features.group_column,
+        random_state=seed,
+        device=cfg.device,
+        epochs=cfg.epochs,
+        **extra,
+    )
+
+
+class _Transforms:
+    """Transform a frame at a strength once, however many classifiers use it."""
+
+    def __init__(self, fitted: FittedStrategy, frame: pd.DataFrame) -> None:
+        self.fitted = fitted
+        self.frame = frame
+        self.seconds = 0.0
+        self._cache: dict[str, StrategyOutput] = {}
+
+    def __call__(self, strength: Strength) -> StrategyOutput:
+        if strength.label not in self._cache:
+            start = time.perf_counter()
+            output = self.fitted.transform(self.frame, strength)
+            output.strength = strength
+            self.seconds += time.perf_counter() - start
+            self._cache[strength.label] = output
+        return self._cache[strength.label]
+
+
+def _validation_summary(
+    plan: AuditPlan, output: StrategyOutput, clf: str, split: Split
+) -> tuple[dict[str, float], Any]:
+    trained = train_classifier(
+        clf, output, plan.features, random_state=split.seed, validation=split.validation
+    )
+    y_pred, _ = trained.predict(split.validation, random_state=split.seed)
+    summary = evaluate_predictions(
+        split.validation[plan.cfg.target].to_numpy(),
+        y_pred,
+        split.validation[plan.features.group_column].to_numpy(),
+        n_boot=0,
+        random_state=split.seed,
+        min_support=plan.cfg.min_test_support,
+    ).summary
+    return summary, trained
+
+
+def _tune(
+    plan: AuditPlan,
+    strategy: Strategy,
+    fitted: FittedStrategy,
+    on_fitting: _Transforms,
+    clf: str,
+    split: Split,
+) -> tuple[Strength, dict[str, Any], dict[str, Any]]:
+    """Score the grid on validation rows; return the choice, the tuning table and trained models."""
+    grid = fitted.grid()
+    candidates, trained = [], {}
+    for strength in grid:
+        summary, model = _validation_summary(plan, on_fitting(strength), clf, split)
+        candidates.append(Candidate(strength, summary))
+        trained[strength.label] = model
+    budget = plan.cfg.accuracy_budget
+    if strategy.max_accuracy_loss is not None:
+        budget = min(budget, strategy.max_accuracy_loss)
+    if len(candidates) == 1:  # nothing to choose: the strategy's one setting
+        candidates[0].chosen = True
+        chosen, baseline = candidates[0], None
+    else:
+        identity = next((c for c in candidates if c.strength.identity), None)
+        if identity is None:
+            baseline, _ = _validation_summary(plan, StrategyOutput(frame=split.fitting), clf, split)
+        else:
+            baseline = identity.summary
+        chosen = choose(candidates, baseline_accuracy=baseline["accuracy"], budget=budget)
+    table = {
+        "classifier": clf,
+        "budget": budget,
+        "baseline_accuracy": None if baseline is None else baseline["accuracy"],
+        "baseline_objective": None if baseline is None else objective(baseline),
+        "chosen": chosen.strength.label,
+        "candidates": [c.to_dict() for c in candidates],
+    }
+    return chosen.strength, table, trained
+
+
+def run_strategy(
+    plan: AuditPlan,
+    name: str,
+    split: Split,
+    repeat: int,
+    context: StrategyContext,
+    progress: ProgressCallback | None = None,
+) -> StrategyRun:
+    """Fit, tune and evaluate one strategy on one split (see the module docstring)."""
+    cfg = plan.cfg
+    spec = STRATEGIES.get(name)
+    strategy = spec.create(**cfg.strategy_options.get(name, {}))
+    held_out = cfg.tune or strategy.kind == "post"
+    fit_rows = split.fitting if held_out else split.train
+    if progress:
+        progress(f"repeat {repeat + 1}/{cfg.repeats}: fitting {name}")
+    fitted = strategy.fit(fit_rows, context)
+    on_fitting = _Transforms(fitted, fit_rows)
+    on_train = on_fitting if fit_rows is split.train else _Transforms(fitted, split.train)
+    run = StrategyRun(name, repeat)
+    default = fitted.default()
+    for clf in cfg.classifiers:
+        if progress:
+            progress(f"repeat {repeat + 1}/{cfg.repeats}: {name} -> {clf}")
+        trained: dict[str, Any] = {}
+        strength = default
+        if cfg.tune:
+            strength, table, trained = _tune(plan, strategy, fitted, on_fitting, clf, split)
+            run.tuning.append(table)
+        start = time.perf_counter()
+        if strategy.kind == "post":
+            final = on_fitting(strength)
+            model = trained.get(strength.label) or train_classifier(
+                clf, final, plan.features, random_state=split.seed, validation=split.validation
+            )
+        else:
+            final = on_train(strength)
+            model = train_classifier(clf, final, plan.features, random_state=split.seed)
+        y_pred, scores = model.predict(split.test, random_state=split.seed)
+        evaluation = evaluate_predictions(
+            split.test[cfg.target].to_numpy(),
+            y_pred,
+            split.test[plan.features.group_column].to_numpy(),
+            n_boot=cfg.n_boot,
+            random_state=split.seed,
+            min_support=cfg.min_test_support,
+            reference=cfg.reference,
+        )
+        run.records.append(
+            RunRecord(
+                repeat,
+                name,
+                clf,
+                evaluation,
+                y_pred,
+                time.perf_counter() - start,
+                scores,
+                strength=strength.label,
+                train_rows=len(final.frame),
+                synthetic_rows=final.n_synthetic,
+            )
+        )
+    reference = on_train(default) if strategy.kind != "post" else on_fitting(default)
+    run.info = {
+        "fit_seconds": round(fitted.fit_seconds, 3),
+        "transform_seconds": round(
+            on_fitting.seconds + (on_train.seconds if on_train is not on_fitting else 0.0), 3
+        ),
+        "default_strength": default.label,
+        "train_rows": len(reference.frame),
+        "synthetic_rows": reference.n_synthetic,
+        "weighted": reference.sample_weight is not None,
+        "kind": strategy.kind,
+        "fitted_on": "fitting part" if held_out else "training rows",
+        "diagnostics": reference.diagnostics,
+    }
+    if repeat == 0:
+        run.output = reference
+    return run
+
+
+def run_unit(
+    plan: AuditPlan,
+    unit: Unit,
+    *,
+    callbacks: list[Callable[..., Any]] | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[StrategyRun]:
+    """Run every strategy of ``unit`` on its repeat's split, sharing fitted models between them.
+
+    Parameters
+    ----------
+    plan : AuditPlan
+    unit : Unit
+    callbacks : list of callable, optional
+        Per-epoch callbacks handed to every model fit.
+    progress : callable, optional
+        Called with a description before each step (serial runs only).
+
+    Returns
+    -------
+    list of StrategyRun
+        One per strategy of the unit, in its order.
+    """
+    split = make_split(plan, unit.repeat)
+    context = context_for(plan, split.seed, callbacks=list(callbacks or []))
+    return [
+        run_strategy(plan, name, split, unit.repeat, context, progress)
+        for name in unit.strategies
+    ]
+
+
+def plan_units(cfg: AuditConfig) -> list[Unit]:
+    """Group the configured strategies into units: strategies sharing a model run together.
+
+    Strategies with the same :attr:`~fairlatent.strategies.StrategySpec.shares` key (e.g. ``gan``
+    and ``vae+gan`` share one GAN) form one unit per repeat; every other strategy is a unit alone.
+    """
+    groups: dict[str, list[str]] = {}
+    for name in cfg.strategies:
+        key = STRATEGIES.get(name).shares or name
+        groups.setdefault(key, []).append(name)
+    return [
+        Unit(repeat, tuple(names))
+        for repeat in range(cfg.repeats)
+        for names in groups.values()
+    ]
+
+
+def first_test_rows(plan: AuditPlan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the first repeat's training and test rows (for the data summary and analyses)."""
+    split = make_split(plan, 0)
+    return split.train, split.test
