@@ -1,0 +1,17 @@
+"""The audit engine: units of work, strength tuning on validation rows, and parallel backends."""
+
+from fairlatent.engine.parallel import run_all
+from fairlatent.engine.tuning import Candidate, choose, objective
+from fairlatent.engine.units import AuditPlan, StrategyRun, Unit, plan_units, run_unit
+
+__all__ = [
+    "AuditPlan",
+    "Candidate",
+    "StrategyRun",
+    "Unit",
+    "choose",
+    "objective",
+    "plan_units",
+    "run_all",
+    "run_unit",
+]
