@@ -67,8 +67,23 @@ def next_steps(result: AuditResult) -> list[str]:
                 "keep monitoring, and check the too-small groups separately if any."
             )
             continue
+        rec = verdict["recommendation"]
         passing = [name for name, ok in verdict["meets_goal"].items() if ok]
-        if passing:
+        if rec is not None and rec["strategy"] != "none":
+            strength = ", ".join(dict.fromkeys(rec["strengths"]))
+            steps.append(
+                f"{clf}: use {rec['strategy']} (strength {strength}), the strategy validation "
+                "picked; write its training set with `fairlatent debias DATA --strategy auto "
+                f"--classifier {clf}`"
+                + ("." if rec["agrees"] else ", but first rerun with --repeats 3: the test rows "
+                   "disagree with validation.")
+            )
+        elif rec is not None:
+            steps.append(
+                f"{clf}: no strategy beat the baseline on validation within the accuracy budget; "
+                "try --accuracy-budget if more accuracy may be traded, or other strategies."
+            )
+        elif passing:
             steps.append(
                 f"{clf}: {passing[0]} meets the goal (DP ≤ {GOAL['dp_difference']}, EO ≤ "
                 f"{GOAL['eo_difference']}, accuracy within {GOAL['accuracy_loss'] * 100:.1f} "

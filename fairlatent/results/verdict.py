@@ -14,6 +14,7 @@ import numpy as np
 
 from fairlatent.classifiers import CLASSIFIERS
 from fairlatent.results.comparison import change_mark, paired_change
+from fairlatent.results.recommendation import recommend, recommendation_text
 
 if TYPE_CHECKING:
     from fairlatent.metrics.fairness import Evaluation
@@ -135,11 +136,14 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        Keys: classifier, unfair, disadvantaged_group, advantaged_group, disparity (see
-        :func:`largest_disparity`), too_small, reference, baseline (figures), best_strategy, best
-        (figures), accuracy_change, meets_goal, frontier_accuracy, text.
+        Keys: classifier, unfair, recommendation (see
+        :func:`~fairlatent.results.recommendation.recommend`; ``None`` when the audit did not
+        tune), disadvantaged_group, advantaged_group, disparity (see :func:`largest_disparity`),
+        too_small, reference, baseline (figures), best_strategy, best (figures),
+        accuracy_change, meets_goal, frontier_accuracy, text.
     """
     summary = result.summary()
+    recommendations = {r["classifier"]: r for r in recommend(result)}
     verdicts = []
     for clf in result.config.classifiers:
         base = summary.loc[("none", clf)]
@@ -161,12 +165,15 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
             _mark(result, best_name, clf, metric, base, best) == "better"
             for metric in ("dp_difference", "eo_difference")
         )
-        if best_name == "none":
+        rec = recommendations.get(clf)
+        if rec is not None:
+            text += " " + recommendation_text(rec)
+        elif best_name == "none":
             text += " No strategy lowered the disparity on average."
         else:
             text += (
-                (" Fairest strategy: " if clear else " No strategy clearly lowered the disparity; "
-                 "the fairest on average, ")
+                (" Fairest strategy on the test rows (not validated: tuning was off): "
+                 if clear else " No strategy clearly lowered the disparity; the fairest on average, ")
                 + f"{best_name} — DP difference "
                 f"{_change_text(result, best_name, clf, 'dp_difference', base, best)}, "
                 f"EO difference {_change_text(result, best_name, clf, 'eo_difference', base, best)}, "
@@ -211,6 +218,7 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
                 "reference": first.reference,
                 "baseline": _figures(base),
                 "best_strategy": best_name,
+                "recommendation": rec,
                 "best": _figures(best),
                 "accuracy_change": acc_change,
                 "meets_goal": goals,
