@@ -172,6 +172,7 @@ def audit(
         frame=data.frame,
         sensitive=data.schema.sensitive,
         features=FeatureSpec(numeric, categorical, cfg.target, GROUP_COLUMN),
+        specs={name: STRATEGIES.get(name) for name in cfg.strategies},
     )
     device = _device_name(cfg)
     units = plan_units(cfg)

@@ -21,7 +21,7 @@ from fairlatent.config import AuditConfig
 from fairlatent.engine.tuning import Candidate, choose, objective
 from fairlatent.metrics.fairness import evaluate_predictions
 from fairlatent.results import RunRecord
-from fairlatent.strategies import STRATEGIES, StrategyContext, StrategyOutput
+from fairlatent.strategies import STRATEGIES, StrategyContext, StrategyOutput, StrategySpec
 from fairlatent.strategies.base import FittedStrategy, Strategy, Strength
 
 ProgressCallback = Callable[[str], None]
@@ -41,12 +41,20 @@ class AuditPlan:
         Sensitive columns.
     features : FeatureSpec
         Classifier features, target and group column.
+    specs : dict
+        Strategy name -> its :class:`~fairlatent.strategies.StrategySpec`, resolved where the audit
+        started (so workers need not find plug-ins registered at run time in that process).
     """
 
     cfg: AuditConfig
     frame: pd.DataFrame
     sensitive: list[str]
     features: FeatureSpec
+    specs: dict[str, StrategySpec] = field(default_factory=dict)
+
+    def spec(self, name: str) -> StrategySpec:
+        """Return the spec of strategy ``name`` (from :attr:`specs`, else the registry)."""
+        return self.specs[name] if name in self.specs else STRATEGIES.get(name)
 
 
 @dataclass(frozen=True)
@@ -207,7 +215,7 @@ def run_strategy(
 ) -> StrategyRun:
     """Fit, tune and evaluate one strategy on one split (see the module docstring)."""
     cfg = plan.cfg
-    spec = STRATEGIES.get(name)
+    spec = plan.spec(name)
     strategy = spec.create(**cfg.strategy_options.get(name, {}))
     held_out = cfg.tune or strategy.kind == "post"
     fit_rows = split.fitting if held_out else split.train
