@@ -129,6 +129,37 @@ def audit(
     epochs: Annotated[
         int | None, typer.Option(help="Epochs for the VAE/GAN (default: model defaults).")
     ] = None,
+    tune: Annotated[
+        bool | None,
+        typer.Option(
+            "--tune/--no-tune",
+            help="Tune each strategy's strength per classifier on validation rows carved out of "
+            "the training rows. [default: tune]",
+        ),
+    ] = None,
+    validation_size: Annotated[
+        float | None,
+        typer.Option(help="Share of the training rows held out for tuning. [default: 0.25]"),
+    ] = None,
+    accuracy_budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Largest validation accuracy loss a tuned strength may cost (0.015 = 1.5 "
+            "points). [default: 0.015]"
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", help="Units of work at once (-1: every core). [default: 1]"),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="Where units run: local, dask or ray. [default: local]"),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Cluster scheduler address for dask/ray (omit: start a local one)."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output directory. [default: reports/<data-stem>]")
     ] = None,
@@ -160,6 +191,12 @@ def audit(
         "reference": reference,
         "device": device,
         "epochs": epochs,
+        "tune": tune,
+        "validation_size": validation_size,
+        "accuracy_budget": accuracy_budget,
+        "jobs": jobs,
+        "backend": backend,
+        "address": address,
         "out": str(out) if out else None,
     }
     try:
@@ -194,7 +231,8 @@ def _canonical_command(data: Path, cfg: Any, out_dir: Path) -> str:
             continue
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
-            parts.append(flag if value else "--exclude-" + name.split("_", 1)[1])
+            negative = {"include_sensitive": "--exclude-sensitive"}.get(name, "--no-" + flag[2:])
+            parts.append(flag if value else negative)
         elif isinstance(value, list):
             if value:
                 parts += [flag, ",".join(map(str, value))]
