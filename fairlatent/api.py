@@ -2,7 +2,7 @@
 
 :func:`audit` runs it on a DataFrame; :func:`load_and_audit` reads a file first and
 :func:`write_report` writes the HTML and JSON outputs. The steps it is made of
-(:func:`prepare_data`, :func:`strategy_context`) are public so the ``debias`` workflow reuses them.
+(:func:`prepare_data`, :func:`audit_plan`) are public so the ``debias`` workflow reuses them.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from fairlatent.exceptions import ConfigError
 from fairlatent.metrics.analyses import ANALYSES, AnalysisInput
 from fairlatent.metrics.frontier import goal_frontier
 from fairlatent.results import GOAL, AuditResult
-from fairlatent.strategies import STRATEGIES, StrategyContext, StrategyOutput
+from fairlatent.strategies import STRATEGIES, StrategyOutput
 
 logger = logging.getLogger(__name__)
 
@@ -67,49 +67,27 @@ def prepare_data(frame: pd.DataFrame, cfg: AuditConfig) -> PreparedData:
     )
 
 
-def strategy_context(
-    cfg: AuditConfig,
-    data: PreparedData,
-    *,
-    random_state: int,
-    pretrained: dict[str, Any] | None = None,
-    shared: dict[str, Any] | None = None,
-) -> StrategyContext:
-    """Build the context every strategy of one split receives.
+def audit_plan(cfg: AuditConfig, data: PreparedData) -> AuditPlan:
+    """Bundle a validated configuration and prepared rows into the engine's plan.
 
     Parameters
     ----------
     cfg : AuditConfig
     data : PreparedData
-    random_state : int
-        Seed of the split.
-    pretrained : dict, optional
-        Models the user supplied (``{"gan": TabularGAN}``).
-    shared : dict, optional
-        Cache of models shared between the strategies of this split.
 
     Returns
     -------
-    StrategyContext
+    AuditPlan
     """
-    return StrategyContext(
-        target=cfg.target,
+    features = data.schema.features + (data.schema.sensitive if cfg.include_sensitive else [])
+    numeric, categorical = split_feature_kinds(data.frame, features)
+    return AuditPlan(
+        cfg=cfg,
+        frame=data.frame,
         sensitive=data.schema.sensitive,
-        group_column=GROUP_COLUMN,
-        random_state=random_state,
-        device=cfg.device,
-        epochs=cfg.epochs,
-        pretrained=dict(pretrained or {}),
-        shared={} if shared is None else shared,
+        features=FeatureSpec(numeric, categorical, cfg.target, GROUP_COLUMN),
+        specs={name: STRATEGIES.get(name) for name in cfg.strategies},
     )
-
-
-def apply_strategy(
-    name: str, cfg: AuditConfig, train: pd.DataFrame, context: StrategyContext
-) -> StrategyOutput:
-    """Build strategy ``name`` with its configured options and apply it to ``train``."""
-    strategy = STRATEGIES.get(name).create(**cfg.strategy_options.get(name, {}))
-    return strategy.apply(train, context)
 
 
 def audit(
@@ -165,15 +143,7 @@ def audit(
     started = time.perf_counter()
     data = prepare_data(frame, cfg)
     _check_reference(cfg, data)
-    features = data.schema.features + (data.schema.sensitive if cfg.include_sensitive else [])
-    numeric, categorical = split_feature_kinds(data.frame, features)
-    plan = AuditPlan(
-        cfg=cfg,
-        frame=data.frame,
-        sensitive=data.schema.sensitive,
-        features=FeatureSpec(numeric, categorical, cfg.target, GROUP_COLUMN),
-        specs={name: STRATEGIES.get(name) for name in cfg.strategies},
-    )
+    plan = audit_plan(cfg, data)
     device = _device_name(cfg)
     units = plan_units(cfg)
     runs = _run_units(plan, units, progress)

@@ -358,7 +358,30 @@ def debias(
     data: DataArg,
     target: Annotated[str, typer.Option(help="Target column.")],
     sensitive: Annotated[str, typer.Option(help="Sensitive attribute(s), as for audit.")],
-    strategy: Annotated[str, typer.Option(help=f"One of: {_debias_names()}.")] = "vae+gan",
+    strategy: Annotated[
+        str,
+        typer.Option(
+            help=f"auto (validation picks) or one of: {_debias_names()}. [default: auto]"
+        ),
+    ] = "auto",
+    classifier: Annotated[
+        str,
+        typer.Option(
+            help=f"Classifier the strength is tuned for: {_names('classifiers')}. "
+            "[default: logreg]"
+        ),
+    ] = "logreg",
+    strength: Annotated[
+        str | None,
+        typer.Option(help="A strength of the strategy's grid (e.g. 0.5), instead of tuning."),
+    ] = None,
+    tune: Annotated[
+        bool,
+        typer.Option(
+            "--tune/--no-tune",
+            help="Tune the strength on validation rows (--no-tune: the strategy's default).",
+        ),
+    ] = True,
     out: Annotated[Path, typer.Option(help="Output CSV of the debiased training set.")] = Path(
         "debiased.csv"
     ),
@@ -383,6 +406,9 @@ def debias(
             target=target,
             sensitive=_split(sensitive) or [],
             strategy=strategy,
+            classifier=classifier,
+            strength=strength,
+            tune=tune,
             out=out,
             positive_label=positive_label,
             min_group_size=min_group_size,
@@ -398,7 +424,8 @@ def debias(
     if not quiet:
         typer.echo(
             f"debiased training set: {summary['path']} ({summary['rows']} rows, "
-            f"{summary['synthetic_rows']} synthetic)"
+            f"{summary['synthetic_rows']} synthetic; strategy {summary['strategy']} at strength "
+            f"{summary['strength']})"
         )
 
 

@@ -172,7 +172,10 @@ def debias_table(
     *,
     target: str,
     sensitive: Sequence[str],
-    strategy: str = "vae+gan",
+    strategy: str = "auto",
+    classifier: str = "logreg",
+    strength: str | None = None,
+    tune: bool = True,
     out: str | Path = "debiased.csv",
     positive_label: str | None = None,
     min_group_size: int | None = None,
@@ -183,33 +186,39 @@ def debias_table(
     save_model: str | Path | None = None,
     model: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Apply one strategy to every row of ``data`` and write the debiased training set.
+    """Debias every row of ``data`` and write the training set for your own pipeline.
 
-    The rows go through the audit's own steps (:func:`~fairlatent.api.prepare_data`,
-    :func:`~fairlatent.api.strategy_context`, :func:`~fairlatent.api.apply_strategy`) with the
-    audit's defaults. Synthetic rows are flagged in :data:`SYNTHETIC_FLAG`; weighting strategies
-    add :data:`WEIGHT_COLUMN`. The target is written back with its original labels.
+    The rows go through the audit's own steps and defaults (:func:`~fairlatent.api.prepare_data`,
+    then :func:`~fairlatent.engine.debias.debias_rows`): the strategy's strength is tuned for
+    ``classifier`` on validation rows carved out of the data, unless ``strength`` is given or
+    ``tune`` is off; ``strategy="auto"`` lets validation choose the strategy too. Synthetic rows are
+    flagged in :data:`SYNTHETIC_FLAG`; weighting strategies add :data:`WEIGHT_COLUMN`. The target is
+    written back with its original labels.
 
     Returns
     -------
     dict
-        ``path``, ``rows``, ``synthetic_rows``, ``strategy``.
+        ``path``, ``rows``, ``synthetic_rows``, ``strategy``, ``strength``.
     """
-    from fairlatent.api import apply_strategy, prepare_data, strategy_context
+    from fairlatent.api import audit_plan, prepare_data
     from fairlatent.config import AuditConfig
     from fairlatent.data.io import read_table
     from fairlatent.data.schema import GROUP_COLUMN
+    from fairlatent.engine.debias import AUTO, debias_rows
     from fairlatent.strategies import STRATEGIES
 
     out = Path(out)
     debiasing = [spec.name for spec in STRATEGIES if spec.debias]
-    if strategy not in debiasing:
+    if strategy != AUTO and strategy not in debiasing:
         raise ConfigError(
-            f"unknown strategy {strategy!r} for debias: choose from {', '.join(debiasing)}"
+            f"unknown strategy {strategy!r} for debias: choose from {AUTO}, {', '.join(debiasing)}"
         )
-    if (model is not None or save_model is not None) and not STRATEGIES.get(strategy).uses_gan:
+    uses_gan = strategy == AUTO or STRATEGIES.get(strategy).uses_gan
+    if (model is not None or save_model is not None) and not uses_gan:
         with_gan = " or ".join(spec.name for spec in STRATEGIES if spec.uses_gan)
         raise ConfigError(f"--model/--save-model hold a GAN: use them with --strategy {with_gan}")
+    if strategy == AUTO and strength is not None:
+        raise ConfigError("--strength names one strategy's setting: give --strategy too, not auto")
     cfg = AuditConfig.from_mapping(
         {},
         target=target,
@@ -220,7 +229,9 @@ def debias_table(
         epochs=epochs,
         seed=seed,
         device=device,
-        strategies=[strategy],
+        tune=tune,
+        classifiers=[classifier],
+        strategies=debiasing if strategy == AUTO else [strategy],
     ).validate()
     check_output_file(out)
     prepared = prepare_data(read_table(data), cfg)
@@ -229,8 +240,10 @@ def debias_table(
         from fairlatent.models.gan import TabularGAN
 
         pretrained["gan"] = TabularGAN.load(model, device="cpu" if device == "auto" else device)
-    context = strategy_context(cfg, prepared, random_state=seed, pretrained=pretrained)
-    output = apply_strategy(strategy, cfg, prepared.frame, context)
+    result = debias_rows(
+        audit_plan(cfg, prepared), strategy, classifier, strength=strength, pretrained=pretrained
+    )
+    output = result.output
     frame = output.frame.drop(columns=[GROUP_COLUMN]).copy()
     frame[target] = prepared.schema.decode_target(frame[target].to_numpy())
     frame[SYNTHETIC_FLAG] = np.asarray(output.is_synthetic, dtype=bool)
@@ -243,5 +256,6 @@ def debias_table(
         "path": path,
         "rows": len(frame),
         "synthetic_rows": int(frame[SYNTHETIC_FLAG].sum()),
-        "strategy": strategy,
+        "strategy": result.strategy,
+        "strength": result.strength,
     }

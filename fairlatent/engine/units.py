@@ -129,7 +129,7 @@ def context_for(plan: AuditPlan, seed: int, **extra: Any) -> StrategyContext:
     )
 
 
-class _Transforms:
+class Transforms:
     """Transform a frame at a strength once, however many classifiers use it."""
 
     def __init__(self, fitted: FittedStrategy, frame: pd.DataFrame) -> None:
@@ -139,6 +139,7 @@ class _Transforms:
         self._cache: dict[str, StrategyOutput] = {}
 
     def __call__(self, strength: Strength) -> StrategyOutput:
+        """Return the frame transformed at ``strength`` (computed once)."""
         if strength.label not in self._cache:
             start = time.perf_counter()
             output = self.fitted.transform(self.frame, strength)
@@ -148,9 +149,10 @@ class _Transforms:
         return self._cache[strength.label]
 
 
-def _validation_summary(
+def validation_summary(
     plan: AuditPlan, output: StrategyOutput, clf: str, split: Split
 ) -> tuple[dict[str, float], Any]:
+    """Train ``clf`` on ``output`` and score it on the validation rows (no bootstrap)."""
     trained = train_classifier(
         clf, output, plan.features, random_state=split.seed, validation=split.validation
     )
@@ -166,11 +168,11 @@ def _validation_summary(
     return summary, trained
 
 
-def _tune(
+def tune_strength(
     plan: AuditPlan,
     strategy: Strategy,
     fitted: FittedStrategy,
-    on_fitting: _Transforms,
+    on_fitting: Transforms,
     clf: str,
     split: Split,
 ) -> tuple[Strength, dict[str, Any], dict[str, Any]]:
@@ -178,7 +180,7 @@ def _tune(
     grid = fitted.grid()
     candidates, trained = [], {}
     for strength in grid:
-        summary, model = _validation_summary(plan, on_fitting(strength), clf, split)
+        summary, model = validation_summary(plan, on_fitting(strength), clf, split)
         candidates.append(Candidate(strength, summary))
         trained[strength.label] = model
     budget = plan.cfg.accuracy_budget
@@ -190,7 +192,7 @@ def _tune(
     else:
         identity = next((c for c in candidates if c.strength.identity), None)
         if identity is None:
-            baseline, _ = _validation_summary(plan, StrategyOutput(frame=split.fitting), clf, split)
+            baseline, _ = validation_summary(plan, StrategyOutput(frame=split.fitting), clf, split)
         else:
             baseline = identity.summary
         chosen = choose(candidates, baseline_accuracy=baseline["accuracy"], budget=budget)
@@ -222,8 +224,8 @@ def run_strategy(
     if progress:
         progress(f"repeat {repeat + 1}/{cfg.repeats}: fitting {name}")
     fitted = strategy.fit(fit_rows, context)
-    on_fitting = _Transforms(fitted, fit_rows)
-    on_train = on_fitting if fit_rows is split.train else _Transforms(fitted, split.train)
+    on_fitting = Transforms(fitted, fit_rows)
+    on_train = on_fitting if fit_rows is split.train else Transforms(fitted, split.train)
     run = StrategyRun(name, repeat)
     default = fitted.default()
     for clf in cfg.classifiers:
@@ -232,7 +234,7 @@ def run_strategy(
         trained: dict[str, Any] = {}
         strength = default
         if cfg.tune:
-            strength, table, trained = _tune(plan, strategy, fitted, on_fitting, clf, split)
+            strength, table, trained = tune_strength(plan, strategy, fitted, on_fitting, clf, split)
             run.tuning.append(table)
         start = time.perf_counter()
         if strategy.kind == "post":
