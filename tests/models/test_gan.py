@@ -188,10 +188,10 @@ def test_sampling_draws_categories_from_the_softmax_not_the_argmax(fitted):
 
 def test_generator_split_products_match_the_concatenated_network():
     """The generator skips the input gradient of noise + condition without changing the maths."""
-    from fairlatent.models.gan import _Generator
+    from fairlatent.models.gan.networks import Generator
 
     torch.manual_seed(0)
-    net = _Generator(12, (8, 8), 5).train()
+    net = Generator(12, (8, 8), 5).train()
     x = torch.randn(32, 12)
     ours = net(x)
     reference = net.head(net.blocks(x))  # ResidualBlock.forward concatenates [new, input]
@@ -205,11 +205,11 @@ def test_generator_split_products_match_the_concatenated_network():
 
 
 def test_weight_average_warms_up_and_recomputes_batch_norm_statistics():
-    from fairlatent.models.gan import _WeightAverage
+    from fairlatent.models.gan.training import WeightAverage
 
     torch.manual_seed(0)
     live = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
-    average = _WeightAverage(live, decay=0.999)
+    average = WeightAverage(live, decay=0.999)
     start = live[0].weight.detach().clone()
     with torch.no_grad():
         live[0].weight.add_(1.0)
