@@ -33,13 +33,13 @@ from fairlatent.exceptions import (
     NotFittedError,
 )
 from fairlatent.models.device import resolve_device
-from fairlatent.models.nn import (
-    gumbel_noise,
-    make_mlp,
-    span_layout,
+from fairlatent.models.losses import (
+    LOG_SIGMA_MAX,
+    LOG_SIGMA_MIN,
     span_losses,
     span_reconstruction_loss,
 )
+from fairlatent.models.nn import gumbel_noise, make_mlp, span_layout
 from fairlatent.models.params import (
     ERR_PARAM,
     EpochCallback,
@@ -532,7 +532,7 @@ class TabularVAE(BaseEstimator):
         generator.manual_seed(seed)
         module = self.module_.eval()
         layout = span_layout(self.spans_, device)
-        sigma = torch.exp(module.log_sigma.detach().clamp(math.log(0.01), 0.0))
+        sigma = torch.exp(module.log_sigma.detach().clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX))
         outputs = []
         with torch.inference_mode():
             for rows in self._chunks(int(n)):

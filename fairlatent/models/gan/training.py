@@ -22,7 +22,7 @@ from torch import nn
 from fairlatent.encoding import Span
 from fairlatent.models.gan.conditions import ConditionTable, condition_spans
 from fairlatent.models.gan.networks import Critic, Generator
-from fairlatent.models.nn import gumbel_noise
+from fairlatent.models.nn import apply_span_activations, segment_cross_entropy, span_layout
 from fairlatent.models.params import EpochCallback
 
 logger = logging.getLogger(__name__)
@@ -46,82 +46,8 @@ class TrainingSettings:
     ema_decay: float
 
 
-class _Segments:
-    """Dense helpers for per-span (segment) reductions over the encoded layout.
-
-    Softmax and log-sum-exp per one-hot span are computed with a (dim, n_spans) 0/1 membership
-    matrix: sums go through two tiny matmuls and the per-span maximum (a shift that only keeps
-    ``exp`` finite) is taken without gradient from a padded gather. Nothing in the backward pass
-    scatters, which keeps these cheap on CPU.
-    """
-
-    def __init__(self, spans: Sequence[Span], dim: int, device: torch.device) -> None:
-        self.n = len(spans)
-        width = max((s.width for s in spans), default=1)
-        gather = torch.full((self.n, width), dim, dtype=torch.long)
-        members = torch.zeros(dim, self.n)
-        for j, s in enumerate(spans):
-            gather[j, : s.width] = torch.arange(s.start, s.stop)
-            members[s.start : s.stop, j] = 1.0
-        self.shape = (self.n, width)
-        self.flat = gather.reshape(-1).to(device)
-        self.members = members.to(device)
-        self.members_t = members.t().contiguous().to(device)
-        self.mask = members.sum(dim=1).to(device)  # 1 on the spans' dimensions
-        self.is_member = self.mask.bool()
-        self.starts = torch.tensor([s.start for s in spans], dtype=torch.long, device=device)
-
-    def max(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-span maximum of ``x`` (rows, dim) -> (rows, n_spans), without gradient."""
-        with torch.no_grad():
-            pad = x.new_full((x.shape[0], 1), float("-inf"))
-            blocks = torch.cat([x, pad], dim=1).index_select(1, self.flat)
-            return blocks.view(x.shape[0], *self.shape).amax(dim=2)
-
-    def shifted_exp(self, x: torch.Tensor, span_max: torch.Tensor) -> torch.Tensor:
-        """``exp(x - max of its span)`` on the spans' dimensions, 0 elsewhere."""
-        shift = span_max @ self.members_t
-        return torch.exp(torch.where(self.is_member, x - shift, 0.0)) * self.mask
-
-    def softmax(self, x: torch.Tensor) -> torch.Tensor:
-        """Softmax within every span (0 outside the spans)."""
-        e = self.shifted_exp(x, self.max(x))
-        total = (e @ self.members) @ self.members_t
-        return e / (total + (1.0 - self.mask))
-
-    def logsumexp(self, x: torch.Tensor) -> torch.Tensor:
-        """Log-sum-exp of every span: (rows, dim) -> (rows, n_spans)."""
-        span_max = self.max(x)
-        return torch.log(self.shifted_exp(x, span_max) @ self.members) + span_max
-
-
-class _Activation:
-    """Vectorised span activations (gumbel-softmax / softmax on every one-hot span).
-
-    Same result as :func:`fairlatent.models.nn.apply_span_activations` (up to the gumbel noise
-    stream) without a Python loop over spans.
-    """
-
-    def __init__(self, spans: Sequence[Span], device: torch.device) -> None:
-        dim = max(s.stop for s in spans)
-        self.segments = _Segments([s for s in spans if s.is_discrete], dim, device)
-        self.keep = 1.0 - self.segments.mask  # 1 on numeric dims
-
-    def __call__(
-        self, logits: torch.Tensor, tau: float | None, generator: torch.Generator | None
-    ) -> torch.Tensor:
-        if not self.segments.n:
-            return logits
-        x = logits
-        if tau is not None:
-            x = (
-                x + gumbel_noise(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-            ) / tau
-        return logits * self.keep + self.segments.softmax(x)
-
-
 class ConditionPenalty:
-    """Mean over rows of the summed cross-entropy of the conditioned spans (vectorised).
+    """Mean over rows of the summed cross-entropy of the conditioned spans.
 
     Parameters
     ----------
@@ -134,19 +60,16 @@ class ConditionPenalty:
     """
 
     def __init__(self, spans: Sequence[Span], dim: int, device: torch.device) -> None:
-        self.segments = _Segments(spans, dim, device)
+        self.layout = span_layout(spans, device, dim=dim) if spans else None
 
     def __call__(self, logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """Penalty of generator ``logits`` (rows, dim) for ``codes`` (rows, n_spans).
 
         ``codes`` holds the target category per span, -1 where the span is free.
         """
-        if not self.segments.n:
+        if self.layout is None:
             return logits.new_zeros(())
-        active = codes >= 0
-        picked = logits.gather(1, self.segments.starts + codes.clamp_min(0))
-        ce = self.segments.logsumexp(logits) - picked
-        return (ce * active).sum() / logits.shape[0]
+        return segment_cross_entropy(logits, codes, self.layout).sum() / logits.shape[0]
 
 
 class WeightAverage:
@@ -301,7 +224,6 @@ def train(
     gen = generator
     rng = torch.Generator(device=device)
     rng.manual_seed(seed % 2**63)
-    activate = _Activation(spans, device)
     tau = float(settings.gumbel_tau)
     batch = int(settings.batch_size)
     emb = int(settings.embedding_dim)
@@ -358,11 +280,14 @@ def train(
                 z = torch.randn((batch, emb), generator=rng, device=device)
                 if k == n_critic - 1:
                     logits = gen(torch.cat([z, cond], dim=1))
-                    fake = activate(logits, tau, rng)
+                    fake = apply_span_activations(logits, spans, gumbel_tau=tau, generator=rng)
                     fake_d = fake.detach()
                 else:
                     with torch.no_grad():
-                        fake_d = activate(gen(torch.cat([z, cond], dim=1)), tau, rng)
+                        logits_d = gen(torch.cat([z, cond], dim=1))
+                        fake_d = apply_span_activations(
+                            logits_d, spans, gumbel_tau=tau, generator=rng
+                        )
                 loss_d = critic_loss(critic, real, fake_d, pack_cond, pac, gp_lambda, rng)
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
