@@ -80,3 +80,18 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
     """Require one of ``choices``."""
     if value not in choices:
         raise _fail(name, " or ".join(repr(c) for c in choices), value)
+
+
+def check_count(name: str, value: Any) -> None:
+    """Require an integer >= 0 (``bool`` is not accepted), e.g. a number of rows to draw.
+
+    Examples
+    --------
+    >>> check_count("n", 0)
+    >>> check_count("n", -1)
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.ConfigError: n must be an integer >= 0, got -1
+    """
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+        raise _fail(name, "an integer >= 0", value)

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 import time
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -28,7 +26,6 @@ from torch import nn
 
 from fairlatent.encoding import TabularEncoder
 from fairlatent.exceptions import (
-    ConfigError,
     DataError,
     NotFittedError,
 )
@@ -41,32 +38,20 @@ from fairlatent.models.losses import (
 )
 from fairlatent.models.nn import gumbel_noise, make_mlp, span_layout
 from fairlatent.models.params import (
-    ERR_PARAM,
     EpochCallback,
     check_choice,
+    check_count,
     check_number,
     check_positive_int,
     check_widths,
 )
-from fairlatent.models.persistence import (
-    config_errors,
-    cpu_state,
-    load_weights,
-    model_config,
-    model_from_config,
-    read_model_config,
-    set_fitted_encoder,
-    weights_errors,
-    write_model_dir,
-)
-from fairlatent.models.seeding import derive_seeds
+from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
+from fairlatent.models.seeding import derive_seeds, sampling_generator
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["EpochCallback", "TabularVAE"]
 
-FORMAT_NAME = "fairlatent.TabularVAE"
-FORMAT_VERSION = 1
 _CHUNK_ROWS = 16_384
 
 ERR_NOT_FITTED = "this TabularVAE is not fitted yet; call fit(frame) first"
@@ -112,7 +97,7 @@ def _adam(module: nn.Module, learning_rate: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(module.parameters(), lr=learning_rate)
 
 
-class TabularVAE(BaseEstimator):
+class TabularVAE(SavableModel, BaseEstimator):
     """Variational autoencoder for a mixed-type DataFrame.
 
     Parameters
@@ -186,6 +171,10 @@ class TabularVAE(BaseEstimator):
     >>> sorted(vae.sample(5, random_state=1)["sex"].unique()) in (["F"], ["F", "M"], ["M"])
     True
     """
+
+    FORMAT_NAME = "fairlatent.TabularVAE"
+    FORMAT_VERSION = 1
+    TUPLE_PARAMS = ("hidden_dims",)
 
     def __init__(
         self,
@@ -521,15 +510,9 @@ class TabularVAE(BaseEstimator):
             within the fitted range.
         """
         self._check_fitted()
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
-            raise ConfigError(ERR_PARAM.format(name="n", expected="an integer >= 0", value=n))
-        if random_state is None:
-            seed = int(self._sample_rng.integers(0, 2**62))
-        else:
-            seed = derive_seeds(random_state, 1)[0]
+        check_count("n", n)
         device = self.device_
-        generator = torch.Generator(device=device)
-        generator.manual_seed(seed)
+        generator = sampling_generator(self._sample_rng, random_state, device)
         module = self.module_.eval()
         layout = span_layout(self.spans_, device)
         sigma = torch.exp(module.log_sigma.detach().clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX))
@@ -551,90 +534,18 @@ class TabularVAE(BaseEstimator):
         decoded = torch.cat(outputs).cpu().numpy() if outputs else np.zeros((0, dim))
         return self.encoder_.inverse_transform(decoded)
 
-    # -- persistence -------------------------------------------------------------------------------
+    # -- persistence (save and load come from SavableModel) ---------------------------------------
 
-    def save(self, path: str | Path) -> Path:
-        """Save the fitted model to a directory.
+    def _extra_config(self) -> dict[str, Any]:
+        return {"best_epoch": self.best_epoch_}
 
-        Writes ``weights.pt`` (the network's ``state_dict``) and ``config.json`` (parameters,
-        encoder description, training history, fairlatent and torch versions). No pickled Python
-        objects are written.
+    def _weights(self) -> dict[str, Any]:
+        return cpu_state(self.module_)
 
-        Parameters
-        ----------
-        path : str or Path
-            Directory to create or overwrite files in.
+    def _restore_config(self, config: dict[str, Any]) -> None:
+        self.best_epoch_ = int(config["best_epoch"])
 
-        Returns
-        -------
-        Path
-            The directory.
-
-        Raises
-        ------
-        NotFittedError
-            Before :meth:`fit`.
-        OutputError
-            If the directory cannot be written.
-        """
-        self._check_fitted()
-        directory = Path(path)
-        params = self.get_params()
-        params["hidden_dims"] = list(params["hidden_dims"])
-        config = model_config(
-            self,
-            format_name=FORMAT_NAME,
-            format_version=FORMAT_VERSION,
-            params=params,
-            best_epoch=self.best_epoch_,
-        )
-        write_model_dir(directory, config, cpu_state(self.module_))
-        logger.info("saved TabularVAE to %s", directory)
-        return directory
-
-    @classmethod
-    def load(cls, path: str | Path, device: str = "cpu") -> TabularVAE:
-        """Load a model written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or Path
-            The model directory.
-        device : str, default "cpu"
-            Device to put the network on (see :func:`~fairlatent.models.device.resolve_device`).
-
-        Returns
-        -------
-        TabularVAE
-            A fitted model whose ``device`` parameter is ``device``.
-
-        Raises
-        ------
-        ModelFileError
-            If the directory or one of its files is missing, corrupted or of another format.
-        ConfigError
-            If ``device`` is unavailable.
-        """
-        directory, config = read_model_config(
-            path, kind="TabularVAE", format_name=FORMAT_NAME, format_version=FORMAT_VERSION
-        )
-        model = model_from_config(
-            cls, directory, config, device=device, tuple_params=("hidden_dims",)
-        )
-        with config_errors(directory):
-            best_epoch = int(config["best_epoch"])
-        encoder = model.encoder_
-        with weights_errors(directory):
-            state = load_weights(directory, model.device_)
-            module = _VAENetwork(
-                encoder.output_dim_,
-                tuple(model.hidden_dims),
-                int(model.latent_dim),
-                sum(s.width for s in encoder.spans_ if not s.is_discrete),
-            )
-            module.load_state_dict(state)
-        model.module_ = module.to(model.device_).eval()
-        model.best_epoch_ = best_epoch
-        model._sample_rng = np.random.default_rng(derive_seeds(model.random_state, 4)[3])
-        logger.info("loaded TabularVAE from %s onto %s", directory, model.device_)
-        return model
+    def _restore_weights(self, state: Any) -> None:
+        module = self._build_module(0)
+        module.load_state_dict(state)
+        self.module_ = module.eval()

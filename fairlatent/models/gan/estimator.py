@@ -11,7 +11,6 @@ import logging
 import numbers
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -23,47 +22,32 @@ from fairlatent.encoding import TabularEncoder
 from fairlatent.exceptions import (
     ConfigError,
     DataError,
-    FairlatentError,
     NotFittedError,
     SchemaError,
 )
 from fairlatent.models.device import resolve_device
-from fairlatent.models.gan.conditions import ConditionTable, condition_spans
+from fairlatent.models.gan.conditions import ConditionTable
 from fairlatent.models.gan.networks import Critic, Generator
+from fairlatent.models.gan.sampling import draw_rows
 from fairlatent.models.gan.training import TrainingSettings, train
-from fairlatent.models.nn import gumbel_noise, span_layout
 from fairlatent.models.params import (
     ERR_PARAM,
     EpochCallback,
     check_choice,
+    check_count,
     check_number,
     check_positive_int,
     check_widths,
 )
-from fairlatent.models.persistence import (
-    config_errors,
-    cpu_state,
-    load_weights,
-    model_config,
-    model_from_config,
-    read_model_config,
-    set_fitted_encoder,
-    weights_errors,
-    write_model_dir,
-)
-from fairlatent.models.seeding import derive_seeds
+from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
+from fairlatent.models.seeding import derive_seeds, sampling_generator
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["MAX_SAMPLE_TRIES", "TabularGAN"]
 
-FORMAT_NAME = "fairlatent.TabularGAN"
-FORMAT_VERSION = 1
-
 #: Default number of generation batches :meth:`TabularGAN.sample` may spend on one request.
 MAX_SAMPLE_TRIES = 20
-_SAMPLE_CHUNK_MIN = 1_024
-_SAMPLE_CHUNK_MAX = 65_536
 
 ERR_NOT_FITTED = "this TabularGAN is not fitted yet; call fit(frame) first"
 ERR_NOT_FRAME = "expected a pandas DataFrame, got {kind}; pass e.g. pd.read_csv(path)"
@@ -75,15 +59,9 @@ ERR_CONDITION_COLUMNS = (
     "condition_columns names {names!r}, which are not in the frame (columns: {cols!r}); pass "
     "columns of the frame you fit on"
 )
-ERR_UNREACHABLE = (
-    "could not generate {n} rows with {condition!r}: after {tries} batches ({generated} rows) "
-    "only {accepted} satisfied the condition (acceptance rate {rate:.2%}). The generator has not "
-    "learned this cell; train longer, condition on fewer columns, or use a cell with more "
-    "training rows"
-)
 
 
-class TabularGAN(BaseEstimator):
+class TabularGAN(SavableModel, BaseEstimator):
     """Conditional WGAN-GP for a mixed-type DataFrame, with honest conditional sampling.
 
     Parameters
@@ -171,6 +149,10 @@ class TabularGAN(BaseEstimator):
     >>> sorted(rows["sex"].unique()), sorted(rows["label"].unique())
     (['F'], ['yes'])
     """
+
+    FORMAT_NAME = "fairlatent.TabularGAN"
+    FORMAT_VERSION = 1
+    TUPLE_PARAMS = ("generator_dims", "critic_dims")
 
     def __init__(
         self,
@@ -418,171 +400,64 @@ class TabularGAN(BaseEstimator):
             If ``max_tries`` batches did not yield ``n`` rows satisfying the condition.
         """
         self._check_fitted()
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
-            raise ConfigError(ERR_PARAM.format(name="n", expected="an integer >= 0", value=n))
+        check_count("n", n)
         if not isinstance(max_tries, numbers.Integral) or max_tries < 1:
             raise ConfigError(
                 ERR_PARAM.format(name="max_tries", expected="an integer >= 1", value=max_tries)
             )
         conditions = self._conditions
         resolved = conditions.resolve(condition or {})
-        vectors, cond_p = conditions.sampling_conditions(resolved)
-        if random_state is None:
-            seed = int(self._sample_rng.integers(0, 2**62))
-        else:
-            seed = derive_seeds(random_state, 1)[0]
-        device = self.device_
-        rng = torch.Generator(device=device)
-        rng.manual_seed(seed)
+        vectors, probabilities = conditions.sampling_conditions(resolved)
+        rng = sampling_generator(self._sample_rng, random_state, self.device_)
         n = int(n)
-
-        cond_bank = torch.from_numpy(vectors).to(device)
-        probs = torch.from_numpy(np.asarray(cond_p, dtype=np.float32)).to(device)
-
-        check_spans = condition_spans(self.spans_, list(resolved))
-        check_gather = [torch.arange(s.start, s.stop, device=device) for s in check_spans]
-        check_codes = list(resolved.values())
-
-        gen = self.generator_
-        gen.eval()
-        discrete_mask = span_layout(self.spans_, device).discrete_mask
-        kept: list[torch.Tensor] = []
-        collected = tries = generated = matched = 0
-        rate = 1.0
-        emb = int(self.embedding_dim)
-        with torch.inference_mode():
-            while collected < n:
-                if tries >= max_tries:
-                    raise FairlatentError(
-                        ERR_UNREACHABLE.format(
-                            n=n,
-                            condition=conditions.labels_of(resolved),
-                            tries=tries,
-                            generated=generated,
-                            accepted=matched,
-                            rate=matched / max(generated, 1),
-                        )
-                    )
-                need = n - collected
-                chunk = int(min(_SAMPLE_CHUNK_MAX, max(_SAMPLE_CHUNK_MIN, 1.2 * need / rate)))
-                if not resolved:
-                    chunk = min(chunk, need)
-                pick = torch.multinomial(probs, chunk, replacement=True, generator=rng)
-                z = torch.randn((chunk, emb), generator=rng, device=device)
-                logits = gen(torch.cat([z, cond_bank.index_select(0, pick)], dim=1))
-                # gumbel-max: every one-hot span becomes a draw from its softmax, as in training
-                # (the critic judged gumbel-softmax rows); a plain argmax would pile every row of
-                # an uncertain span onto its most likely category
-                noise = gumbel_noise(logits.shape, generator=rng, device=device)
-                logits = logits + noise * discrete_mask
-                ok = torch.ones(chunk, dtype=torch.bool, device=device)
-                for gather, code in zip(check_gather, check_codes, strict=True):
-                    ok &= logits.index_select(1, gather).argmax(dim=1) == code
-                accepted = logits[ok] if resolved else logits
-                tries += 1
-                generated += chunk
-                matched += int(accepted.shape[0])
-                kept.append(accepted[:need])
-                collected += min(int(accepted.shape[0]), need)
-                rate = max(matched / generated, 1e-3)
-        dim = self.encoder_.output_dim_
-        array = torch.cat(kept).cpu().numpy() if kept else np.zeros((0, dim), dtype=np.float32)
-        frame = self.encoder_.inverse_transform(array)
+        labels = conditions.labels_of(resolved)
+        rows, stats = draw_rows(
+            self.generator_,
+            self.spans_,
+            vectors,
+            probabilities,
+            resolved,
+            n,
+            embedding_dim=int(self.embedding_dim),
+            rng=rng,
+            device=self.device_,
+            max_tries=max_tries,
+            labels=labels,
+        )
+        frame = self.encoder_.inverse_transform(rows)
         if resolved:
             frame = conditions.verify(frame, resolved)
+        generated, accepted = stats["generated"], stats["accepted"]
         self.last_sample_stats_ = {
             "requested": n,
-            "condition": conditions.labels_of(resolved) or None,
-            "tries": tries,
+            "condition": labels or None,
+            "tries": stats["tries"],
             "generated": generated,
-            "accepted": matched,
-            "acceptance_rate": matched / generated if generated else 1.0,
+            "accepted": accepted,
+            "acceptance_rate": accepted / generated if generated else 1.0,
         }
         return frame
 
-    # -- persistence -------------------------------------------------------------------------------
+    # -- persistence (save and load come from SavableModel) ---------------------------------------
 
-    def save(self, path: str | Path) -> Path:
-        """Save the fitted model to a directory.
-
-        Writes ``weights.pt`` (generator and critic ``state_dict``) and ``config.json``
-        (parameters, encoder description, conditioning table, training history, versions). No
-        pickled Python objects are written.
-
-        Parameters
-        ----------
-        path : str or Path
-            Directory to create or overwrite files in.
-
-        Returns
-        -------
-        Path
-            The directory.
-
-        Raises
-        ------
-        NotFittedError
-            Before :meth:`fit`.
-        OutputError
-            If the directory cannot be written.
-        """
-        self._check_fitted()
-        directory = Path(path)
-        params = self.get_params()
-        params["generator_dims"] = [int(d) for d in params["generator_dims"]]
-        params["critic_dims"] = [int(d) for d in params["critic_dims"]]
+    def _config_params(self) -> dict[str, Any]:
+        params = super()._config_params()
         if params["condition_columns"] is not None:
             params["condition_columns"] = list(params["condition_columns"])
-        config = model_config(
-            self,
-            format_name=FORMAT_NAME,
-            format_version=FORMAT_VERSION,
-            params=params,
-            conditions=self._conditions.to_dict(),
-        )
-        state = {"generator": cpu_state(self.generator_), "critic": cpu_state(self.critic_)}
-        write_model_dir(directory, config, state)
-        logger.info("saved TabularGAN to %s", directory)
-        return directory
+        return params
 
-    @classmethod
-    def load(cls, path: str | Path, device: str = "cpu") -> TabularGAN:
-        """Load a model written by :meth:`save`.
+    def _extra_config(self) -> dict[str, Any]:
+        return {"conditions": self._conditions.to_dict()}
 
-        Parameters
-        ----------
-        path : str or Path
-            The model directory.
-        device : str, default "cpu"
-            Device to put the networks on (see :func:`~fairlatent.models.device.resolve_device`).
+    def _weights(self) -> dict[str, Any]:
+        return {"generator": cpu_state(self.generator_), "critic": cpu_state(self.critic_)}
 
-        Returns
-        -------
-        TabularGAN
-            A fitted model whose ``device`` parameter is ``device``.
+    def _restore_config(self, config: dict[str, Any]) -> None:
+        self._conditions = ConditionTable.from_dict(config["conditions"])
 
-        Raises
-        ------
-        ModelFileError
-            If the directory or one of its files is missing, corrupted or of another format.
-        ConfigError
-            If ``device`` is unavailable.
-        """
-        directory, config = read_model_config(
-            path, kind="TabularGAN", format_name=FORMAT_NAME, format_version=FORMAT_VERSION
-        )
-        model = model_from_config(
-            cls, directory, config, device=device, tuple_params=("generator_dims", "critic_dims")
-        )
-        with config_errors(directory):
-            model._conditions = ConditionTable.from_dict(config["conditions"])
-        with weights_errors(directory):
-            state = load_weights(directory, model.device_)
-            model._build_networks(0)
-            model.generator_.load_state_dict(state["generator"])
-            model.critic_.load_state_dict(state["critic"])
-        model.generator_.eval()
-        model.critic_.eval()
-        model._sample_rng = np.random.default_rng(derive_seeds(model.random_state, 4)[3])
-        logger.info("loaded TabularGAN from %s onto %s", directory, model.device_)
-        return model
+    def _restore_weights(self, state: Any) -> None:
+        self._build_networks(0)
+        self.generator_.load_state_dict(state["generator"])
+        self.critic_.load_state_dict(state["critic"])
+        self.generator_.eval()
+        self.critic_.eval()
