@@ -1,42 +1,26 @@
-"""TabularVAE: a variational autoencoder for mixed-type tables that keeps its encoder.
+"""The :class:`TabularVAE` estimator: parameters, fit, latent codes, reconstructions, samples.
 
-The model fits its own :class:`~fairlatent.encoding.TabularEncoder`, encodes the whole table once
-to a float32 tensor on the training device and trains an MLP encoder ``x -> (mu, log_var)`` and an
-MLP decoder ``z -> logits`` on a mixed likelihood: a Gaussian with a learned standard deviation per
-numeric dimension, and a softmax cross-entropy for every one-hot span (categories, GMM modes and
-missing-value indicators). The KL term is weighted by ``beta``.
-
-After ``fit`` the model gives latent codes (:meth:`TabularVAE.encode`, the input of the DB-VAE
-debiasing strategy), reconstructions, per-row reconstruction errors and new samples.
+The network lives in :mod:`~fairlatent.models.vae.networks` and the training loop in
+:mod:`~fairlatent.models.vae.training`; see :mod:`fairlatent.models.vae` for the model itself.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
-from torch import nn
 
 from fairlatent.encoding import TabularEncoder
-from fairlatent.exceptions import (
-    DataError,
-    NotFittedError,
-)
+from fairlatent.exceptions import DataError, NotFittedError
 from fairlatent.models.device import resolve_device
-from fairlatent.models.losses import (
-    LOG_SIGMA_MAX,
-    LOG_SIGMA_MIN,
-    span_losses,
-    span_reconstruction_loss,
-)
-from fairlatent.models.nn import gumbel_noise, make_mlp, span_layout
+from fairlatent.models.losses import LOG_SIGMA_MAX, LOG_SIGMA_MIN, span_losses
+from fairlatent.models.nn import gumbel_noise, span_layout
 from fairlatent.models.params import (
     EpochCallback,
     check_choice,
@@ -47,54 +31,21 @@ from fairlatent.models.params import (
 )
 from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
 from fairlatent.models.seeding import derive_seeds, sampling_generator
+from fairlatent.models.vae.networks import VAENetwork
+from fairlatent.models.vae.training import CHUNK_ROWS, TrainingSettings
+from fairlatent.models.vae.training import train as train_vae
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EpochCallback", "TabularVAE"]
+__all__ = ["TabularVAE"]
 
-_CHUNK_ROWS = 16_384
+T = TypeVar("T")
 
 ERR_NOT_FITTED = "this TabularVAE is not fitted yet; call fit(frame) first"
 ERR_TOO_FEW_ROWS = (
     "the frame has {n} row(s); with val_fraction={fraction} no training rows are left; pass more "
     "rows or val_fraction=0"
 )
-
-
-class _VAENetwork(nn.Module):
-    """Encoder and decoder MLPs plus the learned numeric log standard deviations."""
-
-    def __init__(
-        self, data_dim: int, hidden_dims: Sequence[int], latent_dim: int, n_numeric: int
-    ) -> None:
-        super().__init__()
-        self.encoder = make_mlp(data_dim, hidden_dims, 2 * latent_dim)
-        self.decoder = make_mlp(latent_dim, tuple(reversed(hidden_dims)), data_dim)
-        self.log_sigma = nn.Parameter(torch.full((n_numeric,), math.log(0.1)))
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, log_var = self.encoder(x).chunk(2, dim=1)
-        return mu, log_var
-
-    def forward(
-        self, x: torch.Tensor, noise: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        mu, log_var = self.encode(x)
-        z = mu if noise is None else mu + noise * torch.exp(0.5 * log_var)
-        return self.decoder(z), mu, log_var
-
-
-def _kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """Mean over rows of KL(N(mu, exp(log_var)) || N(0, I))."""
-    return 0.5 * (mu.square() + log_var.exp() - 1.0 - log_var).sum(dim=1).mean()
-
-
-def _adam(module: nn.Module, learning_rate: float) -> torch.optim.Optimizer:
-    """Adam, fused into one kernel where this torch build and device support it."""
-    try:
-        return torch.optim.Adam(module.parameters(), lr=learning_rate, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # pragma: no cover - depends on the build
-        return torch.optim.Adam(module.parameters(), lr=learning_rate)
 
 
 class TabularVAE(SavableModel, BaseEstimator):
@@ -276,7 +227,25 @@ class TabularVAE(SavableModel, BaseEstimator):
         train = data.index_select(0, split[n_val:])
         val = data.index_select(0, split[:n_val]) if n_val else None
         del data
-        self._train(train, val, train_seed, list(callbacks or []))
+        self.history_: list[dict[str, Any]] = []
+        self.best_epoch_ = train_vae(
+            self.module_,
+            train,
+            val,
+            self.spans_,
+            TrainingSettings(
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                latent_dim=self.latent_dim,
+                beta=self.beta,
+                learning_rate=self.learning_rate,
+                patience=self.patience,
+            ),
+            device=device,
+            seed=train_seed,
+            history=self.history_,
+            callbacks=list(callbacks or []),
+        )
         self.fit_seconds_ = time.perf_counter() - started
         logger.info(
             "TabularVAE fitted on %d rows (%d validation) in %.1f s: %d epochs, best epoch %d",
@@ -288,116 +257,32 @@ class TabularVAE(SavableModel, BaseEstimator):
         )
         return self
 
-    def _build_module(self, seed: int) -> _VAENetwork:
+    def _build_module(self, seed: int) -> VAENetwork:
         n_numeric = sum(s.width for s in self.encoder_.spans_ if not s.is_discrete)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = _VAENetwork(
+            module = VAENetwork(
                 self.encoder_.output_dim_, tuple(self.hidden_dims), int(self.latent_dim), n_numeric
             )
         return module.to(self.device_)
 
-    def _train(
-        self,
-        train: torch.Tensor,
-        val: torch.Tensor | None,
-        seed: int,
-        callbacks: list[EpochCallback],
-    ) -> None:
-        module = self.module_
-        spans = self.spans_
-        device = self.device_
-        beta = float(self.beta)
-        batch_size = int(self.batch_size)
-        latent_dim = int(self.latent_dim)
-        generator = torch.Generator(device=device)
-        generator.manual_seed(seed)
-        optimizer = _adam(module, float(self.learning_rate))
-        n_train = train.shape[0]
-        self.history_: list[dict[str, Any]] = []
-        best_loss = math.inf
-        best_state = None
-        self.best_epoch_ = 0
-        stale = 0
-        for epoch in range(1, int(self.epochs) + 1):
-            tick = time.perf_counter()
-            module.train()
-            shuffled = train.index_select(
-                0, torch.randperm(n_train, generator=generator, device=device)
-            )
-            totals = torch.zeros(3, device=device)
-            for start in range(0, n_train, batch_size):
-                batch = shuffled[start : start + batch_size]
-                noise = torch.randn(
-                    (batch.shape[0], latent_dim), generator=generator, device=device
-                )
-                logits, mu, log_var = module(batch, noise)
-                recon = span_reconstruction_loss(
-                    logits, batch, spans, numeric_log_sigma=module.log_sigma
-                )
-                kl = _kl(mu, log_var)
-                loss = recon + beta * kl
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                totals += torch.stack([loss, recon, kl]).detach() * batch.shape[0]
-            train_loss, recon_mean, kl_mean = (totals / n_train).tolist()  # one sync per epoch
-            val_loss = self._validation_loss(val, beta) if val is not None else math.nan
-            metrics = {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "val_loss": val_loss,
-                "recon": recon_mean,
-                "kl": kl_mean,
-                "seconds": time.perf_counter() - tick,
-            }
-            self.history_.append(metrics)
-            if not math.isfinite(train_loss):
-                logger.warning(
-                    "training loss is %s at epoch %d; lower learning_rate (now %g)",
-                    train_loss,
-                    epoch,
-                    self.learning_rate,
-                )
-            logger.debug("epoch %d/%d: %s", epoch, self.epochs, metrics)
-            for callback in callbacks:
-                callback(epoch, int(self.epochs), metrics)
-            if val is None:
-                self.best_epoch_ = epoch
-                continue
-            if val_loss < best_loss:
-                best_loss, self.best_epoch_, stale = val_loss, epoch, 0
-                best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-            else:
-                stale += 1
-                if self.patience is not None and stale >= self.patience:
-                    logger.info("early stopping after epoch %d (best %d)", epoch, self.best_epoch_)
-                    break
-        if best_state is not None:
-            module.load_state_dict(best_state)
-        module.eval()
-
-    def _validation_loss(self, val: torch.Tensor, beta: float) -> float:
-        module = self.module_
-        module.eval()
-        total = torch.zeros((), device=val.device)
-        with torch.inference_mode():
-            for start in range(0, val.shape[0], _CHUNK_ROWS):
-                batch = val[start : start + _CHUNK_ROWS]
-                logits, mu, log_var = module(batch, None)
-                recon = span_reconstruction_loss(
-                    logits, batch, self.spans_, numeric_log_sigma=module.log_sigma
-                )
-                total += (recon + beta * _kl(mu, log_var)) * batch.shape[0]
-        return float(total.item()) / val.shape[0]
-
     # -- inference ---------------------------------------------------------------------------------
 
-    def _encode_tensor(self, frame: pd.DataFrame) -> torch.Tensor:
-        return torch.from_numpy(self.encoder_.transform(frame)).to(self.device_)
+    def _map_chunks(
+        self, frame: pd.DataFrame, step: Callable[[VAENetwork, torch.Tensor], T]
+    ) -> list[T]:
+        """Encode ``frame`` and apply ``step(module, rows)`` to chunks of it, without gradient."""
+        self._check_fitted()
+        data = torch.from_numpy(self.encoder_.transform(frame)).to(self.device_)
+        module = self.module_.eval()
+        with torch.inference_mode():
+            return [
+                step(module, data[start : start + CHUNK_ROWS])
+                for start in range(0, data.shape[0], CHUNK_ROWS)
+            ]
 
     def _chunks(self, n: int) -> Iterable[slice]:
-        return (slice(s, min(s + _CHUNK_ROWS, n)) for s in range(0, n, _CHUNK_ROWS))
+        return (slice(s, min(s + CHUNK_ROWS, n)) for s in range(0, n, CHUNK_ROWS))
 
     def encode(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Latent posterior of each row.
@@ -414,15 +299,9 @@ class TabularVAE(SavableModel, BaseEstimator):
         log_vars : ndarray of float32, shape (n_rows, latent_dim)
             Posterior log-variances.
         """
-        self._check_fitted()
-        data = self._encode_tensor(frame)
-        module = self.module_.eval()
-        means, log_vars = [], []
-        with torch.inference_mode():
-            for rows in self._chunks(data.shape[0]):
-                mu, log_var = module.encode(data[rows])
-                means.append(mu)
-                log_vars.append(log_var)
+        posteriors = self._map_chunks(frame, lambda module, rows: module.encode(rows))
+        means = [mu for mu, _ in posteriors]
+        log_vars = [log_var for _, log_var in posteriors]
         shape = (0, int(self.latent_dim))
         mean = torch.cat(means).cpu().numpy() if means else np.zeros(shape, np.float32)
         log_var = torch.cat(log_vars).cpu().numpy() if log_vars else np.zeros(shape, np.float32)
@@ -442,15 +321,9 @@ class TabularVAE(SavableModel, BaseEstimator):
             Reconstructions (most likely category per one-hot span, mean per numeric value), with
             the fitted columns and dtypes and a fresh ``RangeIndex``.
         """
-        self._check_fitted()
-        data = self._encode_tensor(frame)
-        module = self.module_.eval()
-        outputs = []
-        with torch.inference_mode():
-            for rows in self._chunks(data.shape[0]):
-                logits, _, _ = module(data[rows], None)
-                outputs.append(logits)
-        decoded = torch.cat(outputs).cpu().numpy() if outputs else np.zeros((0, data.shape[1]))
+        outputs = self._map_chunks(frame, lambda module, rows: module(rows, None)[0])
+        dim = self.encoder_.output_dim_
+        decoded = torch.cat(outputs).cpu().numpy() if outputs else np.zeros((0, dim))
         return self.encoder_.inverse_transform(decoded)
 
     def reconstruction_error(self, frame: pd.DataFrame) -> np.ndarray:
@@ -472,18 +345,17 @@ class TabularVAE(SavableModel, BaseEstimator):
             Mean per-column error of each row (higher = less typical of the training data).
         """
         self._check_fitted()
-        data = self._encode_tensor(frame)
-        module = self.module_.eval()
-        columns = list(dict.fromkeys(s.column for s in self.spans_))
-        membership = torch.zeros(len(self.spans_), len(columns), device=self.device_)
-        for i, span in enumerate(self.spans_):
+        spans = self.spans_
+        columns = list(dict.fromkeys(s.column for s in spans))
+        membership = torch.zeros(len(spans), len(columns), device=self.device_)
+        for i, span in enumerate(spans):
             membership[i, columns.index(span.column)] = 1.0 / len(columns)
-        errors = []
-        with torch.inference_mode():
-            for rows in self._chunks(data.shape[0]):
-                batch = data[rows]
-                logits, _, _ = module(batch, None)
-                errors.append((span_losses(logits, batch, self.spans_) @ membership).sum(dim=1))
+
+        def error(module: VAENetwork, rows: torch.Tensor) -> torch.Tensor:
+            logits, _, _ = module(rows, None)
+            return (span_losses(logits, rows, spans) @ membership).sum(dim=1)
+
+        errors = self._map_chunks(frame, error)
         if not errors:
             return np.zeros(0)
         return torch.cat(errors).cpu().numpy().astype(np.float64)
