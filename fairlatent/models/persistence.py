@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from fairlatent.encoding import TabularEncoder
-from fairlatent.exceptions import ModelFileError, OutputError
+from fairlatent.exceptions import ModelFileError, NotFittedError, OutputError
 from fairlatent.models.device import resolve_device
 from fairlatent.models.seeding import derive_seeds
 
@@ -38,6 +38,7 @@ ERR_FORMAT = (
     "load it with the class that saved it or upgrade fairlatent"
 )
 ERR_SAVE = "cannot write the model to {path}: {error}; choose a writable directory"
+ERR_NOT_FITTED = "this {name} is not fitted yet; call fit(frame) first"
 ERR_WEIGHTS = "cannot load the weights in {path}: {error}; the file is corrupted, save it again"
 
 
@@ -208,19 +209,23 @@ def weights_errors(directory: Path) -> Iterator[None]:
 class SavableModel:
     """Mixin that gives a fitted model ``save(path)`` and ``load(path)``: JSON config + weights.
 
-    A subclass sets ``FORMAT_NAME`` / ``FORMAT_VERSION`` (what :func:`read_model_config` checks)
-    and ``TUPLE_PARAMS`` (width parameters saved as lists), and implements the hooks
-    ``_check_fitted``, ``_extra_config`` (its own config keys), ``_weights`` (the state to save),
-    ``_restore_config`` and ``_restore_weights`` (their inverses, on a model rebuilt by
-    :func:`model_from_config`). ``random_state`` and ``get_params`` come from the model.
+    A subclass sets ``FORMAT_NAME`` / ``FORMAT_VERSION`` (what :func:`read_model_config` checks),
+    ``TUPLE_PARAMS`` (width parameters saved as lists) and ``FITTED_ATTRIBUTE`` (the attribute
+    ``fit`` sets last, checked by ``_check_fitted``), and implements the hooks ``_extra_config``
+    (its own config keys), ``_weights`` (the state to save), ``_restore_config`` and
+    ``_restore_weights`` (their inverses, on a model rebuilt by :func:`model_from_config`).
+    ``random_state`` and ``get_params`` come from the model.
     """
 
     FORMAT_NAME: ClassVar[str]
     FORMAT_VERSION: ClassVar[int]
     TUPLE_PARAMS: ClassVar[tuple[str, ...]] = ()
+    FITTED_ATTRIBUTE: ClassVar[str]
 
-    def _check_fitted(self) -> None:  # pragma: no cover - every model defines it
-        raise NotImplementedError
+    def _check_fitted(self) -> None:
+        """Raise :class:`~fairlatent.exceptions.NotFittedError` before ``fit`` (or ``load``)."""
+        if not hasattr(self, self.FITTED_ATTRIBUTE):
+            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
 
     def _config_params(self) -> dict[str, Any]:
         """Return the constructor parameters as JSON-ready values."""

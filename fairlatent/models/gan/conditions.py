@@ -1,13 +1,9 @@
 """The condition table of :class:`~fairlatent.models.gan.TabularGAN`.
 
 A **condition** sets one value of some categorical columns; the conditional vector fed to both
-networks has one one-hot block per *vector column*. With ``condition_columns`` (cells mode) every
-condition sets one value of every cell column (a cell) and at most one value of one other
-categorical column (training by sampling, as in the CTGAN paper); without them (single-value
-mode) a condition sets one value of one categorical column. :class:`ConditionTable` holds the
-conditions present in the training data with their row counts, draws them (log-frequency for
-training, frequency for sampling), turns a user's ``condition`` into codes, and serialises itself
-for ``config.json``.
+networks has one one-hot block per *vector column*. :class:`ConditionTable` holds the conditions
+present in the training data with their row counts, draws them, turns a user's ``condition`` into
+codes and serialises itself for ``config.json``.
 """
 
 from __future__ import annotations
@@ -89,7 +85,7 @@ def condition_spans(spans: Sequence[Span], columns: Sequence[str]) -> list[Span]
 class ConditionTable:
     """The conditions a conditional GAN is trained on and can sample from.
 
-    Built by :meth:`fit` (or :meth:`from_dict`); the instance is treated as immutable.
+    Built by :meth:`fit` or :meth:`from_dict`, then treated as immutable.
 
     Parameters
     ----------
@@ -106,9 +102,8 @@ class ConditionTable:
     counts : ndarray of int64, shape (n_conditions,)
         Training rows of each condition.
     row_order, row_offsets : ndarray of int64, optional
-        Training rows listed per condition: those of condition ``i`` are
-        ``row_order[row_offsets[i] : row_offsets[i] + counts[i]]`` (set by :meth:`fit` only; they
-        are not saved).
+        Training rows per condition, ``row_order[row_offsets[i]:][: counts[i]]`` for condition
+        ``i`` (only after :meth:`fit`; not saved).
     """
 
     def __init__(
@@ -139,14 +134,13 @@ class ConditionTable:
         spans: Sequence[Span],
         cell_columns: list[str],
         extra_columns: list[str],
-        *,
-        cells: bool,
     ) -> ConditionTable:
         """Build the table from the training rows: labels per code, conditions, counts, rows.
 
         A condition sets every cell column (one cell) and at most one extra column (training by
         sampling over the remaining categorical columns, as in the CTGAN paper). With extra
-        columns every row belongs to one condition per extra column.
+        columns every row belongs to one condition per extra column. Without cell columns the
+        table is in single-value mode.
 
         Parameters
         ----------
@@ -157,11 +151,9 @@ class ConditionTable:
         spans : sequence of Span
             The encoder's spans.
         cell_columns : list of str
-            Conditioning columns (empty in single-value mode).
+            The ``condition_columns`` (empty: single-value mode).
         extra_columns : list of str
             The other categorical columns.
-        cells : bool
-            Whether ``condition_columns`` were given.
 
         Returns
         -------
@@ -219,7 +211,7 @@ class ConditionTable:
         return cls(
             columns=columns,
             n_cell=n_cell,
-            cells_mode=bool(cells),
+            cells_mode=bool(cell_columns),
             labels=labels,
             table=np.vstack(tables).astype(np.int64),
             counts=counts.astype(np.int64),
@@ -297,18 +289,17 @@ class ConditionTable:
         return cell_p[cell] / k * weight / totals[group]
 
     def matrix(self) -> np.ndarray:
-        """One row per condition: its conditional vector (one one-hot block per vector column).
+        """Return the conditional vectors of all conditions: float32 (n_conditions, sum(widths))."""
+        return self._vectors(self.table)
 
-        Returns
-        -------
-        ndarray of float32, shape (n_conditions, sum(widths))
-        """
+    def _vectors(self, table: np.ndarray) -> np.ndarray:
+        """Conditional vectors of rows of codes (``-1``: the column is left free)."""
         widths = self.widths
         starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-        matrix = np.zeros((len(self.table), int(sum(widths))), dtype=np.float32)
+        matrix = np.zeros((len(table), int(sum(widths))), dtype=np.float32)
         for j in range(len(widths)):
-            hit = self.table[:, j] >= 0
-            matrix[np.flatnonzero(hit), starts[j] + self.table[hit, j]] = 1.0
+            hit = table[:, j] >= 0
+            matrix[np.flatnonzero(hit), starts[j] + table[hit, j]] = 1.0
         return matrix
 
     # -- sampling under a user's condition ---------------------------------------------------------
@@ -387,12 +378,9 @@ class ConditionTable:
                 raise SchemaError(ERR_EMPTY_CELL.format(condition=self.labels_of(resolved)))
             idx = np.flatnonzero(match)
             return self.matrix()[idx], freq[idx] / freq[idx].sum()
-        widths = self.widths
-        vector = np.zeros((1, int(sum(widths))), dtype=np.float32)
-        starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
-        for column, code in resolved.items():
-            vector[0, starts[self.columns.index(column)] + code] = 1.0
-        return vector, np.ones(1)
+        combined = np.full((1, len(self.columns)), -1, dtype=np.int64)
+        combined[0, cols] = wanted
+        return self._vectors(combined), np.ones(1)
 
     def labels_of(self, resolved: dict[str, int]) -> dict[str, Any]:
         """``{column: value}`` of resolved codes (for messages and statistics)."""
@@ -449,11 +437,8 @@ class ConditionTable:
         Returns
         -------
         ConditionTable
-
-        Raises
-        ------
-        KeyError, TypeError, ValueError
-            If ``data`` is malformed (the model loader turns these into a ``ModelFileError``).
+            A table without row lists (``KeyError``, ``TypeError`` or ``ValueError`` when ``data``
+            is malformed; the model loader turns them into a ``ModelFileError``).
         """
         columns = [str(c) for c in data["columns"]]
         return cls(

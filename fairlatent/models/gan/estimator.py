@@ -22,7 +22,6 @@ from fairlatent.encoding import TabularEncoder
 from fairlatent.exceptions import (
     ConfigError,
     DataError,
-    NotFittedError,
     SchemaError,
 )
 from fairlatent.models.device import resolve_device
@@ -38,6 +37,7 @@ from fairlatent.models.params import (
     check_number,
     check_positive_int,
     check_widths,
+    settings_from,
 )
 from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
 from fairlatent.models.seeding import derive_seeds, sampling_generator
@@ -49,7 +49,6 @@ __all__ = ["MAX_SAMPLE_TRIES", "TabularGAN"]
 #: Default number of generation batches :meth:`TabularGAN.sample` may spend on one request.
 MAX_SAMPLE_TRIES = 20
 
-ERR_NOT_FITTED = "this TabularGAN is not fitted yet; call fit(frame) first"
 ERR_NOT_FRAME = "expected a pandas DataFrame, got {kind}; pass e.g. pd.read_csv(path)"
 ERR_PAC = (
     "batch_size ({batch}) must be a multiple of pac ({pac}) because the critic judges packs of "
@@ -153,6 +152,7 @@ class TabularGAN(SavableModel, BaseEstimator):
     FORMAT_NAME = "fairlatent.TabularGAN"
     FORMAT_VERSION = 1
     TUPLE_PARAMS = ("generator_dims", "critic_dims")
+    FITTED_ATTRIBUTE = "generator_"
 
     def __init__(
         self,
@@ -222,10 +222,6 @@ class TabularGAN(SavableModel, BaseEstimator):
                 )
             )
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "generator_"):
-            raise NotFittedError(ERR_NOT_FITTED)
-
     # -- fit ---------------------------------------------------------------------------------------
 
     def fit(
@@ -277,7 +273,7 @@ class TabularGAN(SavableModel, BaseEstimator):
         cell_columns = wanted or []
         extra_columns = [c for c in encoder.discrete_columns_ if c not in cell_columns]
         self._conditions = ConditionTable.fit(
-            frame, encoded, self.spans_, cell_columns, extra_columns, cells=wanted is not None
+            frame, encoded, self.spans_, cell_columns, extra_columns
         )
         self.device_ = device
         self._build_networks(init_seed)
@@ -291,7 +287,7 @@ class TabularGAN(SavableModel, BaseEstimator):
             data,
             self._conditions,
             self.spans_,
-            self._training_settings(),
+            settings_from(TrainingSettings, self),
             device=device,
             seed=train_seed,
             history=self.history_,
@@ -307,20 +303,6 @@ class TabularGAN(SavableModel, BaseEstimator):
             len(self.history_),
         )
         return self
-
-    def _training_settings(self) -> TrainingSettings:
-        return TrainingSettings(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            embedding_dim=self.embedding_dim,
-            pac=self.pac,
-            critic_steps=self.critic_steps,
-            generator_lr=self.generator_lr,
-            critic_lr=self.critic_lr,
-            gp_lambda=self.gp_lambda,
-            gumbel_tau=self.gumbel_tau,
-            ema_decay=self.ema_decay,
-        )
 
     def _build_networks(self, seed: int) -> None:
         dim = self.encoder_.output_dim_

@@ -1,4 +1,4 @@
-"""The two networks of :class:`~fairlatent.models.gan.TabularGAN`: residual generator, PacGAN critic."""
+"""The networks of :class:`~fairlatent.models.gan.TabularGAN`: residual generator, PacGAN critic."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from fairlatent.encoding import TabularEncoder
-from fairlatent.exceptions import DataError, NotFittedError
+from fairlatent.exceptions import DataError
 from fairlatent.models.device import resolve_device
 from fairlatent.models.losses import LOG_SIGMA_MAX, LOG_SIGMA_MIN, span_losses
 from fairlatent.models.nn import gumbel_noise, span_layout
@@ -28,6 +28,7 @@ from fairlatent.models.params import (
     check_number,
     check_positive_int,
     check_widths,
+    settings_from,
 )
 from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
 from fairlatent.models.seeding import derive_seeds, sampling_generator
@@ -41,7 +42,6 @@ __all__ = ["TabularVAE"]
 
 T = TypeVar("T")
 
-ERR_NOT_FITTED = "this TabularVAE is not fitted yet; call fit(frame) first"
 ERR_TOO_FEW_ROWS = (
     "the frame has {n} row(s); with val_fraction={fraction} no training rows are left; pass more "
     "rows or val_fraction=0"
@@ -126,6 +126,7 @@ class TabularVAE(SavableModel, BaseEstimator):
     FORMAT_NAME = "fairlatent.TabularVAE"
     FORMAT_VERSION = 1
     TUPLE_PARAMS = ("hidden_dims",)
+    FITTED_ATTRIBUTE = "module_"
 
     def __init__(
         self,
@@ -167,10 +168,6 @@ class TabularVAE(SavableModel, BaseEstimator):
         check_number("learning_rate", self.learning_rate)
         check_number("val_fraction", self.val_fraction, inclusive=True, below=1.0)
         check_choice("numeric", self.numeric, ("quantile", "gmm"))
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "module_"):
-            raise NotFittedError(ERR_NOT_FITTED)
 
     # -- fit ---------------------------------------------------------------------------------------
 
@@ -233,14 +230,7 @@ class TabularVAE(SavableModel, BaseEstimator):
             train,
             val,
             self.spans_,
-            TrainingSettings(
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                latent_dim=self.latent_dim,
-                beta=self.beta,
-                learning_rate=self.learning_rate,
-                patience=self.patience,
-            ),
+            settings_from(TrainingSettings, self),
             device=device,
             seed=train_seed,
             history=self.history_,
