@@ -1,4 +1,4 @@
-"""Generative models (tabular VAE; the GAN lives in ``gan/``), building blocks and devices."""
+"""Generative models (``vae/``; the GAN in ``gan/`` is imported on demand), span ops and devices."""
 
 from fairlatent.models.device import available_devices, resolve_device
 from fairlatent.models.losses import span_losses, span_reconstruction_loss

@@ -237,3 +237,20 @@ def test_ema_decay_is_validated_and_zero_keeps_the_last_generator(frame):
     first = next(plain.generator_.parameters())
     assert not torch.equal(first, next(averaged.generator_.parameters()))
     assert plain.sample(50, random_state=0).shape == averaged.sample(50, random_state=0).shape
+
+
+def test_condition_table_serialises_itself(fitted):
+    """The table a saved model restores is the fitted one, minus the training row lists."""
+    from fairlatent.models.gan.conditions import ConditionTable
+
+    table = fitted._conditions
+    again = ConditionTable.from_dict(json.loads(json.dumps(table.to_dict())))
+    assert again.to_dict() == table.to_dict()
+    assert again.condition_columns == table.condition_columns == ["group", "label"]
+    np.testing.assert_array_equal(again.matrix(), table.matrix())
+    for training in (True, False):
+        np.testing.assert_array_equal(
+            again.probabilities(training=training), table.probabilities(training=training)
+        )
+    pd.testing.assert_frame_equal(again.cells(), fitted.cells_)
+    assert again.row_order is None and table.row_order is not None

@@ -42,7 +42,8 @@ for the whole fit; a batch's real rows are drawn with one gather (``order[offset
 the span activations and the conditional penalty are dense over all spans (no Python loop per
 span, no scatter in the backward pass), real and fake packs go through the critic in one forward
 and the gradient penalty's double backward runs over the interpolated packs only, the optimisers
-are fused, and losses are summed on the device and read once per epoch. No ``.cpu()`` inside the loop.
+are fused, and losses are summed on the device and read once per epoch. No ``.cpu()`` inside the
+loop. The span operations are those of :mod:`fairlatent.models.nn`.
 
 Honest conditioning
 -------------------
@@ -52,6 +53,13 @@ one-hot spans and again on the decoded values) and generation continues in batch
 rows are collected or ``max_tries`` batches were spent, which raises
 :class:`~fairlatent.exceptions.FairlatentError`. ``last_sample_stats_`` records the tries and the
 acceptance rate.
+
+Modules
+-------
+``estimator`` (:class:`TabularGAN`: parameters, fit, sample, save/load), ``networks`` (generator
+and critic), ``conditions`` (:class:`~fairlatent.models.gan.conditions.ConditionTable`),
+``training`` (the training loop, weight average, gradient and condition penalties) and
+``sampling`` (rejection sampling under a condition).
 """
 
 from fairlatent.models.gan.estimator import MAX_SAMPLE_TRIES, TabularGAN

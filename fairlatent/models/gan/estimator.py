@@ -1,8 +1,9 @@
 """The :class:`TabularGAN` estimator: parameters, fit, conditional sampling, save and load.
 
 The networks live in :mod:`~fairlatent.models.gan.networks`, the condition table in
-:mod:`~fairlatent.models.gan.conditions` and the training loop in
-:mod:`~fairlatent.models.gan.training`; see :mod:`fairlatent.models.gan` for the model itself.
+:mod:`~fairlatent.models.gan.conditions`, the training loop in
+:mod:`~fairlatent.models.gan.training` and the rejection sampling in
+:mod:`~fairlatent.models.gan.sampling`; see :mod:`fairlatent.models.gan` for the model itself.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
+from torch import nn
 
 from fairlatent.encoding import TabularEncoder
 from fairlatent.exceptions import (
@@ -153,6 +155,9 @@ class TabularGAN(SavableModel, BaseEstimator):
     FORMAT_VERSION = 1
     TUPLE_PARAMS = ("generator_dims", "critic_dims")
     FITTED_ATTRIBUTE = "generator_"
+
+    generator_: nn.Module
+    critic_: Critic
 
     def __init__(
         self,

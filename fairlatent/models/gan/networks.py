@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -58,7 +59,8 @@ class Generator(nn.Module):
             Logits.
         """
         hidden: torch.Tensor | None = None  # learned features, newest first
-        for block in self.blocks:
+        for module in self.blocks:
+            block = cast(ResidualBlock, module)
             new = block.act(block.norm(_split_linear(block.linear, hidden, x)))
             hidden = new if hidden is None else torch.cat([new, hidden], dim=1)
         return _split_linear(self.head, hidden, x)

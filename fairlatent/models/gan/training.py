@@ -21,7 +21,7 @@ from torch import nn
 
 from fairlatent.encoding import Span
 from fairlatent.models.gan.conditions import ConditionTable, condition_spans
-from fairlatent.models.gan.networks import Critic, Generator
+from fairlatent.models.gan.networks import Critic
 from fairlatent.models.nn import apply_span_activations, segment_cross_entropy, span_layout
 from fairlatent.models.params import EpochCallback
 
@@ -177,7 +177,7 @@ def critic_loss(
 
 
 def train(
-    generator: Generator,
+    generator: nn.Module,
     critic: Critic,
     data: torch.Tensor,
     conditions: ConditionTable,

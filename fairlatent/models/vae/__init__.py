@@ -8,6 +8,9 @@ missing-value indicators). The KL term is weighted by ``beta``.
 
 After ``fit`` the model gives latent codes (:meth:`TabularVAE.encode`, the input of the DB-VAE
 debiasing strategy), reconstructions, per-row reconstruction errors and new samples.
+
+Modules: ``estimator`` (:class:`TabularVAE`), ``networks`` (encoder/decoder MLPs and the KL term)
+and ``training`` (the ELBO loop with early stopping).
 """
 
 from fairlatent.models.params import EpochCallback
