@@ -1,12 +1,8 @@
-"""Generative models (tabular VAE; the GAN lives in ``gan.py``), building blocks and devices."""
+"""Generative models (``vae/``; the GAN in ``gan/`` is imported on demand), span ops and devices."""
 
 from fairlatent.models.device import available_devices, resolve_device
-from fairlatent.models.nn import (
-    apply_span_activations,
-    make_mlp,
-    span_losses,
-    span_reconstruction_loss,
-)
+from fairlatent.models.losses import span_losses, span_reconstruction_loss
+from fairlatent.models.nn import apply_span_activations, make_mlp
 from fairlatent.models.vae import TabularVAE
 
 __all__ = [

@@ -1,23 +1,25 @@
-"""Network building blocks and the span-aware activations and losses shared by the VAE and GAN.
+"""Network building blocks and the span operations shared by the VAE and the GAN.
 
 The encoder's span list (:class:`~fairlatent.encoding.spans.Span`) is the only contract between the
-data and the networks: a network outputs one raw value per encoded dimension ("logits"), and
+data and the networks: a network outputs one raw value per encoded dimension ("logits"). Everything
+that works span by span lives here, once:
 
-* :func:`apply_span_activations` turns logits into rows in the encoded layout (identity for
-  ``numeric`` spans, softmax or gumbel-softmax for every one-hot span);
-* :func:`span_losses` / :func:`span_reconstruction_loss` score logits against encoded rows
-  (Gaussian negative log-likelihood for ``numeric`` spans, cross-entropy for one-hot spans).
+* :class:`SpanLayout` / :func:`span_layout`: index tensors of a span list, cached per (spans,
+  device, dtype, width);
+* segment operations over the one-hot spans, dense over all spans (no Python loop per span, no
+  scatter in the backward pass): :func:`segment_max`, :func:`segment_sum`,
+  :func:`segment_logsumexp`, :func:`segment_softmax` and :func:`segment_cross_entropy`;
+* :func:`gumbel_noise` and :func:`apply_span_activations`, which turns logits into rows in the
+  encoded layout (identity for ``numeric`` spans, softmax or gumbel-softmax for every one-hot
+  span).
 
-Index tensors derived from a span list are cached per (spans, device), so calling these helpers in
-a training loop costs no Python-side set-up after the first step.
+The span losses of the VAE (:mod:`fairlatent.models.losses`) are built on these.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch import nn
@@ -28,10 +30,14 @@ __all__ = [
     "ResidualBlock",
     "SpanLayout",
     "apply_span_activations",
+    "gumbel_noise",
     "make_mlp",
+    "segment_cross_entropy",
+    "segment_logsumexp",
+    "segment_max",
+    "segment_softmax",
+    "segment_sum",
     "span_layout",
-    "span_losses",
-    "span_reconstruction_loss",
 ]
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -41,12 +47,6 @@ _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
     "silu": nn.SiLU,
 }
-
-LOG_SIGMA_MIN = math.log(0.01)
-"""Lower clamp of a learned numeric log standard deviation (sigma >= 0.01)."""
-LOG_SIGMA_MAX = 0.0
-"""Upper clamp of a learned numeric log standard deviation (sigma <= 1)."""
-_EXP_FLOOR = 80.0
 
 
 def make_mlp(
@@ -150,11 +150,14 @@ class SpanLayout:
     Parameters
     ----------
     spans : tuple of Span
-        The encoder's spans, in order, covering ``0 .. dim`` contiguously.
+        The encoder's spans, in order, covering ``0 .. dim`` contiguously; or, with ``dim``,
+        any one-hot spans of a wider layout in any order (e.g. the spans a GAN conditions on).
     device : torch.device
         Device of the tensors the layout will index.
     dtype : torch.dtype, default torch.float32
         Floating dtype of the 0/1 matrices (that of the network output).
+    dim : int, optional
+        Encoded width; ``None``: the end of the last span.
 
     Attributes
     ----------
@@ -164,17 +167,21 @@ class SpanLayout:
         Encoded positions of all ``numeric`` dimensions.
     numeric_members : Tensor, shape (n_numeric_dims, n_numeric_spans)
         0/1 matrix summing numeric dimensions into their span.
-    segment : LongTensor, shape (dim,)
-        Index of the one-hot span each encoded dimension belongs to (numeric dimensions get the
-        extra index ``n_discrete_spans``).
     discrete_members : Tensor, shape (dim, n_discrete_spans)
         0/1 matrix summing one-hot dimensions into their span.
     discrete_members_t : Tensor, shape (n_discrete_spans, dim)
         Contiguous transpose of ``discrete_members``.
     discrete_mask : Tensor, shape (dim,)
-        1 on one-hot dimensions, 0 on numeric ones.
+        1 on one-hot dimensions, 0 elsewhere; ``discrete_is_member`` is its boolean form.
+    numeric_mask : Tensor, shape (dim,)
+        ``1 - discrete_mask``.
     numeric_fill : Tensor, shape (dim,)
-        0 on one-hot dimensions, ``-inf`` on numeric ones.
+        0 on one-hot dimensions, ``-inf`` elsewhere.
+    discrete_gather : LongTensor, shape (n_discrete_spans * max_width,)
+        Dimensions of every one-hot span, padded with ``dim`` (a ``-inf`` column appended by
+        :func:`segment_max`).
+    discrete_starts : LongTensor, shape (n_discrete_spans,)
+        First dimension of every one-hot span.
     order : LongTensor, shape (n_spans,)
         Permutation that puts ``[numeric spans..., discrete spans...]`` back into span order.
     numeric_spans, discrete_spans : tuple of Span
@@ -182,12 +189,16 @@ class SpanLayout:
     """
 
     def __init__(
-        self, spans: tuple[Span, ...], device: torch.device, dtype: torch.dtype = torch.float32
+        self,
+        spans: tuple[Span, ...],
+        device: torch.device,
+        dtype: torch.dtype = torch.float32,
+        dim: int | None = None,
     ) -> None:
         if not spans:
             raise ValueError("the span list is empty")
         self.spans = spans
-        self.dim = max(s.stop for s in spans)
+        self.dim = max(s.stop for s in spans) if dim is None else int(dim)
         self.numeric_spans = tuple(s for s in spans if not s.is_discrete)
         self.discrete_spans = tuple(s for s in spans if s.is_discrete)
         numeric_dims = [i for s in self.numeric_spans for i in range(s.start, s.stop)]
@@ -198,15 +209,23 @@ class SpanLayout:
             members[row : row + s.width, j] = 1.0
             row += s.width
         self.numeric_members = members.to(device)
-        segment = torch.full((self.dim,), len(self.discrete_spans), dtype=torch.long)
-        d_members = torch.zeros(self.dim, len(self.discrete_spans), dtype=dtype)
+        n_discrete = len(self.discrete_spans)
+        width = max((s.width for s in self.discrete_spans), default=1)
+        gather = torch.full((n_discrete, width), self.dim, dtype=torch.long)
+        d_members = torch.zeros(self.dim, n_discrete, dtype=dtype)
         for j, s in enumerate(self.discrete_spans):
-            segment[s.start : s.stop] = j
+            gather[j, : s.width] = torch.arange(s.start, s.stop)
             d_members[s.start : s.stop, j] = 1.0
-        self.segment = segment.to(device)
+        self.gather_shape = (n_discrete, width)
+        self.discrete_gather = gather.reshape(-1).to(device)
+        self.discrete_starts = torch.tensor(
+            [s.start for s in self.discrete_spans], dtype=torch.long, device=device
+        )
         self.discrete_members = d_members.to(device)
         self.discrete_members_t = d_members.T.contiguous().to(device)
         self.discrete_mask = d_members.sum(dim=1).to(device)
+        self.discrete_is_member = self.discrete_mask.bool()
+        self.numeric_mask = 1.0 - self.discrete_mask
         self.numeric_fill = torch.where(self.discrete_mask.cpu() > 0, 0.0, float("-inf")).to(
             device=device, dtype=dtype
         )
@@ -216,55 +235,134 @@ class SpanLayout:
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_layout(spans: tuple[Span, ...], device: torch.device, dtype: torch.dtype) -> SpanLayout:
-    return SpanLayout(spans, device, dtype)
+def _cached_layout(
+    spans: tuple[Span, ...], device: torch.device, dtype: torch.dtype, dim: int | None
+) -> SpanLayout:
+    return SpanLayout(spans, device, dtype, dim)
 
 
 def span_layout(
     spans: Sequence[Span],
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float32,
+    dim: int | None = None,
 ) -> SpanLayout:
     """Return the (cached) :class:`SpanLayout` of ``spans`` on ``device``.
 
     Parameters
     ----------
     spans : sequence of Span
-        The encoder's spans.
+        The encoder's spans (or, with ``dim``, some one-hot spans of a layout of width ``dim``).
     device : torch.device or str, default "cpu"
         Device of the tensors to index.
     dtype : torch.dtype, default torch.float32
         Floating dtype of the network output.
+    dim : int, optional
+        Encoded width; ``None``: the end of the last span.
 
     Returns
     -------
     SpanLayout
-        Index tensors; the same object for equal span lists, devices and dtypes.
+        Index tensors; the same object for equal span lists, devices, dtypes and widths.
     """
-    return _cached_layout(tuple(spans), torch.device(device), dtype)
+    return _cached_layout(tuple(spans), torch.device(device), dtype, dim)
 
 
-def _segment_logsumexp(output: torch.Tensor, layout: SpanLayout) -> torch.Tensor:
-    """Log-sum-exp of every one-hot span of ``output``, shape (batch, n_discrete_spans).
+# --------------------------------------------------------------------------------------------------
+# segment operations over the one-hot spans: (rows, dim) -> (rows, n_discrete_spans) or back
+# --------------------------------------------------------------------------------------------------
 
-    The per-span maximum is a constant shift (no gradient flows through it), so the whole
-    computation stays on (batch, dim) tensors: one scatter, one exp and one matrix product.
+
+def segment_max(x: torch.Tensor, layout: SpanLayout) -> torch.Tensor:
+    """Maximum of every one-hot span of ``x`` (rows, dim): shape (rows, n_discrete), no gradient.
+
+    Taken from a padded gather, so nothing scatters. The maximum is exact, so it serves as the
+    shift that keeps ``exp`` finite in :func:`segment_logsumexp` and :func:`segment_softmax`.
     """
-    n_rows, n_spans = output.shape[0], len(layout.discrete_spans)
     with torch.no_grad():
-        shift = output.new_full((n_rows, n_spans + 1), float("-inf"))
-        shift.scatter_reduce_(1, layout.segment.expand(n_rows, -1), output, reduce="amax")
-    expo = torch.exp(output - shift.index_select(1, layout.segment))
-    return torch.log(_segment_sum(expo, layout)) + shift[:, :n_spans]
+        pad = x.new_full((x.shape[0], 1), float("-inf"))
+        blocks = torch.cat([x, pad], dim=1).index_select(1, layout.discrete_gather)
+        return blocks.view(x.shape[0], *layout.gather_shape).amax(dim=2)
 
 
-def _segment_sum(values: torch.Tensor, layout: SpanLayout) -> torch.Tensor:
-    """Sum (batch, dim) values over every one-hot span: shape (batch, n_discrete_spans).
+def segment_sum(
+    values: torch.Tensor, layout: SpanLayout, *, transpose: bool = True
+) -> torch.Tensor:
+    """Sum (rows, dim) values over every one-hot span: shape (rows, n_discrete).
 
-    ``(members.T @ values.T).T`` rather than ``values @ members``: BLAS handles the skinny
-    product several times faster in this orientation.
+    Parameters
+    ----------
+    values : Tensor, shape (rows, dim)
+        Values; those outside the one-hot spans must be finite (they are multiplied by 0).
+    layout : SpanLayout
+        The layout.
+    transpose : bool, default True
+        ``True``: ``(members.T @ values.T).T``, which BLAS runs several times faster for this
+        skinny product; ``False``: ``values @ members``. The two orders of the same sums can
+        differ in the last bit (MKL sums a span in another order for a few row counts, e.g.
+        1-3 rows), so each model keeps the one it was trained with: the VAE's losses use
+        ``True``, the GAN's activations and condition penalty ``False``.
+
+    Returns
+    -------
+    Tensor, shape (rows, n_discrete)
     """
-    return (layout.discrete_members_t @ values.T).T
+    if transpose:
+        return (layout.discrete_members_t @ values.T).T
+    return values @ layout.discrete_members
+
+
+def _spread(per_span: torch.Tensor, layout: SpanLayout) -> torch.Tensor:
+    """Give every dimension of a one-hot span its span's value (0 elsewhere); exact."""
+    return per_span @ layout.discrete_members_t
+
+
+def _shifted_exp(x: torch.Tensor, layout: SpanLayout, span_max: torch.Tensor) -> torch.Tensor:
+    """``exp(x - max of its span)`` on the one-hot dimensions, 0 elsewhere."""
+    shift = _spread(span_max, layout)
+    return torch.exp(torch.where(layout.discrete_is_member, x - shift, 0.0)) * layout.discrete_mask
+
+
+def segment_logsumexp(
+    x: torch.Tensor, layout: SpanLayout, *, transpose: bool = True
+) -> torch.Tensor:
+    """Log-sum-exp of every one-hot span of ``x`` (rows, dim): shape (rows, n_discrete).
+
+    ``transpose`` chooses the orientation of the sum (see :func:`segment_sum`).
+    """
+    span_max = segment_max(x, layout)
+    expo = _shifted_exp(x, layout, span_max)
+    return torch.log(segment_sum(expo, layout, transpose=transpose)) + span_max
+
+
+def segment_softmax(x: torch.Tensor, layout: SpanLayout) -> torch.Tensor:
+    """Softmax within every one-hot span of ``x`` (rows, dim); 0 outside those spans."""
+    e = _shifted_exp(x, layout, segment_max(x, layout))
+    total = _spread(segment_sum(e, layout, transpose=False), layout)
+    return e / (total + layout.numeric_mask)
+
+
+def segment_cross_entropy(
+    logits: torch.Tensor, codes: torch.Tensor, layout: SpanLayout
+) -> torch.Tensor:
+    """Cross-entropy of every one-hot span of ``logits`` against target codes.
+
+    Parameters
+    ----------
+    logits : Tensor, shape (rows, dim)
+        Raw output.
+    codes : LongTensor, shape (rows, n_discrete)
+        Target category of each span (0-based within the span); ``-1`` leaves the span free.
+
+    Returns
+    -------
+    Tensor, shape (rows, n_discrete)
+        ``logsumexp(span) - logits[target]``, 0 where the span is free.
+    """
+    active = codes >= 0
+    picked = logits.gather(1, layout.discrete_starts + codes.clamp_min(0))
+    ce = segment_logsumexp(logits, layout, transpose=False) - picked
+    return ce * active
 
 
 def gumbel_noise(
@@ -311,7 +409,8 @@ def apply_span_activations(
     """Turn raw network output into rows in the encoded layout.
 
     ``numeric`` spans pass through unchanged; every one-hot span (``categorical``, ``mode``,
-    ``missing``) gets a softmax, or a gumbel-softmax when ``gumbel_tau`` is given.
+    ``missing``) gets a softmax, or a gumbel-softmax when ``gumbel_tau`` is given. Dense over all
+    spans (:func:`segment_softmax`), no Python loop per span.
 
     Parameters
     ----------
@@ -322,7 +421,8 @@ def apply_span_activations(
     gumbel_tau : float, optional
         Temperature of the gumbel-softmax (the CTGAN paper uses 0.2). ``None``: plain softmax.
     generator : torch.Generator, optional
-        Source of the gumbel noise (on ``logits.device``); ``None`` uses torch's global generator.
+        Source of the gumbel noise (on ``logits.device``), drawn for the whole (batch, dim) shape;
+        ``None`` uses torch's global generator.
 
     Returns
     -------
@@ -336,177 +436,11 @@ def apply_span_activations(
     >>> apply_span_activations(torch.tensor([[0.5, 0.0, 0.0]]), spans)
     tensor([[0.5000, 0.5000, 0.5000]])
     """
-    pieces: list[torch.Tensor] = []
-    for span in spans:
-        block = logits[:, span.start : span.stop]
-        if span.is_discrete:
-            if gumbel_tau is not None:
-                gumbel = gumbel_noise(
-                    block.shape, generator=generator, device=block.device, dtype=block.dtype
-                )
-                block = (block + gumbel) / gumbel_tau
-            block = torch.softmax(block, dim=1)
-        pieces.append(block)
-    return torch.cat(pieces, dim=1)
-
-
-def span_losses(
-    output: torch.Tensor,
-    target: torch.Tensor,
-    spans: Sequence[Span],
-    *,
-    numeric_log_sigma: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Per-row, per-span negative log-likelihood of encoded rows under the network output.
-
-    Parameters
-    ----------
-    output : Tensor, shape (batch, dim)
-        Raw network output (pre-activation logits for one-hot spans, values for numeric spans).
-    target : Tensor, shape (batch, dim)
-        Encoded rows; one-hot blocks may also hold probability vectors (soft targets).
-    spans : sequence of Span
-        The encoder's spans.
-    numeric_log_sigma : Tensor, shape (n_numeric_dims,), optional
-        Learned log standard deviation of each numeric dimension (clamped to
-        [``LOG_SIGMA_MIN``, ``LOG_SIGMA_MAX``]). ``None``: unit variance.
-
-    Returns
-    -------
-    Tensor, shape (batch, n_spans)
-        Column ``j`` is the loss of ``spans[j]``: ``0.5 * ((x - mu) / sigma) ** 2 + log(sigma)``
-        summed over a numeric span's dimensions (the Gaussian NLL without its constant), or the
-        cross-entropy of a one-hot span.
-    """
-    layout = span_layout(spans, output.device, output.dtype)
-    parts: list[torch.Tensor] = []
-    if layout.numeric_spans:
-        residual = output.index_select(1, layout.numeric_index) - target.index_select(
-            1, layout.numeric_index
-        )
-        if numeric_log_sigma is None:
-            nll = 0.5 * residual.square()
-        else:
-            log_sigma = numeric_log_sigma.clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
-            nll = 0.5 * (residual * torch.exp(-log_sigma)).square() + log_sigma
-        parts.append(nll @ layout.numeric_members)
-    if layout.discrete_spans:
-        log_norm = _segment_logsumexp(output, layout)
-        weight = _segment_sum(target, layout)
-        picked = _segment_sum(target * output, layout)
-        parts.append(weight * log_norm - picked)
-    losses = torch.cat(parts, dim=1)
-    if layout.numeric_spans and layout.discrete_spans:
-        losses = losses.index_select(1, layout.order)
-    return losses
-
-
-def span_reconstruction_loss(
-    output: torch.Tensor,
-    target: torch.Tensor,
-    spans: Sequence[Span],
-    *,
-    numeric_log_sigma: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Mean over rows of the summed span losses (see :func:`span_losses`).
-
-    Parameters
-    ----------
-    output : Tensor, shape (batch, dim)
-        Raw network output.
-    target : Tensor, shape (batch, dim)
-        Encoded rows.
-    spans : sequence of Span
-        The encoder's spans.
-    numeric_log_sigma : Tensor, optional
-        Learned numeric log standard deviations; ``None``: unit variance.
-
-    Returns
-    -------
-    Tensor
-        Scalar loss, differentiable with respect to ``output`` (and ``numeric_log_sigma``).
-
-    Examples
-    --------
-    >>> from fairlatent.encoding import Span
-    >>> spans = [Span("x", "numeric", 0, 1), Span("c", "categorical", 1, 2)]
-    >>> out = torch.tensor([[1.0, 0.0, 0.0]])
-    >>> round(span_reconstruction_loss(out, torch.tensor([[0.0, 1.0, 0.0]]), spans).item(), 4)
-    1.1931
-    """
-    layout = span_layout(spans, output.device, output.dtype)
-    if target.requires_grad:  # rare: let autograd handle the gradient to the target as well
-        return span_losses(output, target, spans, numeric_log_sigma=numeric_log_sigma).sum(1).mean()
-    return _FusedSpanNLL.apply(output, target, numeric_log_sigma, layout)
-
-
-class _FusedSpanNLL(torch.autograd.Function):
-    """Mean summed span loss with a hand-written backward pass.
-
-    Autograd would record ~25 small operations per call; on CPU with a batch of a few hundred
-    rows their overhead rivals the network's matrix products. The gradient is analytic: for
-    one-hot dimensions ``weight * softmax - target``, for numeric ones ``residual / sigma**2``.
-    The target receives no gradient.
-    """
-
-    @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any,
-        output: torch.Tensor,
-        target: torch.Tensor,
-        log_sigma: torch.Tensor | None,
-        layout: SpanLayout,
-    ) -> torch.Tensor:
-        residual = output - target
-        precision = output.new_zeros(layout.dim)
-        clamped = None
-        if layout.numeric_spans:
-            if log_sigma is None:
-                numeric_precision = output.new_ones(layout.numeric_index.shape[0])
-            else:
-                clamped = log_sigma.clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
-                numeric_precision = torch.exp(-2.0 * clamped)
-            precision.index_copy_(0, layout.numeric_index, numeric_precision)
-        total = 0.5 * (residual.square() @ precision)
-        expo = summed = weight = None
-        if layout.discrete_spans:
-            # one shift per row (the largest one-hot logit) instead of one per span: exact as
-            # long as every span's largest logit is within 80 of it; beyond that the far span's
-            # terms are floored at exp(-80) so nothing underflows (loss approximate there, the
-            # gradient still softmax - target)
-            masked = output + layout.numeric_fill if layout.numeric_spans else output
-            shift = masked.amax(dim=1, keepdim=True)
-            expo = torch.exp((output - shift).clamp_min(-_EXP_FLOOR))
-            summed = _segment_sum(expo, layout)
-            weight = _segment_sum(target, layout)
-            log_norm = torch.log(summed) + shift
-            picked = (target * output) @ layout.discrete_mask
-            total = total + (weight * log_norm).sum(dim=1) - picked
-        loss = total.mean()
-        if clamped is not None:
-            loss = loss + clamped.sum()
-        ctx.layout = layout
-        ctx.has_sigma = log_sigma is not None
-        ctx.save_for_backward(residual, precision, target, expo, summed, weight, log_sigma)
-        return loss
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
-        residual, precision, target, expo, summed, weight, log_sigma = ctx.saved_tensors
-        layout: SpanLayout = ctx.layout
-        n_rows = residual.shape[0]
-        scale = grad / n_rows
-        grad_output = grad_sigma = None
-        if ctx.needs_input_grad[0]:
-            grad_output = residual * precision
-            if expo is not None:
-                ratio = (weight / summed) @ layout.discrete_members_t
-                grad_output = grad_output + (expo * ratio - target) * layout.discrete_mask
-            grad_output = grad_output * scale
-        if ctx.has_sigma and ctx.needs_input_grad[2]:
-            numeric_residual = residual.index_select(1, layout.numeric_index)
-            numeric_precision = precision.index_select(0, layout.numeric_index)
-            inside = (log_sigma >= LOG_SIGMA_MIN) & (log_sigma <= LOG_SIGMA_MAX)
-            d_sigma = 1.0 - numeric_residual.square().mean(dim=0) * numeric_precision
-            grad_sigma = d_sigma * inside * grad
-        return grad_output, None, grad_sigma, None
+    layout = span_layout(spans, logits.device, logits.dtype)
+    if not layout.discrete_spans:
+        return logits
+    x = logits
+    if gumbel_tau is not None:
+        noise = gumbel_noise(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        x = (x + noise) / gumbel_tau
+    return logits * layout.numeric_mask + segment_softmax(x, layout)

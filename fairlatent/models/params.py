@@ -6,14 +6,17 @@ what it must be and the value it got.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from fairlatent.exceptions import ConfigError
 
 ERR_PARAM = "{name} must be {expected}, got {value!r}"
+
+_Settings = TypeVar("_Settings")
 
 EpochCallback = Callable[[int, int, Mapping[str, float]], Any]
 """A ``fit(callbacks=...)`` entry, called after every epoch with ``(epoch, epochs, metrics)``;
@@ -80,3 +83,36 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
     """Require one of ``choices``."""
     if value not in choices:
         raise _fail(name, " or ".join(repr(c) for c in choices), value)
+
+
+def check_count(name: str, value: Any) -> None:
+    """Require an integer >= 0 (``bool`` is not accepted), e.g. a number of rows to draw.
+
+    Examples
+    --------
+    >>> check_count("n", 0)
+    >>> check_count("n", -1)
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.ConfigError: n must be an integer >= 0, got -1
+    """
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+        raise _fail(name, "an integer >= 0", value)
+
+
+def settings_from(cls: type[_Settings], model: Any) -> _Settings:
+    """Build the dataclass ``cls`` from the attributes of ``model`` with the same names.
+
+    Parameters
+    ----------
+    cls : type
+        A dataclass whose fields are constructor parameters of ``model``.
+    model : object
+        The estimator.
+
+    Returns
+    -------
+    cls instance
+    """
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    return cls(**{name: getattr(model, name) for name in names})

@@ -2,25 +2,30 @@
 
 The config is plain JSON (parameters, encoder, history, format name and version); the weights are
 a ``state_dict`` loaded with ``torch.load(weights_only=True)``, so loading never executes code.
+:class:`SavableModel` gives both models their ``save`` and ``load`` on these helpers.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
 from torch import nn
 
 from fairlatent.encoding import TabularEncoder
-from fairlatent.exceptions import ModelFileError, OutputError
+from fairlatent.exceptions import ModelFileError, NotFittedError, OutputError
 from fairlatent.models.device import resolve_device
+from fairlatent.models.seeding import derive_seeds
+
+logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
@@ -33,6 +38,7 @@ ERR_FORMAT = (
     "load it with the class that saved it or upgrade fairlatent"
 )
 ERR_SAVE = "cannot write the model to {path}: {error}; choose a writable directory"
+ERR_NOT_FITTED = "this {name} is not fitted yet; call fit(frame) first"
 ERR_WEIGHTS = "cannot load the weights in {path}: {error}; the file is corrupted, save it again"
 
 
@@ -198,3 +204,119 @@ def weights_errors(directory: Path) -> Iterator[None]:
         yield
     except Exception as exc:  # torch raises many types for a bad file
         raise ModelFileError(ERR_WEIGHTS.format(path=directory / WEIGHTS_FILE, error=exc)) from exc
+
+
+class SavableModel:
+    """Mixin that gives a fitted model ``save(path)`` and ``load(path)``: JSON config + weights.
+
+    A subclass sets ``FORMAT_NAME`` / ``FORMAT_VERSION`` (what :func:`read_model_config` checks),
+    ``TUPLE_PARAMS`` (width parameters saved as lists) and ``FITTED_ATTRIBUTE`` (the attribute
+    ``fit`` sets last, checked by ``_check_fitted``), and implements the hooks ``_extra_config``
+    (its own config keys), ``_weights`` (the state to save), ``_restore_config`` and
+    ``_restore_weights`` (their inverses, on a model rebuilt by :func:`model_from_config`).
+    ``random_state`` and ``get_params`` come from the model.
+    """
+
+    FORMAT_NAME: ClassVar[str]
+    FORMAT_VERSION: ClassVar[int]
+    TUPLE_PARAMS: ClassVar[tuple[str, ...]] = ()
+    FITTED_ATTRIBUTE: ClassVar[str]
+
+    def _check_fitted(self) -> None:
+        """Raise :class:`~fairlatent.exceptions.NotFittedError` before ``fit`` (or ``load``)."""
+        if not hasattr(self, self.FITTED_ATTRIBUTE):
+            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
+
+    def _config_params(self) -> dict[str, Any]:
+        """Return the constructor parameters as JSON-ready values."""
+        params = self.get_params()  # type: ignore[attr-defined]
+        for key in self.TUPLE_PARAMS:
+            params[key] = [int(d) for d in params[key]]
+        return params
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {}
+
+    def _weights(self) -> dict[str, Any]:  # pragma: no cover - every model defines it
+        raise NotImplementedError
+
+    def _restore_config(self, config: dict[str, Any]) -> None:
+        """Restore what :meth:`_extra_config` saved (``KeyError`` etc. on a malformed config)."""
+
+    def _restore_weights(self, state: Any) -> None:  # pragma: no cover - every model defines it
+        raise NotImplementedError
+
+    def save(self, path: str | Path) -> Path:
+        """Save the fitted model to a directory.
+
+        Writes ``weights.pt`` (the networks' ``state_dict``) and ``config.json`` (parameters,
+        encoder description, the model's own tables, training history, fairlatent and torch
+        versions). No pickled Python objects are written.
+
+        Parameters
+        ----------
+        path : str or Path
+            Directory to create or overwrite files in.
+
+        Returns
+        -------
+        Path
+            The directory.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        OutputError
+            If the directory cannot be written.
+        """
+        self._check_fitted()
+        directory = Path(path)
+        config = model_config(
+            self,
+            format_name=self.FORMAT_NAME,
+            format_version=self.FORMAT_VERSION,
+            params=self._config_params(),
+            **self._extra_config(),
+        )
+        write_model_dir(directory, config, self._weights())
+        logger.info("saved %s to %s", type(self).__name__, directory)
+        return directory
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> Self:
+        """Load a model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The model directory.
+        device : str, default "cpu"
+            Device to put the networks on (see :func:`~fairlatent.models.device.resolve_device`).
+
+        Returns
+        -------
+        model
+            A fitted model whose ``device`` parameter is ``device``.
+
+        Raises
+        ------
+        ModelFileError
+            If the directory or one of its files is missing, corrupted or of another format.
+        ConfigError
+            If ``device`` is unavailable.
+        """
+        kind = cls.__name__
+        directory, config = read_model_config(
+            path, kind=kind, format_name=cls.FORMAT_NAME, format_version=cls.FORMAT_VERSION
+        )
+        model = model_from_config(
+            cls, directory, config, device=device, tuple_params=cls.TUPLE_PARAMS
+        )
+        with config_errors(directory):
+            model._restore_config(config)
+        with weights_errors(directory):
+            model._restore_weights(load_weights(directory, model.device_))
+        model._sample_rng = np.random.default_rng(derive_seeds(model.random_state, 4)[3])
+        logger.info("loaded %s from %s onto %s", kind, directory, model.device_)
+        return model

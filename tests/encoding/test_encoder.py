@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -264,6 +265,33 @@ def test_errors() -> None:
         TabularEncoder.from_dict({"format": "something else"})
 
 
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (pd.Series([1, 2], dtype="uint8"), "numeric"),
+        (pd.Series([1.5, None], dtype="Float64"), "numeric"),
+        (pd.Series([True, None], dtype="boolean"), "categorical"),
+        (pd.Series([1, 2], dtype="category"), "categorical"),
+        (pd.Series(["a", 1], dtype=object), "categorical"),
+        (pd.Series(pd.to_timedelta(["1D"])), None),
+        (pd.Series(pd.to_datetime(["2020-01-01"]).tz_localize("UTC")), None),
+        (pd.Series([1 + 2j]), None),
+    ],
+)
+def test_column_kind_follows_data_kinds(values: pd.Series, kind: str | None) -> None:
+    """Numbers are what ``data.kinds.is_numeric`` says (booleans are not); other dtypes fail."""
+    from fairlatent.data.kinds import is_numeric
+
+    frame = pd.DataFrame({"x": values})
+    if kind is None:
+        with pytest.raises(SchemaError, match="cannot handle"):
+            TabularEncoder().fit(frame)
+        return
+    spans = TabularEncoder().fit(frame).spans_
+    assert spans[0].kind == kind
+    assert (kind == "numeric") == is_numeric(values)
+
+
 def test_constant_and_all_missing_numeric_columns() -> None:
     frame = pd.DataFrame({"const": [3, 3, 3], "empty": [np.nan, np.nan, np.nan]})
     enc = TabularEncoder().fit(frame)
@@ -281,7 +309,9 @@ def test_float_columns_keep_their_recorded_precision():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"hours": rng.normal(40, 8, 500).round(1), "ratio": rng.random(500)})
     encoder = TabularEncoder().fit(frame)
-    noisy = encoder.transform(frame) + rng.normal(0, 0.05, (500, encoder.output_dim_)).astype("float32")
+    noisy = encoder.transform(frame) + rng.normal(0, 0.05, (500, encoder.output_dim_)).astype(
+        "float32"
+    )
     decoded = encoder.inverse_transform(noisy)
     assert np.allclose(decoded["hours"], decoded["hours"].round(1))
     assert (decoded["ratio"] != decoded["ratio"].round(3)).any()  # full-precision column untouched
@@ -297,3 +327,61 @@ def test_tiny_values_are_not_rounded_away():
     encoder = TabularEncoder().fit(frame)
     back = encoder.inverse_transform(encoder.transform(frame))
     np.testing.assert_allclose(back["x"].to_numpy(), frame["x"].to_numpy(), rtol=1e-6, atol=1e-40)
+
+
+# --------------------------------------------------------------------------------------------------
+# saved format: descriptions written before the column classes existed still load
+# --------------------------------------------------------------------------------------------------
+
+SAVED_V1 = Path(__file__).parent / "data" / "encoder_format_v1.json"
+
+
+def saved_v1_frame() -> pd.DataFrame:
+    """The frame ``data/encoder_format_v1.json`` was fitted on (by the pre-columns.py encoder)."""
+    return pd.DataFrame(
+        {
+            "age": [25, 38, 52, 38, 61, 25, 44, 38],
+            "hours": [40.0, 38.5, np.nan, 40.0, 20.25, 60.0, 40.0, 45.5],
+            "score": pd.array([1, None, 3, 3, 7, 1, 2, 9], dtype="Int64"),
+            "sex": ["F", "M", "F", "F", "M", "M", "F", "M"],
+            "city": pd.Series(
+                ["north", None, "south", "north", "east", "south", None, "east"], dtype="string"
+            ),
+            "grade": pd.Categorical(
+                ["b", "a", "b", "c", "a", "b", "a", "c"], categories=["c", "b", "a"], ordered=True
+            ),
+            "flag": [True, False, True, True, False, True, False, True],
+        }
+    )
+
+
+@pytest.mark.parametrize("method", ["quantile", "gmm"])
+def test_encoder_saved_in_format_v1_loads_and_encodes_identically(method: str) -> None:
+    saved = json.loads(SAVED_V1.read_text())[method]
+    encoder = TabularEncoder.from_dict(saved["encoder"])
+    # the description is written back unchanged, key order included
+    assert json.dumps(encoder.to_dict()) == json.dumps(saved["encoder"])
+    frame = saved_v1_frame()
+    encoded = encoder.transform(frame)
+    np.testing.assert_array_equal(encoded, np.asarray(saved["encoded"], dtype=np.float32))
+    decoded = encoder.inverse_transform(encoded)
+    assert decoded.dtypes.to_dict() == frame.dtypes.to_dict()
+    # fitting today gives the same description
+    refit = TabularEncoder(**saved["encoder"]["params"]).fit(
+        frame, discrete_columns=["age"] if method == "gmm" else None
+    )
+    assert json.dumps(refit.to_dict()) == json.dumps(saved["encoder"])
+
+
+def test_numeric_description_without_decimals_still_loads() -> None:
+    """Descriptions saved before ``decimals`` existed decode without rounding."""
+    saved = json.loads(SAVED_V1.read_text())["quantile"]["encoder"]
+    for info in saved["columns"]:
+        info.pop("decimals", None)
+    encoder = TabularEncoder.from_dict(saved)
+    frame = saved_v1_frame()
+    decoded = encoder.inverse_transform(encoder.transform(frame))
+    assert list(decoded.columns) == list(frame.columns)
+    assert all(
+        "decimals" in info for info in encoder.to_dict()["columns"] if info["kind"] == "numeric"
+    )

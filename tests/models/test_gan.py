@@ -188,10 +188,10 @@ def test_sampling_draws_categories_from_the_softmax_not_the_argmax(fitted):
 
 def test_generator_split_products_match_the_concatenated_network():
     """The generator skips the input gradient of noise + condition without changing the maths."""
-    from fairlatent.models.gan import _Generator
+    from fairlatent.models.gan.networks import Generator
 
     torch.manual_seed(0)
-    net = _Generator(12, (8, 8), 5).train()
+    net = Generator(12, (8, 8), 5).train()
     x = torch.randn(32, 12)
     ours = net(x)
     reference = net.head(net.blocks(x))  # ResidualBlock.forward concatenates [new, input]
@@ -205,11 +205,11 @@ def test_generator_split_products_match_the_concatenated_network():
 
 
 def test_weight_average_warms_up_and_recomputes_batch_norm_statistics():
-    from fairlatent.models.gan import _WeightAverage
+    from fairlatent.models.gan.training import WeightAverage
 
     torch.manual_seed(0)
     live = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
-    average = _WeightAverage(live, decay=0.999)
+    average = WeightAverage(live, decay=0.999)
     start = live[0].weight.detach().clone()
     with torch.no_grad():
         live[0].weight.add_(1.0)
@@ -237,3 +237,20 @@ def test_ema_decay_is_validated_and_zero_keeps_the_last_generator(frame):
     first = next(plain.generator_.parameters())
     assert not torch.equal(first, next(averaged.generator_.parameters()))
     assert plain.sample(50, random_state=0).shape == averaged.sample(50, random_state=0).shape
+
+
+def test_condition_table_serialises_itself(fitted):
+    """The table a saved model restores is the fitted one, minus the training row lists."""
+    from fairlatent.models.gan.conditions import ConditionTable
+
+    table = fitted._conditions
+    again = ConditionTable.from_dict(json.loads(json.dumps(table.to_dict())))
+    assert again.to_dict() == table.to_dict()
+    assert again.condition_columns == table.condition_columns == ["group", "label"]
+    np.testing.assert_array_equal(again.matrix(), table.matrix())
+    for training in (True, False):
+        np.testing.assert_array_equal(
+            again.probabilities(training=training), table.probabilities(training=training)
+        )
+    pd.testing.assert_frame_equal(again.cells(), fitted.cells_)
+    assert again.row_order is None and table.row_order is not None

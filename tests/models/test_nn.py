@@ -13,7 +13,14 @@ from fairlatent.models import (
     span_losses,
     span_reconstruction_loss,
 )
-from fairlatent.models.nn import ResidualBlock
+from fairlatent.models.nn import (
+    ResidualBlock,
+    segment_cross_entropy,
+    segment_logsumexp,
+    segment_softmax,
+    segment_sum,
+    span_layout,
+)
 
 SPANS = [
     Span("x", "numeric", 0, 1),
@@ -102,6 +109,43 @@ def test_gumbel_draws_follow_the_softmax() -> None:
     )
     freq = torch.bincount(draws.argmax(dim=1), minlength=3) / 20_000
     torch.testing.assert_close(freq, torch.softmax(logits[0], 0), atol=0.02, rtol=0)
+
+
+def test_segment_operations_match_per_span_torch() -> None:
+    output, _, codes = encoded_batch()
+    layout = span_layout(SPANS)
+    discrete = [s for s in SPANS if s.is_discrete]
+    softmax = segment_softmax(output, layout)
+    for j, span in enumerate(discrete):
+        block = output[:, span.slice]
+        torch.testing.assert_close(softmax[:, span.slice], torch.softmax(block, dim=1))
+        for transpose in (True, False):
+            lse = segment_logsumexp(output, layout, transpose=transpose)
+            torch.testing.assert_close(lse[:, j], torch.logsumexp(block, dim=1))
+            total = segment_sum(output, layout, transpose=transpose)
+            torch.testing.assert_close(total[:, j], block.sum(dim=1))
+    assert (softmax[:, [0, 4]] == 0).all()
+    free = torch.stack(codes, dim=1)
+    free[::2, 1] = -1  # every other row leaves the second span free
+    ce = segment_cross_entropy(output, free, layout)
+    for j, span in enumerate(discrete):
+        expected = F.cross_entropy(output[:, span.slice], codes[j], reduction="none")
+        expected = torch.where(free[:, j] >= 0, expected, 0.0)
+        torch.testing.assert_close(ce[:, j], expected)
+
+
+def test_layout_of_a_span_subset_in_any_order() -> None:
+    """The GAN's condition penalty scores some one-hot spans, in its own order, of a wider row."""
+    output, _, codes = encoded_batch()
+    subset = [SPANS[3], SPANS[1]]  # the mode span, then the categorical one
+    layout = span_layout(subset, dim=9)
+    ce = segment_cross_entropy(output, torch.stack([codes[1], codes[0]], dim=1), layout)
+    torch.testing.assert_close(
+        ce[:, 0], F.cross_entropy(output[:, 5:7], codes[1], reduction="none")
+    )
+    torch.testing.assert_close(
+        ce[:, 1], F.cross_entropy(output[:, 1:4], codes[0], reduction="none")
+    )
 
 
 def test_building_blocks() -> None:

@@ -10,6 +10,7 @@ from sklearn.base import clone
 
 from fairlatent.exceptions import ConfigError, ModelFileError, NotFittedError, SchemaError
 from fairlatent.models import TabularVAE
+from fairlatent.models.vae import training as vae_training
 from tests.conftest import FAST, make_biased_frame
 
 VAE_FAST = {**FAST, "hidden_dims": (16, 16), "latent_dim": 4, "batch_size": 64, "device": "cpu"}
@@ -113,7 +114,9 @@ def test_callbacks_get_every_epoch(frame: pd.DataFrame) -> None:
 
 def test_early_stopping_restores_best_epoch(frame: pd.DataFrame, monkeypatch) -> None:
     losses = iter([5.0, 4.0, 3.0, 3.5, 3.2, 1.0, 0.5])
-    monkeypatch.setattr(TabularVAE, "_validation_loss", lambda self, val, beta: next(losses))
+    monkeypatch.setattr(
+        vae_training, "validation_loss", lambda module, val, spans, beta: next(losses)
+    )
     snapshots = {}
 
     def keep_weights(epoch, epochs, metrics):

@@ -1,0 +1,173 @@
+"""Training of :class:`~fairlatent.models.vae.TabularVAE`: the ELBO loop with early stopping."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from fairlatent.encoding import Span
+from fairlatent.models.losses import span_reconstruction_loss
+from fairlatent.models.params import EpochCallback
+from fairlatent.models.vae.networks import VAENetwork, kl_divergence
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CHUNK_ROWS", "TrainingSettings", "train", "validation_loss"]
+
+#: Rows per forward pass when no gradient is needed (validation, inference).
+CHUNK_ROWS = 16_384
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """The estimator parameters the training loop reads (see :class:`TabularVAE`)."""
+
+    epochs: int
+    batch_size: int
+    latent_dim: int
+    beta: float
+    learning_rate: float
+    patience: int | None
+
+
+def _adam(module: nn.Module, learning_rate: float) -> torch.optim.Optimizer:
+    """Adam, fused into one kernel where this torch build and device support it."""
+    try:
+        return torch.optim.Adam(module.parameters(), lr=learning_rate, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # pragma: no cover - depends on the build
+        return torch.optim.Adam(module.parameters(), lr=learning_rate)
+
+
+def train(
+    module: VAENetwork,
+    train: torch.Tensor,
+    val: torch.Tensor | None,
+    spans: Sequence[Span],
+    settings: TrainingSettings,
+    *,
+    device: torch.device,
+    seed: int,
+    history: list[dict[str, Any]],
+    callbacks: Sequence[EpochCallback] = (),
+) -> int:
+    """Train ``module`` in place, with early stopping on ``val``; return the best epoch.
+
+    Parameters
+    ----------
+    module : VAENetwork
+        The network (on ``device``).
+    train : Tensor, shape (n_train, dim)
+        Encoded training rows, on ``device``.
+    val : Tensor, shape (n_val, dim), optional
+        Encoded validation rows; ``None``: no validation, every epoch counts as the best.
+    spans : sequence of Span
+        The encoder's spans.
+    settings : TrainingSettings
+        Training parameters.
+    device : torch.device
+        Training device.
+    seed : int
+        Seed of the shuffling and the latent noise.
+    history : list of dict
+        Receives one dict per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``recon``, ``kl``,
+        ``seconds``.
+    callbacks : sequence of callable
+        Each called after every epoch as ``callback(epoch, epochs, metrics)``.
+
+    Returns
+    -------
+    int
+        The epoch whose weights ``module`` holds at the end (in eval mode).
+    """
+    beta = float(settings.beta)
+    batch_size = int(settings.batch_size)
+    latent_dim = int(settings.latent_dim)
+    epochs = int(settings.epochs)
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    optimizer = _adam(module, float(settings.learning_rate))
+    n_train = train.shape[0]
+    best_loss = math.inf
+    best_state = None
+    best_epoch = 0
+    stale = 0
+    for epoch in range(1, epochs + 1):
+        tick = time.perf_counter()
+        module.train()
+        shuffled = train.index_select(
+            0, torch.randperm(n_train, generator=generator, device=device)
+        )
+        totals = torch.zeros(3, device=device)
+        for start in range(0, n_train, batch_size):
+            batch = shuffled[start : start + batch_size]
+            noise = torch.randn((batch.shape[0], latent_dim), generator=generator, device=device)
+            logits, mu, log_var = module(batch, noise)
+            recon = span_reconstruction_loss(
+                logits, batch, spans, numeric_log_sigma=module.log_sigma
+            )
+            kl = kl_divergence(mu, log_var)
+            loss = recon + beta * kl
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            totals += torch.stack([loss, recon, kl]).detach() * batch.shape[0]
+        train_loss, recon_mean, kl_mean = (totals / n_train).tolist()  # one sync per epoch
+        val_loss = validation_loss(module, val, spans, beta) if val is not None else math.nan
+        metrics = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "recon": recon_mean,
+            "kl": kl_mean,
+            "seconds": time.perf_counter() - tick,
+        }
+        history.append(metrics)
+        if not math.isfinite(train_loss):
+            logger.warning(
+                "training loss is %s at epoch %d; lower learning_rate (now %g)",
+                train_loss,
+                epoch,
+                settings.learning_rate,
+            )
+        logger.debug("epoch %d/%d: %s", epoch, settings.epochs, metrics)
+        for callback in callbacks:
+            callback(epoch, epochs, metrics)
+        if val is None:
+            best_epoch = epoch
+            continue
+        if val_loss < best_loss:
+            best_loss, best_epoch, stale = val_loss, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        else:
+            stale += 1
+            if settings.patience is not None and stale >= settings.patience:
+                logger.info("early stopping after epoch %d (best %d)", epoch, best_epoch)
+                break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.eval()
+    return best_epoch
+
+
+def validation_loss(
+    module: VAENetwork, val: torch.Tensor, spans: Sequence[Span], beta: float
+) -> float:
+    """Mean negative ELBO of the rows ``val`` with the code at its posterior mean."""
+    module.eval()
+    total = torch.zeros((), device=val.device)
+    with torch.inference_mode():
+        for start in range(0, val.shape[0], CHUNK_ROWS):
+            batch = val[start : start + CHUNK_ROWS]
+            logits, mu, log_var = module(batch, None)
+            recon = span_reconstruction_loss(
+                logits, batch, spans, numeric_log_sigma=module.log_sigma
+            )
+            total += (recon + beta * kl_divergence(mu, log_var)) * batch.shape[0]
+    return float(total.item()) / val.shape[0]
