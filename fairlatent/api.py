@@ -11,7 +11,7 @@ import functools
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,8 @@ from fairlatent.strategies import STRATEGIES, StrategyOutput
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
+#: Per-epoch model callback ``(epoch, epochs, metrics)`` (see :mod:`fairlatent.models.params`).
+EpochCallback = Callable[[int, int, Mapping[str, float]], Any]
 
 
 def prepare_data(frame: pd.DataFrame, cfg: AuditConfig) -> PreparedData:
@@ -97,6 +99,7 @@ def audit(
     sensitive: list[str] | str | None = None,
     config: AuditConfig | None = None,
     progress: ProgressCallback | None = None,
+    callbacks: list[EpochCallback] | None = None,
     **options: Any,
 ) -> AuditResult:
     """Audit models trained on ``frame`` for group unfairness and compare mitigation strategies.
@@ -112,7 +115,10 @@ def audit(
     config : AuditConfig, optional
         Full configuration; ``target``, ``sensitive`` and ``options`` override its fields.
     progress : callable, optional
-        Called as ``progress(description, done, total)`` after each step.
+        Called as ``progress(description, done, total)`` before each step.
+    callbacks : list of callable, optional
+        Per-epoch callbacks ``(epoch, epochs, metrics)`` handed to every VAE/GAN fit (serial runs;
+        units running in other processes report only when they finish).
     **options
         Any other :class:`AuditConfig` field, e.g. ``strategies=["none", "reweigh"]``.
 
@@ -146,7 +152,7 @@ def audit(
     plan = audit_plan(cfg, data)
     device = _device_name(cfg)
     units = plan_units(cfg)
-    runs = _run_units(plan, units, progress)
+    runs = _run_units(plan, units, progress, callbacks)
     train_first, test_first = first_test_rows(plan)
     result = AuditResult(
         config=cfg,
@@ -167,7 +173,10 @@ def audit(
 
 
 def _run_units(
-    plan: AuditPlan, units: list[Unit], progress: ProgressCallback | None
+    plan: AuditPlan,
+    units: list[Unit],
+    progress: ProgressCallback | None,
+    callbacks: list[EpochCallback] | None = None,
 ) -> list[StrategyRun]:
     """Run every unit (serially with step progress, or through the configured backend)."""
     cfg = plan.cfg
@@ -182,7 +191,7 @@ def _run_units(
                 progress(description, done[0], total)
             done[0] += 1
 
-        batches = [run_unit(plan, unit, progress=step) for unit in units]
+        batches = [run_unit(plan, unit, progress=step, callbacks=callbacks) for unit in units]
     else:
         def finished(count: int, total: int) -> None:
             if progress:
@@ -312,12 +321,15 @@ def _environment(device: str, seconds: float) -> dict[str, Any]:
 
 
 def load_and_audit(
-    path: str | Path, config: AuditConfig, progress: ProgressCallback | None = None
+    path: str | Path,
+    config: AuditConfig,
+    progress: ProgressCallback | None = None,
+    callbacks: list[EpochCallback] | None = None,
 ) -> AuditResult:
     """Read ``path`` (CSV or Parquet) and run :func:`audit` with ``config``."""
     from fairlatent.data.io import data_stem, read_table
 
-    result = audit(read_table(path), config=config, progress=progress)
+    result = audit(read_table(path), config=config, progress=progress, callbacks=callbacks)
     result.data_summary["name"] = data_stem(path)
     return result
 

@@ -148,6 +148,13 @@ def audit(
             "points). [default: 0.015]"
         ),
     ] = None,
+    fit_sample: Annotated[
+        int | None,
+        typer.Option(
+            help="Fit the VAE/GAN on a stratified sample of at most N rows; classifiers and "
+            "metrics use every row. [default: every row]"
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", help="Units of work at once (-1: every core). [default: 1]"),
@@ -194,6 +201,7 @@ def audit(
         "tune": tune,
         "validation_size": validation_size,
         "accuracy_budget": accuracy_budget,
+        "fit_sample": fit_sample,
         "jobs": jobs,
         "backend": backend,
         "address": address,

@@ -64,6 +64,9 @@ class AuditConfig:
     accuracy_budget : float
         Largest validation accuracy loss against the baseline a tuned strength may cost
         (0.015 = 1.5 points).
+    fit_sample : int or None
+        Fit each strategy's models (the VAE, the GAN) on a stratified sample of at most this many
+        rows; classifiers and metrics still use every row (``None``: every row).
     jobs : int
         Units of work (repeat x strategy) run at once; ``-1``: one per available core.
     backend : str
@@ -119,6 +122,7 @@ class AuditConfig:
     tune: bool = True
     validation_size: float = 0.25
     accuracy_budget: float = 0.015
+    fit_sample: int | None = None
     jobs: int = 1
     backend: str = "local"
     address: str | None = None
@@ -165,6 +169,8 @@ class AuditConfig:
                 f"accuracy budget {self.accuracy_budget} is out of range: use 0 to 0.5 "
                 "(0.015 = 1.5 points)"
             )
+        if self.fit_sample is not None and self.fit_sample < 100:
+            raise ConfigError(f"fit_sample={self.fit_sample} must be at least 100 rows")
         if self.jobs == 0 or self.jobs < -1:
             raise ConfigError(f"jobs={self.jobs}: use a positive number, or -1 for every core")
         if self.backend not in BACKENDS:

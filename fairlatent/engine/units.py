@@ -207,6 +207,17 @@ def tune_strength(
     return chosen.strength, table, trained
 
 
+def _model_rows(plan: AuditPlan, rows: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Return the rows a strategy's models learn from: all, or a ``--fit-sample`` of them."""
+    n = plan.cfg.fit_sample
+    if n is None or len(rows) <= n:
+        return rows
+    _, sample = stratified_split(
+        rows, target=plan.cfg.target, test_size=n / len(rows), random_state=seed
+    )
+    return sample
+
+
 def run_strategy(
     plan: AuditPlan,
     name: str,
@@ -223,7 +234,7 @@ def run_strategy(
     fit_rows = split.fitting if held_out else split.train
     if progress:
         progress(f"repeat {repeat + 1}/{cfg.repeats}: fitting {name}")
-    fitted = strategy.fit(fit_rows, context)
+    fitted = strategy.fit(_model_rows(plan, fit_rows, split.seed), context)
     on_fitting = Transforms(fitted, fit_rows)
     on_train = on_fitting if fit_rows is split.train else Transforms(fitted, split.train)
     run = StrategyRun(name, repeat)
