@@ -10,6 +10,7 @@ from fairlatent.metrics.fairness import METRIC_DESCRIPTIONS, RATIO_TOLERANCE, SU
 from fairlatent.report.sections import render_sections
 from fairlatent.report.templating import report_environment
 from fairlatent.results.comparison import TABLE_METRICS, comparison_rows, reference_grid
+from fairlatent.results.recommendation import tuning_view
 
 if TYPE_CHECKING:
     from fairlatent.results.records import AuditResult
@@ -48,6 +49,7 @@ def render_html(result: AuditResult) -> str:
         "headline": result.headline(),
         "next_steps": result.next_steps(),
         "reference_grids": reference_grid(result),
+        "tuning": tuning_view(result),
         "ratio_tolerance": RATIO_TOLERANCE,
         "config_json": json.dumps(result.config.to_dict(), indent=2, default=str),
         "sections": render_sections(result),

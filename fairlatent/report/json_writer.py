@@ -20,6 +20,8 @@ Schema (``schema_version`` 1), all numbers are floats or null:
 - ``comparison``: per (classifier, strategy), each table metric's change against the baseline with
   its paired-bootstrap interval and mark (better, worse, same = no clear change)
 - ``verdict``: per classifier, the headline (see :func:`fairlatent.results.build_verdict`)
+- ``tuning``: per (repeat, strategy, classifier), the strengths scored on validation rows (accuracy,
+  DP/EO differences, objective, within budget) and the one chosen
 - ``strategies``: per strategy, description, fit_seconds, train_rows, synthetic_rows, diagnostics
 - one key per registered analysis (:mod:`fairlatent.metrics.analyses`), null when it did not run:
   ``representation`` (the latent representation audit), ``synthesis`` (synthetic-data quality per
@@ -99,6 +101,7 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
         "verdict": result.verdict(),
         "comparison": comparison_rows(result),
         "strategies": result.strategy_info,
+        "tuning": result.tuning,
         **{spec.name: result.analyses.get(spec.name) for spec in ANALYSES},
         "frontier": result.frontier,
         "environment": result.environment,

@@ -126,3 +126,32 @@ def recommendation_text(rec: dict[str, Any]) -> str:
             "accuracy than the budget): treat the choice as uncertain and rerun with --repeats 3."
         )
     return text
+
+
+def tuning_view(result: AuditResult) -> dict[str, list[dict[str, Any]]]:
+    """Group the first repeat's validation grids per classifier, for the report's tuning section.
+
+    Returns
+    -------
+    dict
+        Classifier -> one entry per strategy: ``strategy``, ``budget``, ``chosen`` (per repeat)
+        and ``candidates`` (the scored grid of the first repeat).
+    """
+    view: dict[str, list[dict[str, Any]]] = {}
+    for clf in result.config.classifiers:
+        for strategy in result.config.strategies:
+            tables = [
+                t for t in result.tuning
+                if t["strategy"] == strategy and t["classifier"] == clf
+            ]
+            if not tables:
+                continue
+            view.setdefault(clf, []).append(
+                {
+                    "strategy": strategy,
+                    "budget": tables[0]["budget"],
+                    "chosen": [t["chosen"] for t in tables],
+                    "candidates": tables[0]["candidates"],
+                }
+            )
+    return view
