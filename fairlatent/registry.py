@@ -64,7 +64,7 @@ def load_object(reference: str | Callable[..., Any]) -> Callable[..., Any]:
     obj: Any = import_module(module_name)
     for part in attribute.split("."):
         obj = getattr(obj, part)
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 class Registry(Generic[S]):

@@ -120,7 +120,7 @@ def debias_rows(
     best_objective, best_accuracy = objective(baseline), baseline["accuracy"]
     for name, chosen, fitted, table in tried:
         pick = next(c for c in table["candidates"] if c["chosen"]) if table else None
-        if pick is None or pick["identity"]:
+        if table is None or pick is None or pick["identity"]:
             continue
         if pick["accuracy"] < baseline["accuracy"] - table["budget"] - TIE:
             continue

@@ -70,7 +70,7 @@ class AnalysisSpec:
 
     def compute(self, inputs: AnalysisInput) -> dict[str, Any] | None:
         """Run the analysis on ``inputs``."""
-        return load_object(self.run)(inputs)  # type: ignore[no-any-return]
+        return load_object(self.run)(inputs)
 
 
 def representation_analysis(inputs: AnalysisInput) -> dict[str, Any] | None:
