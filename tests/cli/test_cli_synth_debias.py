@@ -110,3 +110,35 @@ def test_debias_reweigh_adds_weights_and_rejects_model(tmp_path, biased_csv):
     assert "sample_weight" in pd.read_csv(out).columns
     result = debias(biased_csv, "reweigh", out, "--model", str(tmp_path))
     assert result.exit_code == 2 and "--model" in result.output
+
+
+def test_debias_auto_lets_validation_choose_and_says_what(tmp_path, biased_csv):
+    out = tmp_path / "auto.csv"
+    result = runner.invoke(
+        app,
+        ["debias", str(biased_csv), *TARGET_GROUP, "--strategy", "auto", "--classifier", "logreg",
+         "--epochs", "2", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert "strategy" in line and "strength" in line
+    frame = pd.read_csv(out)
+    real = pd.read_csv(biased_csv)
+    assert set(frame["label"]) == set(real["label"])
+    chosen = line.split("strategy ")[1].split(" at strength")[0]
+    from fairlatent.strategies import STRATEGIES
+
+    assert chosen == "none" or chosen in [spec.name for spec in STRATEGIES if spec.debias]
+    if chosen == "reweigh":
+        assert "sample_weight" in frame.columns
+
+
+def test_debias_rejects_a_strength_the_grid_lacks(tmp_path, biased_csv):
+    result = runner.invoke(
+        app,
+        ["debias", str(biased_csv), *TARGET_GROUP, "--strategy", "reweigh", "--strength", "7",
+         "--out", str(tmp_path / "x.csv")],
+    )
+    assert result.exit_code == 2
+    assert "has no strength '7'" in result.output
+    assert not (tmp_path / "x.csv").exists()
