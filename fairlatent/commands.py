@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,47 @@ import pandas as pd
 
 from fairlatent.exceptions import ConfigError, OutputError, SchemaError
 
+logger = logging.getLogger(__name__)
+
 #: Column added to the debiased CSV to flag generated rows.
 SYNTHETIC_FLAG = "is_synthetic"
 #: Column added to the debiased CSV when the strategy produces weights.
 WEIGHT_COLUMN = "sample_weight"
+#: Rows ``synth`` generates and writes at a time: any number of rows streams to the CSV.
+SYNTH_BATCH_ROWS = 10_000
+#: Share of generated rows satisfying a condition below which ``synth`` warns that the generator
+#: rarely makes the asked combination.
+LOW_ACCEPTANCE = 0.05
+
+MSG_REPEATED_CONDITION = (
+    "--condition names column {column!r} twice ({first!r} and {second!r}); a row has one value "
+    "per column: keep one --condition {column}=VALUE"
+)
+MSG_BAD_CONDITION = "bad condition {item!r}: write COLUMN=VALUE, e.g. --condition sex=Female"
+MSG_NO_MATCHING_ROWS = (
+    "no row of the data has {combination} together, so the generator has never seen this "
+    "combination; ask for a combination that occurs in the data (each value alone occurs)"
+)
+MSG_LOW_ACCEPTANCE = (
+    "only {rate:.2%} of generated rows satisfied {combination} ({accepted} of {generated}): the "
+    "generator rarely makes this combination, so these rows may not be typical of it; check "
+    "them, train longer (--epochs) or condition on fewer columns"
+)
+MSG_UNCHECKED_COMBINATION = (
+    "a saved GAN does not record which values occur together, so {combination} could not be "
+    "checked against its training data; {rate:.1%} of generated rows satisfied it. Pass the "
+    "DATA file instead of --model to have the combination checked"
+)
+MSG_CONDITION_DROPPED = "condition column {column!r} was left out of the data: {reason}"
+MSG_OUTPUT_COLUMN = (
+    "the data already has a column {column!r}, which debias adds to {purpose}; yours would be "
+    "overwritten: rename it, or leave it out with --drop {column}"
+)
+MSG_MODEL_COLUMNS = (
+    "the GAN in {model} was trained on other columns than debias gives it from this data "
+    "({detail}); pass a GAN saved by 'fairlatent debias --save-model' on data with the same "
+    "columns and options, or leave out --model to train one"
+)
 
 
 def parse_conditions(items: Sequence[str]) -> dict[str, str]:
@@ -25,16 +62,24 @@ def parse_conditions(items: Sequence[str]) -> dict[str, str]:
     Raises
     ------
     ConfigError
-        An item without ``=``.
+        An item without ``=``, or two items on one column.
+
+    Examples
+    --------
+    >>> parse_conditions(["sex=Female", "income=>50K"])
+    {'sex': 'Female', 'income': '>50K'}
     """
     conditions: dict[str, str] = {}
     for item in items:
         column, sep, value = item.partition("=")
-        if not sep or not column.strip():
+        column, value = column.strip(), value.strip()
+        if not sep or not column:
+            raise ConfigError(MSG_BAD_CONDITION.format(item=item))
+        if column in conditions:
             raise ConfigError(
-                f"bad condition {item!r}: write COLUMN=VALUE, e.g. --condition sex=Female"
+                MSG_REPEATED_CONDITION.format(column=column, first=conditions[column], second=value)
             )
-        conditions[column.strip()] = value.strip()
+        conditions[column] = value
     return conditions
 
 
@@ -60,15 +105,31 @@ def check_output_file(path: Path) -> None:
 
 def write_csv_atomically(frame: pd.DataFrame, path: Path) -> Path:
     """Write ``frame`` to ``path`` through a temporary file, so no half-written file is left."""
+    return write_csv_stream(iter([frame]), path)
+
+
+def write_csv_stream(batches: Iterator[pd.DataFrame], path: Path) -> Path:
+    """Write frames one after another to one CSV, which appears only once every batch is in.
+
+    The CSV grows in a hidden temporary file next to ``path`` (removed on any exit, Ctrl-C and
+    SIGTERM included) and gets the umask's permissions, so any number of rows can be written
+    without holding them all in memory.
+
+    Raises
+    ------
+    OutputError
+        ``path`` cannot be written.
+    """
+    from fairlatent.report import atomic_file
+
     check_output_file(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            frame.to_csv(handle, index=False)
-        os.replace(tmp, path)
     except OSError as err:
         raise OutputError(f"cannot write {path} ({err.strerror}); pass another --out") from None
+    with atomic_file(path, newline="") as handle:
+        for number, batch in enumerate(batches):
+            batch.to_csv(handle, index=False, header=number == 0)
     return path
 
 
@@ -85,8 +146,17 @@ def synthesise(
     save_model: str | Path | None = None,
     model: str | Path | None = None,
     progress: Callable[[int, int, Mapping[str, float]], None] | None = None,
+    on_rows: Callable[[int, int], None] | None = None,
+    notices: list[str] | None = None,
 ) -> Path:
     """Train (or load) a :class:`~fairlatent.models.gan.TabularGAN` and write synthetic rows.
+
+    Rows are generated and written in batches of :data:`SYNTH_BATCH_ROWS`, so any number of
+    rows can be asked for; the first batch uses ``seed`` itself, later ones seeds derived from it.
+    The data goes through the audit's column cleaning first
+    (:func:`~fairlatent.data.schema.drop_unusable_columns`): identifiers, free text and empty
+    columns are left out, infinities become missing values, and date columns are learnt as days
+    and written back as dates.
 
     Parameters
     ----------
@@ -97,34 +167,49 @@ def synthesise(
     out : path
         Output CSV.
     conditions : sequence of str
-        ``COLUMN=VALUE`` items every generated row satisfies.
+        ``COLUMN=VALUE`` items every generated row satisfies (one per column).
     epochs : int, optional
         GAN epochs (default: :class:`~fairlatent.models.gan.TabularGAN`'s own).
     seed, device
-        GAN training settings.
+        GAN training settings; ``0 <= seed < 2**32``.
     drop : sequence of str, optional
         Columns to leave out.
     save_model, model : path, optional
-        Save the trained GAN / load a saved one instead of training.
+        Save the trained GAN (once the rows are written) / load a saved one instead of training.
     progress : callable, optional
         Per-epoch callback ``(epoch, epochs, metrics)``.
+    on_rows : callable, optional
+        Called as ``on_rows(written, rows)`` after each batch.
+    notices : list, optional
+        Receives one sentence per decision taken about the data and per warning (a condition
+        the generator rarely satisfies).
 
     Returns
     -------
     Path
         The CSV written.
+
+    Raises
+    ------
+    ConfigError, SchemaError, OutputError
+        Bad options, a condition on an unknown column or value, or a combination of values no
+        row of the data has; an unwritable ``out``. Nothing is written.
     """
+    from fairlatent.config import check_seed
+    from fairlatent.data.clean import clean_features, days_to_datetimes
     from fairlatent.data.io import read_table
-    from fairlatent.data.schema import drop_unusable_columns
     from fairlatent.models.gan import TabularGAN
 
     out = Path(out)
+    notes = notices if notices is not None else []
     if rows < 1:
         raise ConfigError(f"--rows {rows} must be at least 1")
     if epochs is not None and epochs < 1:
         raise ConfigError(f"--epochs {epochs} must be at least 1")
+    check_seed(seed)
     wanted = parse_conditions(conditions)
     check_output_file(out)
+    dates: dict[str, bool] = {}
     if model is not None:
         gan = TabularGAN.load(model, device="cpu" if device == "auto" else device)
     elif data is None:
@@ -134,21 +219,76 @@ def synthesise(
         missing = [c for c in (drop or []) if c not in frame.columns]
         if missing:
             raise SchemaError(f"column {missing[0]!r} to drop not found; check --drop")
-        frame, _ = drop_unusable_columns(frame.drop(columns=list(drop or [])))
-        _check_conditions(frame, wanted)
+        cleaned = clean_features(frame.drop(columns=list(drop or [])))
+        notes.extend(cleaned.notices)
+        frame = cleaned.frame
+        dates = {
+            column: bool(np.all(np.mod(frame[column].dropna(), 1.0) == 0.0))  # whole days
+            for column, kind in cleaned.converted.items()
+            if kind == "datetime"
+        }
+        _check_conditions(frame, wanted, cleaned.dropped)
         gan = TabularGAN(device=device, random_state=seed)
         if epochs is not None:
             gan.set_params(epochs=epochs)
         gan.fit(frame, callbacks=[progress] if progress else None)
-        if save_model is not None:
-            gan.save(save_model)
-    sample = gan.sample(rows, condition=wanted or None, random_state=seed)
-    return write_csv_atomically(sample, out)
+    counts = {"generated": 0, "accepted": 0}
+
+    def batches() -> Iterator[pd.DataFrame]:
+        done = 0
+        for number in range(-(-rows // SYNTH_BATCH_ROWS)):
+            n = min(SYNTH_BATCH_ROWS, rows - done)
+            batch = gan.sample(n, condition=wanted or None, random_state=_batch_seed(seed, number))
+            stats = getattr(gan, "last_sample_stats_", {})
+            counts["generated"] += int(stats.get("generated", n))
+            counts["accepted"] += int(stats.get("accepted", n))
+            for column, whole_days in dates.items():
+                days = batch[column].round() if whole_days else batch[column]
+                batch[column] = days_to_datetimes(days)
+            done += n
+            yield batch
+            if on_rows is not None:
+                on_rows(done, rows)
+
+    path = write_csv_stream(batches(), out)
+    if save_model is not None and model is None:  # only once the rows are written
+        gan.save(save_model)
+    rate = counts["accepted"] / counts["generated"] if counts["generated"] else 1.0
+    if model is not None and len(wanted) > 1:
+        notes.append(MSG_UNCHECKED_COMBINATION.format(combination=_combination(wanted), rate=rate))
+    if wanted and rate < LOW_ACCEPTANCE:
+        notes.append(
+            "WARNING: "
+            + MSG_LOW_ACCEPTANCE.format(
+                rate=rate,
+                combination=_combination(wanted),
+                accepted=counts["accepted"],
+                generated=counts["generated"],
+            )
+        )
+    return path
 
 
-def _check_conditions(frame: pd.DataFrame, wanted: dict[str, str]) -> None:
-    """Reject a condition on an unknown column or value before any training."""
+def _batch_seed(seed: int, number: int) -> int:
+    """Seed of batch ``number``: ``seed`` itself for the first, then seeds derived from it."""
+    if number == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
+
+
+def _combination(wanted: Mapping[str, str]) -> str:
+    return " and ".join(f"{column}={value}" for column, value in wanted.items())
+
+
+def _check_conditions(
+    frame: pd.DataFrame, wanted: dict[str, str], dropped: Mapping[str, str] | None = None
+) -> None:
+    """Reject a condition on an unknown column or value, or on a combination no row has."""
     for column, value in wanted.items():
+        if column not in frame.columns and column in (dropped or {}):
+            raise SchemaError(
+                MSG_CONDITION_DROPPED.format(column=column, reason=(dropped or {})[column])
+            )
         if column not in frame.columns:
             raise SchemaError(
                 f"condition column {column!r} not found; available: {', '.join(frame.columns)}"
@@ -165,6 +305,12 @@ def _check_conditions(frame: pd.DataFrame, wanted: dict[str, str]) -> None:
             raise SchemaError(
                 f"condition value {value!r} never occurs in {column!r}; its values include {shown}"
             )
+    if len(wanted) > 1:
+        together = np.ones(len(frame), dtype=bool)
+        for column, value in wanted.items():
+            together &= (frame[column].astype(str) == value).to_numpy()
+        if not together.any():
+            raise SchemaError(MSG_NO_MATCHING_ROWS.format(combination=_combination(wanted)))
 
 
 def debias_table(
@@ -185,6 +331,7 @@ def debias_table(
     device: str = "auto",
     save_model: str | Path | None = None,
     model: str | Path | None = None,
+    callbacks: Sequence[Callable[[int, int, Mapping[str, float]], Any]] = (),
 ) -> dict[str, Any]:
     """Debias every row of ``data`` and write the training set for your own pipeline.
 
@@ -195,10 +342,16 @@ def debias_table(
     flagged in :data:`SYNTHETIC_FLAG`; weighting strategies add :data:`WEIGHT_COLUMN`. The target is
     written back with its original labels.
 
+    ``callbacks`` are per-epoch callbacks ``(epoch, epochs, metrics)`` handed to every model fit.
+    The data may not already hold :data:`SYNTHETIC_FLAG` or :data:`WEIGHT_COLUMN` (they would be
+    overwritten), and a GAN given as ``model`` must have been saved by ``debias --save-model``
+    on data with the same columns.
+
     Returns
     -------
     dict
-        ``path``, ``rows``, ``synthetic_rows``, ``strategy``, ``strength``.
+        ``path``, ``rows``, ``synthetic_rows``, ``strategy``, ``strength``, ``notices`` (the
+        decisions taken about the data).
     """
     from fairlatent.api import audit_plan, prepare_data
     from fairlatent.config import AuditConfig
@@ -234,14 +387,28 @@ def debias_table(
         strategies=debiasing if strategy == AUTO else [strategy],
     ).validate()
     check_output_file(out)
-    prepared = prepare_data(read_table(data), cfg)
+    raw = read_table(data)
+    for column, purpose in (
+        (SYNTHETIC_FLAG, "flag the generated rows"),
+        (WEIGHT_COLUMN, "hold the rows' weights"),
+    ):
+        if column in raw.columns and column not in cfg.drop:
+            raise SchemaError(MSG_OUTPUT_COLUMN.format(column=column, purpose=purpose))
+    prepared = prepare_data(raw, cfg)
     pretrained: dict[str, Any] = {}
     if model is not None:
         from fairlatent.models.gan import TabularGAN
 
-        pretrained["gan"] = TabularGAN.load(model, device="cpu" if device == "auto" else device)
+        gan = TabularGAN.load(model, device="cpu" if device == "auto" else device)
+        _check_model_columns(gan, prepared.schema.features, model)
+        pretrained["gan"] = gan
     result = debias_rows(
-        audit_plan(cfg, prepared), strategy, classifier, strength=strength, pretrained=pretrained
+        audit_plan(cfg, prepared),
+        strategy,
+        classifier,
+        strength=strength,
+        pretrained=pretrained,
+        callbacks=list(callbacks),
     )
     output = result.output
     frame = output.frame.drop(columns=[GROUP_COLUMN]).copy()
@@ -249,13 +416,37 @@ def debias_table(
     frame[SYNTHETIC_FLAG] = np.asarray(output.is_synthetic, dtype=bool)
     if output.sample_weight is not None:
         frame[WEIGHT_COLUMN] = np.asarray(output.sample_weight, dtype=float)
-    if save_model is not None and "gan" in output.artifacts:
-        output.artifacts["gan"].save(save_model)
     path = write_csv_atomically(frame, out)
+    if save_model is not None and "gan" in output.artifacts:  # only once the rows are written
+        output.artifacts["gan"].save(save_model)
     return {
         "path": path,
         "rows": len(frame),
         "synthetic_rows": int(frame[SYNTHETIC_FLAG].sum()),
         "strategy": result.strategy,
         "strength": result.strength,
+        "notices": list(prepared.schema.notices),
     }
+
+
+def _check_model_columns(gan: Any, features: Sequence[str], model: str | Path) -> None:
+    """Require a saved GAN to have learnt exactly the columns debias would give it."""
+    from fairlatent.samplers.synthetic_source import CELL_GROUP, CELL_LABEL
+
+    expected = [*features, CELL_GROUP, CELL_LABEL]
+    learnt = [str(c) for c in getattr(gan, "feature_names_in_", [])]
+    if learnt == expected:
+        return
+    if CELL_GROUP not in learnt or CELL_LABEL not in learnt:
+        detail = "it learnt no group x label cells, as GANs saved by synth do"
+        raise SchemaError(MSG_MODEL_COLUMNS.format(model=model, detail=detail))
+    missing = [c for c in learnt if c not in expected]
+    extra = [c for c in expected if c not in learnt]
+    parts = []
+    if missing:
+        parts.append("it learnt " + ", ".join(map(repr, missing[:5])) + " which the data lacks")
+    if extra:
+        parts.append("the data has " + ", ".join(map(repr, extra[:5])) + " which it never saw")
+    if not parts:
+        parts.append("the same columns in another order")
+    raise SchemaError(MSG_MODEL_COLUMNS.format(model=model, detail="; ".join(parts)))

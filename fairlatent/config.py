@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import json
 import tomllib
+import types
+import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -11,10 +16,47 @@ from fairlatent.classifiers.registry import CLASSIFIERS
 from fairlatent.data.groups import sensitive_column, split_sensitive
 from fairlatent.exceptions import ConfigError
 from fairlatent.models.device_names import check_device_name
+from fairlatent.registry import load_object
 from fairlatent.strategies.registry import STRATEGIES
 
 #: Where the units of an audit run: this machine's processes, a Dask cluster, a Ray cluster.
 BACKENDS: tuple[str, ...] = ("local", "dask", "ray")
+#: Seeds must fit numpy's and torch's seed range: ``0 <= seed < SEED_LIMIT``.
+SEED_LIMIT = 2**32
+
+MSG_WRONG_TYPE = (
+    "config value {name} = {value} has the wrong type: expected {expected}, found {found}; "
+    "write it like {name} = {example}"
+)
+MSG_OPTIONS_TABLE = (
+    "config value strategy_options = {value} has the wrong type: expected a table per strategy, "
+    "found {found}; write e.g. [audit.strategy_options.vae] followed by alpha = 0.01"
+)
+MSG_OPTIONS_ENTRY = (
+    "strategy_options.{name} = {value} has the wrong type: expected a table of options, found "
+    "{found}; write [audit.strategy_options.{name}] followed by option = value lines"
+)
+MSG_OPTIONS_STRATEGY = (
+    "[audit.strategy_options.{name}] names no strategy: choose from {choices}; rename the table"
+)
+MSG_OPTIONS_NAME = (
+    "unknown option {option!r} in [audit.strategy_options.{name}]: strategy {name!r} takes "
+    "{valid}; fix or remove it"
+)
+MSG_SEED = (
+    "{option} {seed} is out of range: seeds must be whole numbers from 0 to {top} "
+    "(numpy and torch take 32-bit seeds); pick a seed in that range"
+)
+MSG_SEED_REPEATS = (
+    "{option} {seed} with {repeats} repeats is out of range: repeat k uses seed + k, and seeds "
+    "must stay below {limit}; pass a smaller {option}"
+)
+MSG_CONFIG_NOT_FILE = "config path {path} is a directory; pass --config FILE.toml"
+MSG_CONFIG_UNREADABLE = "cannot read config file {path} ({error}); check the --config path"
+MSG_CONFIG_NOT_TABLE = (
+    "config file {path}: [audit] must be a table of options, found {found}; write [audit] on its "
+    "own line followed by key = value lines"
+)
 
 
 @dataclass
@@ -132,19 +174,29 @@ class AuditConfig:
     out: str | None = None
 
     def __post_init__(self) -> None:
-        self.sensitive = as_list(self.sensitive)
-        self.strategies = as_list(self.strategies)
-        self.classifiers = as_list(self.classifiers)
-        self.drop = as_list(self.drop)
+        # comma-separated text and lists of text become lists; anything else is left for
+        # validate() to name as the wrong type
+        for name in ("sensitive", "strategies", "classifiers", "drop"):
+            value = getattr(self, name)
+            if isinstance(value, str) or (
+                isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+            ):
+                setattr(self, name, as_list(value))
 
     def validate(self) -> AuditConfig:
         """Check every option; raise :class:`ConfigError` naming the first bad one.
+
+        Types come first: each value must fit its field's annotation (:func:`check_types`), so
+        a TOML file with ``repeats = "three"`` gets a message, not a crash deep in the audit.
 
         Returns
         -------
         AuditConfig
             ``self``, with ``none`` placed first among the strategies.
         """
+        check_types(self)
+        self._check_strategy_options()
+        check_seed(self.seed, option="--seed", count=self.repeats)
         if not self.target:
             raise ConfigError("no target column given: pass --target COLUMN")
         if not self.sensitive:
@@ -203,6 +255,23 @@ class AuditConfig:
         self.classifiers = list(dict.fromkeys(self.classifiers))
         return self
 
+    def _check_strategy_options(self) -> None:
+        """Every table names a registered strategy, and every option one its class takes."""
+        for name, options in self.strategy_options.items():
+            if name not in STRATEGIES.names():
+                raise ConfigError(
+                    MSG_OPTIONS_STRATEGY.format(name=name, choices=", ".join(STRATEGIES.names()))
+                )
+            accepted = _accepted_options(name)
+            if accepted is None:
+                continue
+            for option in options:
+                if option not in accepted:
+                    valid = (
+                        "the options " + ", ".join(sorted(accepted)) if accepted else "no options"
+                    )
+                    raise ConfigError(MSG_OPTIONS_NAME.format(option=option, name=name, valid=valid))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         return asdict(self)
@@ -223,15 +292,23 @@ class AuditConfig:
         AuditConfig
         """
         path = Path(path)
+        if path.is_dir():
+            raise ConfigError(MSG_CONFIG_NOT_FILE.format(path=path))
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {path}; check the --config path") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ConfigError(
-                f"config file {path} is not valid TOML ({err}); fix its syntax"
+                f"config file {path} is not valid TOML ({_first_line(err)}); fix its syntax"
+            ) from None
+        except OSError as err:
+            raise ConfigError(
+                MSG_CONFIG_UNREADABLE.format(path=path, error=err.strerror or err)
             ) from None
         data = data.get("audit", data)
+        if not isinstance(data, dict):
+            raise ConfigError(MSG_CONFIG_NOT_TABLE.format(path=path, found=_kind(data)))
         return cls.from_mapping(data, **overrides)
 
     @classmethod
@@ -246,6 +323,198 @@ class AuditConfig:
             )
         merged = {**data, **{k: v for k, v in overrides.items() if v is not None}}
         return cls(**merged)
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    return typing.get_type_hints(AuditConfig)
+
+
+def _fits(value: Any, annotation: Any) -> bool:
+    """Whether ``value`` fits a type annotation (``int``, ``float | None``, ``list[str]``, ...)."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (types.UnionType, typing.Union):
+        return any(_fits(value, arg) for arg in args)
+    if annotation is Any:
+        return True
+    if annotation is type(None):
+        return value is None
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:  # an integer is a fine float (test_size = 1 is caught by its range)
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    if origin is list:
+        return isinstance(value, list) and all(_fits(item, args[0]) for item in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _fits(k, args[0]) and _fits(v, args[1]) for k, v in value.items()
+        )
+    return isinstance(value, annotation)
+
+
+def _expected(annotation: Any) -> str:
+    """Plain words for a type annotation: ``int | None`` -> ``'an integer (or nothing)'``."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
+        named = [_expected(arg) for arg in args if arg is not type(None)]
+        return " or ".join(named) + (" (or leave it out)" if type(None) in args else "")
+    words = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    if annotation in words:
+        return words[annotation]
+    if typing.get_origin(annotation) is list:
+        return f"a list of {_expected(args[0])} (or comma-separated text)"
+    if typing.get_origin(annotation) is dict:
+        return "a table"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _kind(value: Any) -> str:
+    """Plain words for what a value is (``'text'``, ``'a number with a fraction'``, ...)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number with a fraction" if not float(value).is_integer() else "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        inner = {_kind(item) for item in value}
+        return "a list" + (f" holding {', '.join(sorted(inner))}" if inner else "")
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _toml(value: Any) -> str:
+    """Write a value as TOML would (for messages)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _example(name: str, annotation: Any, value: Any) -> str:
+    """Give a value of the right type for ``name``: its default when there is one."""
+    default = getattr(AuditConfig(), name)
+    if default not in (None, "", []) and _fits(default, annotation):
+        return _toml(default)
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    if annotation is str and isinstance(value, int | float) and not isinstance(value, bool):
+        return _toml(str(value))  # positive_label = 1 -> "1"
+    if typing.get_origin(annotation) is list:
+        if isinstance(value, list | tuple) and value:
+            return _toml([str(v) for v in value])
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return _toml([str(value)])
+        return '["sex"]' if name == "sensitive" else '["a", "b"]'
+    return {bool: "true", int: "1", float: "0.5", str: '"income"'}.get(annotation, '"..."')
+
+
+def check_types(cfg: AuditConfig) -> None:
+    """Check every field of ``cfg`` against its annotation in :class:`AuditConfig`.
+
+    One generic check, read from the dataclass: a new field is checked with no new code.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first field whose value has the wrong type, what it expected and an example.
+
+    Examples
+    --------
+    >>> check_types(AuditConfig(target="y", sensitive="s"))
+    >>> check_types(AuditConfig(target="y", sensitive="s", repeats="three"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.ConfigError: config value repeats = "three" has the wrong type: ...
+    """
+    for item in fields(cfg):
+        annotation = _field_types()[item.name]
+        value = getattr(cfg, item.name)
+        if _fits(value, annotation):
+            continue
+        if item.name == "strategy_options":
+            if isinstance(value, dict):
+                for name, entry in value.items():
+                    if not isinstance(entry, dict):
+                        raise ConfigError(
+                            MSG_OPTIONS_ENTRY.format(name=name, value=_toml(entry), found=_kind(entry))
+                        )
+            raise ConfigError(MSG_OPTIONS_TABLE.format(value=_toml(value), found=_kind(value)))
+        raise ConfigError(
+            MSG_WRONG_TYPE.format(
+                name=item.name,
+                value=_toml(value),
+                expected=_expected(annotation),
+                found=_kind(value),
+                example=_example(item.name, annotation, value),
+            )
+        )
+
+
+def check_seed(seed: int, *, option: str = "--seed", count: int = 1) -> None:
+    """Require ``0 <= seed`` and ``seed + count - 1 < 2**32`` (numpy's and torch's range).
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+    option : str
+        How the user spelt it, for the message (``--seed``, ``seed``).
+    count : int
+        Seeds used from ``seed`` on (an audit's repeat ``k`` uses ``seed + k``).
+
+    Raises
+    ------
+    ConfigError
+
+    Examples
+    --------
+    >>> check_seed(0)
+    >>> check_seed(-1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.ConfigError: --seed -1 is out of range: ...
+    """
+    if not 0 <= seed < SEED_LIMIT:
+        raise ConfigError(MSG_SEED.format(option=option, seed=seed, top=SEED_LIMIT - 1))
+    if seed + max(count, 1) - 1 >= SEED_LIMIT:
+        raise ConfigError(
+            MSG_SEED_REPEATS.format(option=option, seed=seed, repeats=count, limit=SEED_LIMIT)
+        )
+
+
+def _accepted_options(name: str) -> set[str] | None:
+    """Keyword options the strategy ``name`` takes (``None``: it takes any)."""
+    factory = load_object(STRATEGIES.get(name).factory)
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # a builtin or C callable: let create() judge
+        return None
+    accepted = set()
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            return None
+        if parameter.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            accepted.add(parameter.name)
+    return accepted
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
 
 
 def as_list(value: Any) -> list[str]:

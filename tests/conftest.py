@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
@@ -76,11 +77,21 @@ def biased_csv(tmp_path, biased_frame):
 
 @pytest.fixture
 def chromium_path():
+    return find_chromium()
+
+
+def find_chromium() -> str:
+    """Path of a headless Chromium; skipped when absent, except on CI (``CI=true``): failed."""
     path = (
         shutil.which("chromium")
         or shutil.which("chromium-browser")
         or shutil.which("google-chrome")
     )
     if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(
+                "CI=true but no headless chromium on PATH: .ci/run installs it with "
+                "'apt-get install -y chromium'; the browser test must run on CI"
+            )
         pytest.skip("headless chromium is not installed")
     return path

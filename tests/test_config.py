@@ -44,3 +44,56 @@ def test_bad_toml(tmp_path):
         AuditConfig.from_toml(path)
     with pytest.raises(ConfigError, match="not found"):
         AuditConfig.from_toml(tmp_path / "none.toml")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('repeats = "three"', 'repeats = "three" has the wrong type: expected a whole number'),
+        ('test_size = "0.3"', 'test_size = "0.3" has the wrong type: expected a number'),
+        ("repeats = 1.5", "repeats = 1.5 has the wrong type: expected a whole number"),
+        ("sensitive = 5", "sensitive = 5 has the wrong type: expected a list of text"),
+        ("tune = \"no\"", 'tune = "no" has the wrong type: expected true or false'),
+        ("drop = [1, 2]", 'write it like drop = ["1", "2"]'),
+        ("positive_label = 1", 'write it like positive_label = "1"'),
+        ("strategy_options = 5", "strategy_options = 5 has the wrong type: expected a table"),
+        ("[audit.strategy_options]\nvae = 5", "strategy_options.vae = 5 has the wrong type"),
+        ("[audit.strategy_options.nonexistent]\nalpha = 1", "[audit.strategy_options.nonexistent] names no strategy"),
+        ("[audit.strategy_options.vae]\nalphaa = 0.1", "unknown option 'alphaa' in [audit.strategy_options.vae]"),
+        ("[audit.strategy_options.reweigh]\nalpha = 0.1", "strategy 'reweigh' takes no options"),
+        ("seed = -1", "--seed -1 is out of range"),
+        ("seed = 99999999999", "--seed 99999999999 is out of range"),
+        ("seed = 4294967295\nrepeats = 2", "with 2 repeats is out of range"),
+    ],
+)
+def test_wrong_types_in_toml_are_named(tmp_path, toml, message):
+    path = tmp_path / "audit.toml"
+    head = '[audit]\ntarget = "y"\n' + ('sensitive = "s"\n' if not toml.startswith("sensitive") else "")
+    path.write_text(head + toml + "\n")
+    with pytest.raises(ConfigError) as info:
+        AuditConfig.from_toml(path).validate()
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_right_types_pass_and_known_options_are_accepted(tmp_path):
+    path = tmp_path / "audit.toml"
+    path.write_text(
+        '[audit]\ntarget = "y"\nsensitive = ["s"]\nrepeats = 2\ntest_size = 0.25\n'
+        'accuracy_budget = 0\nseed = 4294967294\n'
+        '[audit.strategy_options.vae]\nalpha = 0.05\nsampling = "weights"\n'
+    )
+    cfg = AuditConfig.from_toml(path).validate()
+    assert cfg.repeats == 2 and cfg.strategy_options == {"vae": {"alpha": 0.05, "sampling": "weights"}}
+
+
+def test_config_path_that_is_a_directory(tmp_path):
+    with pytest.raises(ConfigError, match="is a directory"):
+        AuditConfig.from_toml(tmp_path)
+
+
+def test_audit_table_that_is_not_a_table(tmp_path):
+    path = tmp_path / "audit.toml"
+    path.write_text("audit = 5\n")
+    with pytest.raises(ConfigError, match=r"\[audit\] must be a table"):
+        AuditConfig.from_toml(path)

@@ -12,14 +12,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fairlatent.data.kinds import MISSING_LABEL, is_numeric
+from fairlatent.data.kinds import MISSING_LABEL, fresh_label, is_numeric
 from fairlatent.exceptions import SchemaError
 
 #: Name of the column holding each row's (possibly intersectional) group label.
 GROUP_COLUMN = "_fl_group"
-#: Label of the group that absorbs groups smaller than the minimum size.
-OTHER_GROUP = "other"
-#: Label of rows whose sensitive value is missing.
+#: Preferred label of the group that absorbs groups smaller than the minimum size. In parentheses,
+#: like :data:`MISSING_GROUP`, so it reads as made by the audit; when a real group already carries
+#: it, :func:`group_labels_merged` picks a variant (:func:`~fairlatent.data.kinds.fresh_label`),
+#: so real rows never join the merged group by name.
+OTHER_GROUP = "(small groups)"
+#: Preferred label of rows whose sensitive value is missing (a variant when the data holds it).
 MISSING_GROUP = MISSING_LABEL
 #: Separator between attribute values in intersectional group labels.
 GROUP_SEPARATOR = " × "
@@ -110,13 +113,16 @@ def sensitive_values(
     Returns
     -------
     values : Series of str
-        Group value of each row (missing values become :data:`MISSING_GROUP`).
+        Group value of each row (missing values become :data:`MISSING_GROUP`, or a variant of it
+        when the column holds that text as a real value).
     labels : list of str
         Bin labels, empty when the column was not binned.
     """
     numeric = is_numeric(series)
     if spec is None and not (numeric and series.nunique() > 10):
-        values = series.map(lambda v: MISSING_GROUP if pd.isna(v) else normalise_label(v))
+        present = series.dropna().map(normalise_label)
+        missing = fresh_label(MISSING_GROUP, present.unique())
+        values = series.map(lambda v: missing if pd.isna(v) else normalise_label(v))
         if values.nunique() < 2:
             raise SchemaError(
                 f"sensitive column {name!r} has a single group ({values.iloc[0]!r}); "
@@ -219,17 +225,31 @@ def group_labels_merged(
 ) -> tuple[pd.Series, dict[str, list[str]]]:
     """Label each row with its (intersectional) group, merging groups under ``min_group_size``.
 
+    The merged group is labelled :data:`OTHER_GROUP`, or a variant of it when a group of the data
+    already has that label, so no real group is ever merged, or mistaken for the merged one, by
+    name.
+
     Returns
     -------
     labels : Series of str
     merged : dict
-        ``{OTHER_GROUP: [merged group names]}``, empty when nothing was merged.
+        ``{merged label: [merged group names]}``, empty when nothing was merged.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"g": ["a"] * 5 + ["(small groups)"] * 5 + ["b", "c"]})
+    >>> labels, merged = group_labels_merged(frame, ["g"], 3)
+    >>> merged
+    {'(small groups) 2': ['b', 'c']}
+    >>> sorted(labels.unique())
+    ['(small groups)', '(small groups) 2', 'a']
     """
     labels = pd.Series(group_labels(frame, sensitive), index=frame.index).astype(str)
     counts = labels.value_counts()
     small = sorted(str(g) for g in counts.index[counts < min_group_size])
     merged: dict[str, list[str]] = {}
     if small:
-        labels = labels.where(~labels.isin(small), OTHER_GROUP)
-        merged[OTHER_GROUP] = small
+        label = fresh_label(OTHER_GROUP, counts.index)
+        labels = labels.where(~labels.isin(small), label)
+        merged[label] = small
     return labels, merged

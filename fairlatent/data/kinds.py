@@ -67,3 +67,36 @@ def infer_kind(series: pd.Series) -> ColumnKind:
             return "integer"
         return "continuous"
     return "binary" if values.nunique() == 2 else "categorical"
+
+
+def fresh_label(preferred: str, taken: Any) -> str:
+    """Return ``preferred``, or a variant of it, that is none of the values in ``taken``.
+
+    Labels the audit invents (the merged small groups, the pooled rare levels of a column, the
+    missing-value group) must never equal a value of the data, or real rows would silently join
+    them. ``taken`` is compared as text, as group labels and categories are.
+
+    Parameters
+    ----------
+    preferred : str
+        The label to use when it is free, e.g. ``"(small groups)"``.
+    taken : iterable
+        Values already in use.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> fresh_label("(small groups)", ["other", "Other"])
+    '(small groups)'
+    >>> fresh_label("(small groups)", ["(small groups)", "(small groups) 2"])
+    '(small groups) 3'
+    """
+    used = {str(value) for value in taken}
+    label, k = preferred, 1
+    while label in used:
+        k += 1
+        label = f"{preferred} {k}"
+    return label

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from fairlatent.data.clean import clean_features, infinite_to_missing
 from fairlatent.data.groups import (  # the group constants are re-exported for callers
     GROUP_COLUMN,
     GROUP_SEPARATOR,
@@ -37,7 +38,9 @@ __all__ = [
     "OTHER_GROUP",
     "ColumnInfo",
     "PreparedData",
+    "RESERVED_PREFIX",
     "Schema",
+    "check_reserved_columns",
     "drop_unusable_columns",
     "normalise_label",
     "prepare",
@@ -47,6 +50,17 @@ ColumnRole = Literal["feature", "target", "sensitive"]
 
 #: Fewest rows an audit accepts.
 MIN_ROWS = 40
+#: Prefix of the columns the audit and its samplers add to a frame (:data:`GROUP_COLUMN`, the
+#: samplers' ``_fl_label``, ``_fl_cell_group``, ...); user columns may not start with it.
+RESERVED_PREFIX = "_fl_"
+
+MSG_RESERVED = (
+    "column {column!r} starts with {prefix!r}, which fairlatent reserves for the columns it adds "
+    "(such as {group!r}); rename the column, or leave it out with --drop {column}"
+)
+MSG_EMPTY_ROLE = (
+    "{role} column {column!r} is entirely missing; choose another {role} column or fill it"
+)
 _POSITIVE_WORDS = ("1", "true", "yes", "y", "t", "positive", "pos", "good", "approved")
 
 
@@ -64,7 +78,13 @@ class ColumnInfo:
 
 @dataclass
 class Schema:
-    """Every decision :func:`prepare` made, for the report and ``metrics.json``."""
+    """Every decision :func:`prepare` made, for the report and ``metrics.json``.
+
+    ``merged_groups`` maps the merged group's label (:data:`OTHER_GROUP` or a variant that no
+    real group has) to the groups merged into it; ``pooled`` maps each high-cardinality feature
+    to what was pooled (see :func:`~fairlatent.data.clean.clean_features`); ``converted`` maps
+    each converted feature to what it was (``"datetime"``, ``"timedelta"``, ``"text"``).
+    """
 
     target: str
     positive_label: str
@@ -78,6 +98,8 @@ class Schema:
     merged_groups: dict[str, list[str]] = field(default_factory=dict)
     rows_dropped_missing_target: int = 0
     notices: list[str] = field(default_factory=list)
+    pooled: dict[str, dict[str, Any]] = field(default_factory=dict)
+    converted: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -149,11 +171,15 @@ def prepare(
     positive_label : str, optional
         Favourable target value. Required when the target has more than two values.
     min_group_size : int, default 30
-        Groups with fewer rows are merged into ``"other"``.
+        Groups with fewer rows are merged into one group, :data:`OTHER_GROUP` (or a variant of
+        it that no real group has).
     drop : list of str, optional
         Columns to ignore.
     max_categories : int, default 100
-        Most distinct values a categorical feature may have.
+        Levels a categorical feature keeps: the most frequent ones; the others are pooled into
+        one level (see :func:`~fairlatent.data.clean.clean_features`, which also drops
+        identifiers, free text and empty columns, turns dates into numbers and infinities into
+        missing values, each with a notice).
 
     Returns
     -------
@@ -182,8 +208,11 @@ def prepare(
         raise SchemaError(f"cannot drop {bad_drop[0]!r}: it is the target or a sensitive attribute")
     frame = frame.drop(columns=drop).copy()
     dropped = dict.fromkeys(drop, "dropped by request (--drop)")
-
-    _check_not_all_missing(frame)
+    check_reserved_columns(frame.columns)
+    for role, names in (("target", [target]), ("sensitive", sensitive_names)):
+        for name in names:
+            if frame[name].isna().all():
+                raise SchemaError(MSG_EMPTY_ROLE.format(role=role, column=name))
 
     frame, n_missing_target = _drop_missing_target(frame, target, notices)
     y, label, inferred = _binarise_target(frame[target], target, positive_label)
@@ -196,21 +225,23 @@ def prepare(
         )
 
     binned: dict[str, list[str]] = {}
+    for name in sensitive_names:
+        frame[name] = infinite_to_missing(frame[name], name, notices)
     for name, spec in specs:
+        was_missing = frame[name].isna().to_numpy()
         frame[name], labels = sensitive_values(frame[name], name, spec)
         if labels:
             binned[name] = labels
+        if was_missing.any():
+            notices.append(
+                f"{int(was_missing.sum())} row(s) with no value for sensitive attribute {name!r} "
+                f"form their own group, {frame[name].to_numpy()[was_missing][0]!r}"
+            )
 
-    for column in list(frame.columns):
-        if column in protected:
-            continue
-        reason = _id_like_reason(frame[column])
-        if reason:
-            dropped[column] = reason
-            notices.append(f"dropped column {column!r}: {reason}")
-            frame = frame.drop(columns=column)
-            continue
-        _check_feature_types(frame[column], column, max_categories)
+    cleaned = clean_features(frame, protected=protected, max_categories=max_categories)
+    frame = cleaned.frame
+    dropped.update(cleaned.dropped)
+    notices.extend(cleaned.notices)
 
     if len(frame) < MIN_ROWS:
         raise SchemaError(
@@ -219,14 +250,11 @@ def prepare(
 
     frame[target] = y
     groups, merged = group_labels_merged(frame, sensitive_names, min_group_size)
-    for small in merged.get(OTHER_GROUP, []):
-        logger.warning(
-            "group %r has fewer than %d rows: merged into %r", small, min_group_size, OTHER_GROUP
-        )
-    if merged:
+    for label, small in merged.items():
+        logger.info("groups under %d rows merged into %r: %s", min_group_size, label, small)
         notices.append(
-            f"groups with fewer than {min_group_size} rows merged into {OTHER_GROUP!r}: "
-            + ", ".join(merged[OTHER_GROUP])
+            f"groups with fewer than {min_group_size} rows merged into {label!r}: "
+            + ", ".join(small)
         )
     if groups.nunique() < 2:
         only = groups.iloc[0]
@@ -265,6 +293,8 @@ def prepare(
         merged_groups=merged,
         rows_dropped_missing_target=n_missing_target,
         notices=notices,
+        pooled=cleaned.pooled,
+        converted=cleaned.converted,
     )
     return PreparedData(frame=frame.reset_index(drop=True), schema=schema)
 
@@ -334,60 +364,45 @@ def _binarise_target(
     return (labels == label).to_numpy(dtype=np.int64), label, True
 
 
-def drop_unusable_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Drop identifier-like columns; reject entirely missing ones.
+def check_reserved_columns(columns: Any) -> None:
+    """Refuse user columns whose names start with :data:`RESERVED_PREFIX`.
 
-    Returns
-    -------
-    frame, dropped : DataFrame, dict
-        The frame without identifier columns, and column -> reason.
+    The audit adds :data:`GROUP_COLUMN` and its samplers add other ``_fl_`` columns; a user
+    column of the same name would be silently overwritten or dropped.
 
     Raises
     ------
     SchemaError
-        A column is entirely missing.
+        Naming the first such column and the fix.
+
+    Examples
+    --------
+    >>> check_reserved_columns(["age", "sex"])
+    >>> check_reserved_columns(["age", "_fl_group"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.SchemaError: column '_fl_group' starts with '_fl_', ...
     """
-    dropped = {}
-    _check_not_all_missing(frame)
-    for column in frame.columns:
-        reason = _id_like_reason(frame[column])
-        if reason:
-            dropped[column] = reason
-    return frame.drop(columns=list(dropped)), dropped
-
-
-def _check_not_all_missing(frame: pd.DataFrame) -> None:
-    for column in frame.columns:
-        if frame[column].isna().all():
+    for column in columns:
+        if str(column).startswith(RESERVED_PREFIX):
             raise SchemaError(
-                f"column {column!r} is entirely missing; drop it with --drop {column} or fill it"
+                MSG_RESERVED.format(column=str(column), prefix=RESERVED_PREFIX, group=GROUP_COLUMN)
             )
 
 
-def _id_like_reason(series: pd.Series) -> str | None:
-    values = series.dropna()
-    if pd.api.types.is_numeric_dtype(series) or len(values) < 20:
-        return None
-    if values.nunique() == len(values):
-        return "every value is unique (an identifier), so it carries no pattern a model can use"
-    return None
+def drop_unusable_columns(
+    frame: pd.DataFrame, *, max_categories: int | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Make every column usable by a generative model, as :func:`prepare` does for features.
 
+    Empty, identifier and free-text columns are dropped; dates become days since 1970-01-01;
+    infinities become missing values; with ``max_categories``, rare levels are pooled (see
+    :func:`~fairlatent.data.clean.clean_features`).
 
-def _check_feature_types(series: pd.Series, column: str, max_categories: int) -> None:
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return
-    values = series.dropna()
-    numeric = pd.to_numeric(values, errors="coerce")
-    n_numeric = int(numeric.notna().sum())
-    if len(values) and n_numeric >= 0.9 * len(values) and n_numeric < len(values):
-        bad = values[numeric.isna()].iloc[0]
-        raise SchemaError(
-            f"column {column!r} looks numeric but holds non-numeric values such as {str(bad)!r}; "
-            "clean those values or drop the column with --drop"
-        )
-    n_unique = values.nunique()
-    if n_unique > max_categories:
-        raise SchemaError(
-            f"categorical column {column!r} has {n_unique} distinct values (limit {max_categories}); "
-            f"drop it with --drop {column} or raise --max-categories"
-        )
+    Returns
+    -------
+    frame, dropped : DataFrame, dict
+        The usable frame, and column -> reason for each dropped column.
+    """
+    cleaned = clean_features(frame, max_categories=max_categories)
+    return cleaned.frame, cleaned.dropped

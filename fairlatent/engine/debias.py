@@ -67,6 +67,7 @@ def debias_rows(
     *,
     strength: str | None = None,
     pretrained: dict[str, Any] | None = None,
+    callbacks: list[Any] | None = None,
 ) -> DebiasResult:
     """Debias all of ``plan.frame`` with ``strategy`` (or ``"auto"``), tuned for ``classifier``.
 
@@ -82,6 +83,8 @@ def debias_rows(
         A strength label from the strategy's grid, used instead of tuning.
     pretrained : dict, optional
         Models the user supplied (``{"gan": TabularGAN}``).
+    callbacks : list of callable, optional
+        Per-epoch callbacks ``(epoch, epochs, metrics)`` handed to every model fit.
 
     Returns
     -------
@@ -93,7 +96,9 @@ def debias_rows(
         rows, target=cfg.target, test_size=cfg.validation_size, random_state=cfg.seed
     )
     split = Split(cfg.seed, rows, validation.iloc[:0], fitting, validation)
-    context = context_for(plan, cfg.seed, pretrained=dict(pretrained or {}))
+    context = context_for(
+        plan, cfg.seed, pretrained=dict(pretrained or {}), callbacks=list(callbacks or [])
+    )
     names = (
         [s for s in cfg.strategies if s != "none"] if strategy == AUTO else [strategy]
     )

@@ -1,12 +1,31 @@
-"""HTML and JSON outputs of an audit."""
+"""HTML and JSON outputs of an audit, and the file writing every command shares.
+
+Outputs are written so that nobody ever sees a half-written file or a mixed pair:
+
+- :func:`atomic_file` writes one file through a hidden temporary file next to it, renamed into
+  place only when complete; the temporary file is removed on any exit, including an exception,
+  Ctrl-C (``KeyboardInterrupt``) and SIGTERM once the CLI turns it into an exception
+  (:class:`Terminated`);
+- :func:`write_outputs` writes ``report.html`` and ``metrics.json`` into a temporary directory
+  next to the output directory and swaps the two directories in one step, so a reader that opens
+  the directory sees both files of one run;
+- every file and directory gets the permissions the user's umask asks for (``mkstemp`` alone
+  would make them private, mode 0600).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import errno
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from fairlatent.exceptions import OutputError
 
@@ -38,35 +57,205 @@ def check_output_dir(out_dir: str | Path) -> Path:
     return path
 
 
-def write_outputs(result: AuditResult, out_dir: Path) -> dict[str, Path]:
-    """Write ``report.html`` and ``metrics.json`` into ``out_dir`` atomically.
+#: The files an audit writes into its output directory.
+OUTPUT_NAMES = {"report": "report.html", "metrics": "metrics.json"}
 
-    Both documents are rendered in memory first; files appear only when both succeeded.
+MSG_WRITE = "cannot write to {path} ({reason}); pass another --out"
+
+
+class Terminated(BaseException):
+    """Raised in place of dying on SIGTERM, so that ``finally`` blocks remove temporary files."""
+
+
+def _umask() -> int:
+    """Return the process umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode(*, directory: bool = False) -> int:
+    """Permissions of a new file (or directory) under the current umask, as ``open`` would give.
+
+    Examples
+    --------
+    >>> old = os.umask(0o027)
+    >>> oct(file_mode()), oct(file_mode(directory=True))
+    ('0o640', '0o750')
+    >>> _ = os.umask(old)
+    """
+    return (0o777 if directory else 0o666) & ~_umask()
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
+    """Open a text file that appears at ``path`` only when the ``with`` block completes.
+
+    The data goes to a hidden temporary file in the same directory (``.<name>-XXXX.tmp``),
+    which gets the umask's permissions and is renamed over ``path`` at the end. On any exit
+    before that (an error, ``KeyboardInterrupt``, :class:`Terminated`) the temporary file is
+    removed and ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : Path
+        Target file; its directory must exist.
+    newline : str, optional
+        As for :func:`open` (``""`` for CSV).
+
+    Raises
+    ------
+    OutputError
+        The file cannot be written.
+
+    Examples
+    --------
+    >>> target = Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_file(target) as handle:
+    ...     _ = handle.write("hello")
+    >>> target.read_text(), sorted(p.name for p in target.parent.iterdir())
+    ('hello', ['out.txt'])
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    except OSError as err:
+        raise OutputError(MSG_WRITE.format(path=path, reason=err.strerror or err)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            yield handle
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)
+    except OSError as err:
+        raise OutputError(MSG_WRITE.format(path=path, reason=err.strerror or err)) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def write_outputs(result: AuditResult, out_dir: Path) -> dict[str, Path]:
+    """Write ``report.html`` and ``metrics.json`` into ``out_dir``, both or neither.
+
+    Both documents are rendered in memory first. They are written into a temporary directory
+    next to ``out_dir``, which then takes ``out_dir``'s place in one rename (an atomic exchange
+    where the system has one, Linux's ``renameat2``; otherwise the old directory is moved aside
+    first, so a reader may briefly find no directory, never a mixed pair). A directory that
+    holds other files too, a symbolic link, the working directory or one whose parent is not
+    writable is updated in place instead, one file at a time (each file still atomic).
 
     Returns
     -------
     dict
         ``{"report": path, "metrics": path}``.
+
+    Raises
+    ------
+    OutputError
+        The outputs cannot be written; nothing was changed.
     """
     from fairlatent.report.html import render_html
     from fairlatent.report.json_writer import result_to_json
 
     check_output_dir(out_dir)
-    html = render_html(result)
-    metrics = json.dumps(result_to_json(result), indent=2, allow_nan=False)
+    texts = {
+        OUTPUT_NAMES["report"]: render_html(result),
+        OUTPUT_NAMES["metrics"]: json.dumps(result_to_json(result), indent=2, allow_nan=False),
+    }
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        targets = {"report": out_dir / "report.html", "metrics": out_dir / "metrics.json"}
-        for key, text in (("report", html), ("metrics", metrics)):
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{key}-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, targets[key])
+        if _can_swap(out_dir):
+            _write_by_swap(texts, out_dir)
+        else:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name, text in texts.items():
+                with atomic_file(out_dir / name) as handle:
+                    handle.write(text)
     except OSError as err:
-        raise OutputError(
-            f"cannot write to {out_dir} ({err.strerror}); pass another --out"
-        ) from None
-    return targets
+        raise OutputError(MSG_WRITE.format(path=out_dir, reason=err.strerror or err)) from None
+    return {key: out_dir / name for key, name in OUTPUT_NAMES.items()}
 
 
-__all__ = ["check_output_dir", "write_outputs"]
+def _can_swap(out_dir: Path) -> bool:
+    """Whether ``out_dir`` can be replaced as a whole (it holds nothing but our outputs)."""
+    if out_dir.is_symlink():
+        return False
+    parent = out_dir.absolute().parent
+    if not (parent.is_dir() or not parent.exists()):
+        return False
+    if out_dir.exists():
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            return False
+        here = Path.cwd().resolve()
+        if out_dir.resolve() == here or out_dir.resolve() in here.parents:
+            return False
+        if any(entry.name not in OUTPUT_NAMES.values() for entry in out_dir.iterdir()):
+            return False
+    return True
+
+
+def _write_by_swap(texts: dict[str, str], out_dir: Path) -> None:
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-", suffix=".tmp"))
+    try:
+        for name, text in texts.items():
+            (staging / name).write_text(text, encoding="utf-8")
+            os.chmod(staging / name, file_mode())
+        if out_dir.exists():
+            shutil.copymode(out_dir, staging)
+            if not _exchange(staging, out_dir):
+                _replace_aside(staging, out_dir)
+        else:
+            os.chmod(staging, file_mode(directory=True))
+            try:
+                os.rename(staging, out_dir)
+            except OSError as err:  # created meanwhile by someone else
+                if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+                _replace_aside(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # the new pair on failure, the old one after
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); ``False`` if unsupported."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False  # no such call, or a file system without exchange
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _replace_aside(staging: Path, out_dir: Path) -> None:
+    """Move ``out_dir`` aside, move ``staging`` in; the old directory ends up at ``staging``."""
+    aside = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-old-", suffix=".tmp"))
+    os.rmdir(aside)
+    os.rename(out_dir, aside)
+    try:
+        os.rename(staging, out_dir)
+    except OSError:
+        os.rename(aside, out_dir)
+        raise
+    os.rename(aside, staging)
+
+
+__all__ = ["OUTPUT_NAMES", "Terminated", "atomic_file", "check_output_dir", "file_mode", "write_outputs"]

@@ -3,6 +3,7 @@
 import json
 from html.parser import HTMLParser
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -147,17 +148,17 @@ def _bad_inputs(tmp_path):
         [str(good), "--target", "label", "--sensitive", "label"],
         "also a sensitive",
     )
-    cases["all NaN"] = (
-        [str(write("nan.csv", frame.assign(blank=None))), *TARGET_GROUP],
+    cases["all NaN target"] = (
+        [str(write("nan.csv", frame.assign(label=None))), *TARGET_GROUP],
         "entirely missing",
     )
     cases["too few rows"] = (
         [str(write("few.csv", frame.head(12))), "--target", "label", "--sensitive", "group"],
         "too few rows",
     )
-    cases["huge categorical"] = (
-        [str(write("huge.csv", frame.assign(code=[f"k{i % 120}" for i in range(len(frame))]))), *TARGET_GROUP],
-        "distinct values",
+    cases["reserved column"] = (
+        [str(write("reserved.csv", frame.assign(_fl_group="x"))), *TARGET_GROUP],
+        "column '_fl_group' starts with '_fl_'",
     )
     blocker = write("blocker", "a file")
     cases["unwritable output"] = (
@@ -189,6 +190,33 @@ def test_every_bad_input_gets_one_line_exit_2_and_writes_nothing(tmp_path, monke
         assert message in lines[0], (name, lines[0])
         assert "Traceback" not in result.output
     assert set(tmp_path.rglob("*")) == before, "an error wrote files"
+
+
+def test_messy_real_data_audits_with_notices(tmp_path):
+    """A 400-level text column, an id, free text, dates, inf and an empty column: all audit."""
+    from tests.data.test_clean import messy_frame
+
+    frame = messy_frame(1500)
+    rng = np.random.default_rng(4)
+    frame["product"] = [f"item-{i}" for i in rng.integers(0, 400, len(frame))]
+    frame["hours"] = frame["hours"].where(rng.random(len(frame)) > 0.02, np.inf)
+    frame.loc[:39, "group"] = None
+    path = tmp_path / "messy.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = run_audit(path, out, "--n-boot", "0", "--classifiers", "logreg", "--max-categories", "30")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    schema = metrics["schema"]
+    assert schema["pooled"]["product"]["kept"] == 30
+    assert {"customer_id", "ref", "comment", "nothing"} <= set(schema["dropped"])
+    assert schema["converted"]["signup"] == "datetime"
+    assert "(missing)" in {g["group"] for g in metrics["data"]["groups"]}
+    notices = " ".join(schema["notices"])
+    for text in ("'product' has", "'hours' holds", "infinite", "'signup' holds dates", "free text"):
+        assert text in notices, text
+    html = (out / "report.html").read_text()
+    assert "pooled the other" in html and "infinite value" in html
 
 
 def test_help_is_fast_and_lists_commands():

@@ -52,6 +52,51 @@ def test_intersectional_groups_and_merging(biased_frame):
         assert data.schema.merged_groups[OTHER_GROUP]
 
 
+def test_real_group_named_other_is_never_merged_or_confused(biased_frame):
+    """Groups called 'other', 'Other' and even the merged label itself keep their own rows."""
+    frame = biased_frame.copy()
+    frame.loc[:59, "group"] = "other"  # a real, large enough group
+    frame.loc[60:64, "group"] = "Other"  # small: merged
+    frame.loc[65:69, "group"] = "rare"  # small: merged
+    frame.loc[100:139, "group"] = OTHER_GROUP  # a real group that carries the merged label
+    data = prepare(frame, target="label", sensitive=["group"], min_group_size=30)
+    sizes = data.groups.value_counts()
+    ((merged_label, merged),) = data.schema.merged_groups.items()
+    assert merged == ["Other", "rare"]
+    assert merged_label not in {"other", "Other", OTHER_GROUP}
+    assert sizes[merged_label] == 10
+    assert sizes["other"] == 60 and sizes[OTHER_GROUP] == 40
+    assert (data.groups[:60] == "other").all()
+    assert any(merged_label in n and "Other, rare" in n for n in data.schema.notices)
+
+
+def test_missing_sensitive_values_form_their_own_group(biased_frame):
+    frame = biased_frame.copy()
+    frame.loc[:49, "group"] = None
+    data = prepare(frame, target="label", sensitive=["group"])
+    assert data.groups.value_counts()["(missing)"] == 50
+    assert (data.groups[:50] == "(missing)").all()
+    assert any("50 row(s) with no value" in n for n in data.schema.notices)
+    # a real value spelt like the missing label stays apart from the missing rows
+    frame.loc[50:99, "group"] = "(missing)"
+    data = prepare(frame, target="label", sensitive=["group"])
+    sizes = data.groups.value_counts()
+    assert sizes["(missing)"] == 50 and sizes["(missing) 2"] == 50
+    # numeric sensitive attributes: missing and infinite values, binned or not
+    ages = frame["age"].astype(float)
+    ages[:30] = np.nan
+    ages[30:40] = np.inf
+    data = prepare(frame.assign(age=ages), target="label", sensitive=["age:40"])
+    assert data.groups.value_counts()["(missing)"] == 40
+
+
+def test_reserved_column_can_be_dropped(biased_frame):
+    data = prepare(
+        biased_frame.assign(_fl_group="x"), target="label", sensitive=["group"], drop=["_fl_group"]
+    )
+    assert set(data.groups.unique()) == {"A", "B"}
+
+
 def test_numeric_sensitive_binning(biased_frame):
     data = prepare(biased_frame, target="label", sensitive=["age:30,50"])
     assert set(data.groups.unique()) <= {"<30", "30 to <50", ">=50"}
@@ -98,16 +143,26 @@ def test_missing_target_rows_dropped(biased_frame):
         ),
         (lambda f: f, {"target": "label", "sensitive": ["label"]}, "also a sensitive"),
         (
-            lambda f: f.assign(empty=np.nan),
+            lambda f: f.assign(label=np.nan),
             {"target": "label", "sensitive": ["group"]},
-            "entirely missing",
+            "target column 'label' is entirely missing",
+        ),
+        (
+            lambda f: f.assign(group=None),
+            {"target": "label", "sensitive": ["group"]},
+            "sensitive column 'group' is entirely missing",
+        ),
+        (
+            lambda f: f.assign(_fl_group="x"),
+            {"target": "label", "sensitive": ["group"]},
+            "column '_fl_group' starts with '_fl_'",
+        ),
+        (
+            lambda f: f.assign(_fl_label=1),
+            {"target": "label", "sensitive": ["group"]},
+            "column '_fl_label' starts with '_fl_'",
         ),
         (lambda f: f.head(20), {"target": "label", "sensitive": ["group"]}, "too few rows"),
-        (
-            lambda f: f.assign(code=[f"v{i % 150}" for i in range(len(f))]),
-            {"target": "label", "sensitive": ["group"]},
-            "150 distinct values",
-        ),
         (
             lambda f: f.assign(hours=f["hours"].astype(str).where(f.index != 3, "abc")),
             {"target": "label", "sensitive": ["group"]},

@@ -53,3 +53,15 @@ def test_report_renders_in_headless_chromium(tmp_path, biased_csv, chromium_path
     for section in ("verdict", "data", "comparison", "groups", "tradeoff", "strategies", "repro"):
         assert f'id="{section}"' in dom
     assert dom.count("data:image/png;base64,") >= 3
+
+
+def test_missing_chromium_fails_on_ci_and_skips_elsewhere(monkeypatch):
+    from tests.conftest import find_chromium
+
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true but no headless chromium"):
+        find_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        find_chromium()

@@ -1,7 +1,17 @@
-"""Privacy: distance to the closest real record (DCR) and the share of exact copies."""
+"""Privacy: exact copies and distance to the closest real record (DCR), against a real baseline.
+
+Every figure for the synthetic rows comes with the same figure for real rows the generator never
+saw, because real data copies itself too: on low-cardinality data half of the unseen real rows may
+equal some training row, so a copy share alone says nothing about memorisation. What a memorising
+generator does and fresh rows do not is reproduce **rare** training rows, rows that occur once in
+the training data (``rare_copy_share``): fresh real rows hit those only by chance, a generator that
+learnt the distribution rather than the rows no more often, and one that favours common rows (as
+GANs do) less often still.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +26,7 @@ from fairlatent.metrics.synthetic.columns import (
     _subsample,
 )
 
-__all__ = ["privacy_scores"]
+__all__ = ["copy_excess", "privacy_scores"]
 
 
 def _row_hashes(frame: pd.DataFrame, kinds: dict[str, str]) -> np.ndarray:
@@ -96,18 +106,27 @@ def privacy_scores(
     random_state : int or None, default 0
         Seed of the subsampling and the holdout split.
 
+    Exact copies are counted the same way for both: ``copy_share`` is the share of synthetic
+    rows equal to some ``real_train`` row and ``copy_share_holdout`` the share of baseline rows
+    equal to some row of their reference; ``rare_copy_share`` and ``rare_copy_share_holdout``
+    count only copies of rows that occur once in that reference. :func:`copy_excess` compares
+    them.
+
     Returns
     -------
     dict
-        ``{"copy_share", "dcr_synthetic_median", "dcr_synthetic_p05", "dcr_holdout_median",
-        "dcr_holdout_p05", "dcr_median_ratio", "share_below_holdout_p05", "baseline"}``.
+        ``{"copy_share", "copy_share_holdout", "rare_copy_share", "rare_copy_share_holdout",
+        "n_synthetic", "n_holdout", "dcr_synthetic_median", "dcr_synthetic_p05",
+        "dcr_holdout_median", "dcr_holdout_p05", "dcr_median_ratio", "share_below_holdout_p05",
+        "baseline"}``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> real = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "c": list("aabbc")})
-    >>> privacy_scores(real, real)["copy_share"]
-    1.0
+    >>> scores = privacy_scores(real, real, real_holdout=real.iloc[[0, 1]])
+    >>> scores["copy_share"], scores["copy_share_holdout"], scores["rare_copy_share"]
+    (1.0, 1.0, 1.0)
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -117,10 +136,6 @@ def privacy_scores(
     kinds = _column_kinds(real_train, discrete_columns)
     cols = list(kinds)
     rng = np.random.default_rng(random_state)
-
-    real_hashes = _row_hashes(real_train[cols], kinds)
-    syn_hashes = _row_hashes(synthetic[cols], kinds)
-    copy_share = float(np.isin(syn_hashes, real_hashes).mean())
 
     if real_holdout is not None:
         baseline = "real_holdout vs real_train"
@@ -134,6 +149,9 @@ def privacy_scores(
         reference = real_train[cols]
         holdout = real_train[cols].iloc[perm[:n_hold]]
         baseline_reference = real_train[cols].iloc[perm[n_hold:]]
+
+    copies = _copy_shares(synthetic[cols], real_train[cols], kinds)
+    copies_holdout = _copy_shares(holdout, baseline_reference, kinds)
 
     space = _DistanceSpace(real_train[cols], kinds)
 
@@ -156,7 +174,12 @@ def privacy_scores(
     ratio = syn_median / hold_median if syn_median is not None and hold_median else None
     below = float(np.mean(d_syn < hold_p05)) if hold_p05 is not None and len(d_syn) else None
     return {
-        "copy_share": copy_share,
+        "copy_share": copies[0],
+        "copy_share_holdout": copies_holdout[0],
+        "rare_copy_share": copies[1],
+        "rare_copy_share_holdout": copies_holdout[1],
+        "n_synthetic": len(synthetic),
+        "n_holdout": len(holdout),
         "dcr_synthetic_median": syn_median,
         "dcr_synthetic_p05": _q(d_syn, 0.05),
         "dcr_holdout_median": hold_median,
@@ -165,3 +188,52 @@ def privacy_scores(
         "share_below_holdout_p05": below,
         "baseline": baseline,
     }
+
+
+def _copy_shares(
+    queries: pd.DataFrame, reference: pd.DataFrame, kinds: dict[str, str]
+) -> tuple[float | None, float | None]:
+    """Share of ``queries`` rows equal to a ``reference`` row, and to one that occurs once."""
+    if len(queries) == 0 or len(reference) == 0:
+        return None, None
+    counts = pd.Series(_row_hashes(reference, kinds)).value_counts()
+    hashes = _row_hashes(queries, kinds)
+    copy = np.isin(hashes, counts.index.to_numpy())
+    rare = np.isin(hashes, counts.index[counts.to_numpy() == 1].to_numpy())
+    return float(copy.mean()), float(rare.mean())
+
+
+def copy_excess(privacy: dict[str, Any], *, rare: bool = True) -> tuple[float, float] | None:
+    """How much more often synthetic rows copy training rows than unseen real rows do.
+
+    Parameters
+    ----------
+    privacy : dict
+        Output of :func:`privacy_scores`.
+    rare : bool, default True
+        Compare copies of rare training rows (``rare_copy_share``), the memorisation signal;
+        ``False`` compares all copies.
+
+    Returns
+    -------
+    (excess, z) or None
+        The difference of the two shares and its size in standard errors (a two-proportion
+        z statistic, ``inf`` when both shares are exact); ``None`` without a baseline.
+
+    Examples
+    --------
+    >>> excess, z = copy_excess({"rare_copy_share": 0.30, "rare_copy_share_holdout": 0.02,
+    ...                          "n_synthetic": 1000, "n_holdout": 1000})
+    >>> round(excess, 2), round(z, 1)
+    (0.28, 17.1)
+    """
+    key = "rare_copy_share" if rare else "copy_share"
+    synthetic, holdout = privacy.get(key), privacy.get(f"{key}_holdout")
+    n_syn, n_hold = privacy.get("n_synthetic"), privacy.get("n_holdout")
+    if synthetic is None or holdout is None or not n_syn or not n_hold:
+        return None
+    pooled = (synthetic * n_syn + holdout * n_hold) / (n_syn + n_hold)
+    error = math.sqrt(pooled * (1 - pooled) * (1 / n_syn + 1 / n_hold))
+    excess = synthetic - holdout
+    z = excess / error if error > 0 else (math.inf if excess > 0 else 0.0)
+    return round(excess, 12), z

@@ -12,7 +12,7 @@ from fairlatent.metrics.synthetic.columns import MSG_TARGET, MSG_TEST_NEEDED, _c
 from fairlatent.metrics.synthetic.correlation import correlation_difference
 from fairlatent.metrics.synthetic.detection import detection_auc
 from fairlatent.metrics.synthetic.fidelity import column_fidelity
-from fairlatent.metrics.synthetic.privacy import privacy_scores
+from fairlatent.metrics.synthetic.privacy import copy_excess, privacy_scores
 from fairlatent.metrics.synthetic.utility import utility_scores
 
 __all__ = ["quality_warnings", "synthetic_quality"]
@@ -21,9 +21,33 @@ __all__ = ["quality_warnings", "synthetic_quality"]
 DETECTION_AUC_LIMIT = 0.9
 MEAN_KS_LIMIT = 0.2
 MEAN_TVD_LIMIT = 0.2
+#: Excess of the synthetic rows' share of copies of rare training rows over the real baseline's
+#: share (5 points) from which the generator is said to memorise ...
 COPY_SHARE_LIMIT = 0.05
+#: ... or share of the rows real data makes new (not equal to any training row) that the
+#: synthetic rows copy instead, ``(copy - copy_holdout) / (1 - copy_holdout)``: a generator that
+#: copies a share m of its rows scores m, one that favours common rows (GANs do) far less ...
+NOVELTY_LOSS_LIMIT = 0.5
+#: ... in both cases when the excess is also this many standard errors (not sampling noise).
+COPY_Z_LIMIT = 3.0
 UTILITY_GAP_LIMIT = 0.1
+#: Median DCR of synthetic rows over that of unseen real rows below which rows sit too close ...
 DCR_RATIO_LIMIT = 0.5
+#: ... when also this share of synthetic rows is closer to the training rows than the closest 5%
+#: of unseen real rows are (5% expected).
+DCR_BELOW_LIMIT = 0.15
+
+MSG_COPIES = (
+    "WARNING: {copy:.1%} of synthetic rows are exact copies of training rows, against "
+    "{copy_hold:.1%} of real rows the generator never saw ({rare:.1%} against {rare_hold:.1%} "
+    "for rows that occur only once in the training data). The generator memorises its training "
+    "rows: do not share these rows as if they were anonymous."
+)
+MSG_DCR = (
+    "WARNING: synthetic rows sit much closer to real training rows than unseen real rows do "
+    "(median distance ratio {ratio:.2f}, limit {limit}; {below:.0%} of synthetic rows are closer "
+    "than the closest 5% of unseen real rows). This suggests memorisation and a privacy risk."
+)
 
 
 def synthetic_quality(
@@ -135,7 +159,9 @@ def quality_warnings(report: dict[str, Any]) -> list[str]:
     list of str
         One sentence per problem found, empty when nothing crosses a threshold
         (:data:`DETECTION_AUC_LIMIT`, :data:`MEAN_KS_LIMIT`, :data:`MEAN_TVD_LIMIT`,
-        :data:`COPY_SHARE_LIMIT`, :data:`UTILITY_GAP_LIMIT`, :data:`DCR_RATIO_LIMIT`).
+        :data:`COPY_SHARE_LIMIT`, :data:`UTILITY_GAP_LIMIT`, :data:`DCR_RATIO_LIMIT`); the
+        privacy warnings compare with real rows the generator never saw (see
+        :mod:`~fairlatent.metrics.synthetic.privacy`).
 
     Examples
     --------
@@ -164,21 +190,7 @@ def quality_warnings(report: dict[str, Any]) -> list[str]:
             f"WARNING: category frequencies are poorly reproduced (mean total variation distance "
             f"{tvd:.2f}, limit {MEAN_TVD_LIMIT}){worst}. Train longer or use more data."
         )
-    privacy = report.get("privacy") or {}
-    copy = privacy.get("copy_share")
-    if copy is not None and copy > COPY_SHARE_LIMIT:
-        out.append(
-            f"WARNING: {copy:.1%} of synthetic rows are exact copies of real training rows (limit "
-            f"{COPY_SHARE_LIMIT:.0%}). The generator memorises its training data: do not share "
-            "these rows as if they were anonymous."
-        )
-    ratio = privacy.get("dcr_median_ratio")
-    if ratio is not None and ratio < DCR_RATIO_LIMIT:
-        out.append(
-            f"WARNING: synthetic rows sit much closer to real training rows than unseen real rows "
-            f"do (median distance ratio {ratio:.2f}, limit {DCR_RATIO_LIMIT}). This suggests "
-            "memorisation and a privacy risk."
-        )
+    out.extend(_privacy_warnings(report.get("privacy") or {}))
     utility = report.get("utility") or {}
     gap = utility.get("gap")
     if gap is not None and gap > UTILITY_GAP_LIMIT:
@@ -192,6 +204,39 @@ def quality_warnings(report: dict[str, Any]) -> list[str]:
             "WARNING: the synthetic target column holds a single class, so no classifier can be "
             "trained on it. The generator collapsed; train longer or check the conditioning."
         )
+    return out
+
+
+def _privacy_warnings(privacy: dict[str, Any]) -> list[str]:
+    """Memorisation warnings, only where synthetic rows are clearly worse than unseen real rows.
+
+    Real data copies itself (on low-cardinality data most unseen rows equal some training row),
+    so the synthetic figures are judged against the same figures for real held-out rows: copies
+    of rare training rows must exceed the baseline by :data:`COPY_SHARE_LIMIT`, or copies of any
+    training row must take more than :data:`NOVELTY_LOSS_LIMIT` of the novelty real rows have,
+    and either by :data:`COPY_Z_LIMIT` standard errors; distances must be small both in the median
+    (:data:`DCR_RATIO_LIMIT`) and in the tail (:data:`DCR_BELOW_LIMIT`).
+    """
+    out = []
+    rare, every = copy_excess(privacy), copy_excess(privacy, rare=False)
+    if rare is not None and every is not None:
+        novelty = 1.0 - privacy["copy_share_holdout"]
+        loss = every[0] / novelty if novelty > 0 else 0.0
+        if (rare[0] > COPY_SHARE_LIMIT and rare[1] > COPY_Z_LIMIT) or (
+            loss > NOVELTY_LOSS_LIMIT and every[1] > COPY_Z_LIMIT
+        ):
+            out.append(
+                MSG_COPIES.format(
+                    rare=privacy["rare_copy_share"],
+                    rare_hold=privacy["rare_copy_share_holdout"],
+                    copy=privacy.get("copy_share") or 0.0,
+                    copy_hold=privacy.get("copy_share_holdout") or 0.0,
+                )
+            )
+    ratio = privacy.get("dcr_median_ratio")
+    below = privacy.get("share_below_holdout_p05")
+    if ratio is not None and ratio < DCR_RATIO_LIMIT and (below or 0.0) > DCR_BELOW_LIMIT:
+        out.append(MSG_DCR.format(ratio=ratio, limit=DCR_RATIO_LIMIT, below=below))
     return out
 
 
