@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.stats import norm
 
 #: Replicates computed per chunk (bounds memory at ``chunk x n_rows`` indices).
 CHUNK = 50
@@ -129,13 +130,48 @@ def metrics_from_counts(
     return {**{f"group:{k}": v for k, v in group.items()}, **summary}
 
 
-def percentile_interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Return the :data:`LEVEL` percentile interval of bootstrap ``values`` (NaN ignored)."""
+def percentile_interval(
+    values: np.ndarray, axis: int = 0, estimate: float | np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the :data:`LEVEL` bootstrap interval of ``values`` (NaN replicates ignored).
+
+    With ``estimate`` (the point estimate on the original rows) the interval is bias-corrected
+    (Efron's BC percentile interval): the percentiles move by the share of replicates below the
+    estimate. Worst-case-over-groups statistics (the largest gap between groups) are biased upward
+    under resampling, and the plain percentile interval can then miss its own point estimate.
+
+    Examples
+    --------
+    >>> reps = np.array([0.30, 0.32, 0.35, 0.36, 0.40, 0.41, 0.42, 0.45])
+    >>> [round(float(v), 3) for v in percentile_interval(reps)]
+    [0.303, 0.445]
+    >>> low, high = percentile_interval(reps, estimate=0.31)
+    >>> bool(low <= 0.31 <= high)
+    True
+    """
+    values = np.asarray(values, dtype=float)
     tail = round((1 - LEVEL) / 2 * 100, 9)  # 2.5, exactly
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        low, high = np.nanpercentile(values, [tail, 100 - tail], axis=axis)
-    return low, high
+    if estimate is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            low, high = np.nanpercentile(values, [tail, 100 - tail], axis=axis)
+        return low, high
+    moved = np.moveaxis(values, axis, 0)
+    point = np.broadcast_to(np.asarray(estimate, dtype=float), moved.shape[1:])
+    flat, flat_point = moved.reshape(len(moved), -1), point.reshape(-1)
+    lows, highs = np.full(flat.shape[1], np.nan), np.full(flat.shape[1], np.nan)
+    z = float(norm.ppf(1 - tail / 100))
+    for j in range(flat.shape[1]):
+        column = flat[:, j][np.isfinite(flat[:, j])]
+        if len(column) == 0 or not np.isfinite(flat_point[j]):
+            continue
+        below = (np.sum(column < flat_point[j]) + 0.5 * np.sum(column == flat_point[j]))
+        share = np.clip(below / len(column), 1 / (len(column) + 1), len(column) / (len(column) + 1))
+        z0 = float(norm.ppf(share))
+        quantiles = norm.cdf([2 * z0 - z, 2 * z0 + z]) * 100
+        lows[j], highs[j] = np.percentile(column, quantiles)
+    shape = moved.shape[1:]
+    return lows.reshape(shape), highs.reshape(shape)
 
 
 def paired_interval(base: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:

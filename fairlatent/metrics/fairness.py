@@ -277,13 +277,15 @@ def evaluate_predictions(
         )
         values = metrics_from_counts(counts, [labels.index(g) for g in compared])
         for name in SUMMARY_METRICS:
-            low, high = percentile_interval(values[name])
+            low, high = percentile_interval(values[name], estimate=summary[name])
             evaluation.summary_ci[name] = (float(low), float(high))
             evaluation.replicates[name] = values[name]
         for name in GROUP_METRICS:
             if name == "count":
                 continue
-            low, high = percentile_interval(values[f"group:{name}"], axis=0)
+            low, high = percentile_interval(
+                values[f"group:{name}"], axis=0, estimate=by_group[name].to_numpy(float)
+            )
             by_group[f"{name}_low"] = low
             by_group[f"{name}_high"] = high
         group_reps = {m: values[f"group:{m}"] for m in REFERENCE_METRICS}
@@ -365,9 +367,11 @@ def reference_view(
                 with np.errstate(invalid="ignore", divide="ignore"):
                     ratios = reps[:, i] / reps[:, ref]
                 ratios[~np.isfinite(ratios)] = np.nan
-                row["ratio_low"], row["ratio_high"] = map(float, percentile_interval(ratios))
+                row["ratio_low"], row["ratio_high"] = map(
+                    float, percentile_interval(ratios, estimate=ratio)
+                )
                 diffs = reps[:, i] - reps[:, ref]
-                lo, hi = percentile_interval(diffs)
+                lo, hi = percentile_interval(diffs, estimate=value - ref_value)
                 row["difference_low"], row["difference_high"] = float(lo), float(hi)
             if not bool(by_group.at[group, "supported"]):
                 row["status"] = "too small"
