@@ -250,10 +250,10 @@ def prepare(
 
     frame[target] = y
     groups, merged = group_labels_merged(frame, sensitive_names, min_group_size)
-    for label, small in merged.items():
-        logger.info("groups under %d rows merged into %r: %s", min_group_size, label, small)
+    for merged_label, small in merged.items():
+        logger.info("groups under %d rows merged into %r: %s", min_group_size, merged_label, small)
         notices.append(
-            f"groups with fewer than {min_group_size} rows merged into {label!r}: "
+            f"groups with fewer than {min_group_size} rows merged into {merged_label!r}: "
             + ", ".join(small)
         )
     if groups.nunique() < 2:

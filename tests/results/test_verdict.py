@@ -63,6 +63,16 @@ def test_headline_metrics_leave_out_thin_groups(result):
     assert statuses[("Large-B", "selection_rate")] in {"pass", "fail"}
 
 
+def test_merging_small_groups_keeps_the_favourable_label():
+    frame = recidivism_like(2)
+    result = fairlatent.audit(frame, target="outcome", sensitive="race", positive_label="no",
+                              classifiers=["logreg"], strategies=["none"], min_group_size=20,
+                              n_boot=0)
+    assert result.schema.merged_groups  # Tiny-X (14 rows) was merged
+    assert (result.schema.positive_label, result.schema.negative_label) == ("no", "yes")
+    assert result.headline()[0].startswith("Favourable outcome: outcome = 'no'")
+
+
 def test_reference_grid_and_choice_of_reference():
     frame = recidivism_like(1)
     chosen = fairlatent.audit(frame, target="outcome", sensitive="race", positive_label="no",
