@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,16 +17,22 @@ from fairlatent.samplers.latent_density import (
 )
 from fairlatent.strategies.base import (
     ARTIFACT_LATENT_MODEL,
+    OFF,
+    FittedStrategy,
     Strategy,
     StrategyContext,
     StrategyOutput,
+    Strength,
 )
+from fairlatent.strategies.common import frame_parts, identity_output, shared_key
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LatentDensityStrategy"]
+__all__ = ["FittedLatentDensity", "LatentDensityStrategy"]
 
 _HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "recon", "kl")
+#: Non-zero mixes between uniform and DB-VAE sampling offered to the tuning by default.
+MIXES: tuple[float, ...] = (0.25, 0.5, 1.0)
 
 
 def _float(value: Any) -> float | None:
@@ -70,6 +77,20 @@ class LatentDensityStrategy(Strategy):
         VAE epochs; ``None`` takes the audit's ``epochs`` override, else the VAE's default.
     vae_params : dict or None, default None
         Any other :class:`~fairlatent.models.vae.TabularVAE` parameter.
+    mixes : sequence of float, default MIXES
+        The non-zero mixes ``m`` the audit may tune over: rows are drawn with probability
+        ``∝ (1 - m) + m w`` (``w`` the DB-VAE weight), so ``m = 0`` is the real rows (always
+        offered) and ``m = 1`` is DB-VAE.
+    alphas : sequence of float, default ()
+        Extra smoothing values; each adds every mix at that ``alpha`` to the grid.
+    default_mix : float, default 1.0
+        Mix used when nothing is tuned (1: the documented DB-VAE behaviour).
+
+    Attributes
+    ----------
+    max_accuracy_loss : float
+        0.005: the audit accepts a strength of ``vae`` only if validation accuracy stays within
+        half a point of the baseline's.
 
     Notes
     -----
@@ -93,6 +114,7 @@ class LatentDensityStrategy(Strategy):
     'vae'
     """
 
+    max_accuracy_loss: ClassVar[float | None] = 0.005
     name = "vae"
     description = (
         "DB-VAE (Amini et al. 2019): a VAE learns a latent space of the training rows (features "
@@ -115,6 +137,9 @@ class LatentDensityStrategy(Strategy):
         beta: float | None = None,
         epochs: int | None = None,
         vae_params: dict[str, Any] | None = None,
+        mixes: Sequence[float] = MIXES,
+        alphas: Sequence[float] = (),
+        default_mix: float = 1.0,
     ) -> None:
         self.scope = scope
         self.sampling = sampling
@@ -128,6 +153,9 @@ class LatentDensityStrategy(Strategy):
         self.beta = beta
         self.epochs = epochs
         self.vae_params = vae_params
+        self.mixes = mixes
+        self.alphas = alphas
+        self.default_mix = default_mix
 
     def resampler(self, context: StrategyContext) -> LatentDensityResampler:
         """Build the (unfitted) sampler this strategy uses for ``context``.
@@ -140,12 +168,6 @@ class LatentDensityStrategy(Strategy):
         -------
         LatentDensityResampler
         """
-        vae_params = dict(self.vae_params or {})
-        vae_params.setdefault("latent_dim", int(self.latent_dim))
-        vae_params.setdefault("hidden_dims", tuple(int(h) for h in self.hidden_dims))
-        if self.beta is not None:
-            vae_params.setdefault("beta", float(self.beta))
-        epochs = self.epochs if self.epochs is not None else context.epochs
         return LatentDensityResampler(
             sensitive=list(context.sensitive),
             scope=self.scope,
@@ -155,40 +177,61 @@ class LatentDensityStrategy(Strategy):
             rule=self.rule,
             n_components=self.n_components,
             sampling=self.sampling,
-            vae_params=vae_params,
-            epochs=epochs,
+            vae_params=self._vae_params(),
+            epochs=self._epochs(context),
             device=context.device,
             random_state=context.random_state,
         )
 
-    def _apply(self, train: pd.DataFrame, context: StrategyContext) -> StrategyOutput:
-        X = train.drop(columns=[context.target, context.group_column])
-        y = train[context.target]
-        groups = train[context.group_column]
-        sampler = self.resampler(context)
-        if self.sampling == "weights":
-            weights = sampler.compute_sample_weight(X, y, groups=groups)
-            output = StrategyOutput(frame=train, sample_weight=weights)
-            resampled_groups, resampled_y, resampled_w = groups, y, weights
-        else:
-            sampler.fit_resample(X, y, groups=groups)
-            idx = sampler.sample_indices_
-            frame = train.iloc[idx].reset_index(drop=True)
-            output = StrategyOutput(frame=frame)
-            resampled_groups, resampled_y = frame[context.group_column], frame[context.target]
-            resampled_w = np.ones(len(frame))
-        output.diagnostics = self._diagnostics(
-            sampler, groups, y, resampled_groups, resampled_y, resampled_w
+    def _vae_params(self) -> dict[str, Any]:
+        vae_params = dict(self.vae_params or {})
+        vae_params.setdefault("latent_dim", int(self.latent_dim))
+        vae_params.setdefault("hidden_dims", tuple(int(h) for h in self.hidden_dims))
+        if self.beta is not None:
+            vae_params.setdefault("beta", float(self.beta))
+        return vae_params
+
+    def _epochs(self, context: StrategyContext) -> int | None:
+        return self.epochs if self.epochs is not None else context.epochs
+
+    def fit_resampler(self, train: pd.DataFrame, context: StrategyContext) -> LatentDensityResampler:
+        """Fit this strategy's sampler on ``train``, sharing the VAE through ``context.shared``.
+
+        Strategies that build their sampler with the same VAE settings on the same rows and seed
+        (``vae`` and ``latent-eo``) train the VAE once per split.
+
+        Parameters
+        ----------
+        train : DataFrame
+            Real training rows.
+        context : StrategyContext
+
+        Returns
+        -------
+        LatentDensityResampler
+            Fitted on ``train``.
+        """
+        X, y, groups = frame_parts(train, context)
+        key = shared_key(
+            "vae", train, params=self._vae_params(), epochs=self._epochs(context),
+            seed=context.random_state, device=context.device, columns=list(X.columns),
         )
-        output.artifacts[ARTIFACT_LATENT_MODEL] = sampler.latent_model_
-        output.artifacts["resampler"] = sampler
-        return output
+        sampler = self.resampler(context)
+        sampler.fit(X, y, groups=groups, fitted_vae=context.shared.get(key))
+        context.shared[key] = sampler.vae_
+        return sampler
+
+    def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedLatentDensity:
+        return FittedLatentDensity(self, self.fit_resampler(train, context), context)
+
 
     def _diagnostics(
         self,
         sampler: LatentDensityResampler,
         groups: pd.Series,
         y: pd.Series,
+        w: np.ndarray,
+        rarity: np.ndarray,
         new_groups: pd.Series,
         new_y: pd.Series,
         new_w: np.ndarray,
@@ -205,7 +248,6 @@ class LatentDensityStrategy(Strategy):
             for k, v in params.items()
             if k != "random_state"
         }
-        w = sampler.weights_
         ess = effective_sample_size(w)
         return {
             "options": {
@@ -232,9 +274,76 @@ class LatentDensityStrategy(Strategy):
                 "top_1pct_weight_share": _float(np.sort(w)[::-1][: max(1, len(w) // 100)].sum()
                                                 / w.sum()),
             },
-            "groups": _group_table(groups, y, sampler.weights_, sampler.rarity_, new_groups,
-                                   new_y, new_w),
+            "groups": _group_table(groups, y, w, rarity, new_groups, new_y, new_w),
         }
+
+def _mix_strength(mix: float, alpha: float | None = None) -> Strength:
+    if mix == 0:
+        return OFF
+    params: dict[str, Any] = {"mix": float(mix)}
+    label = f"mix={mix:g}"
+    if alpha is not None:
+        params["alpha"] = float(alpha)
+        label += f", α={alpha:g}"
+    return Strength(label, params)
+
+
+class FittedLatentDensity(FittedStrategy):
+    """DB-VAE with its VAE trained: weighs and resamples any rows at a mix strength.
+
+    At mix ``m`` a row is drawn with probability ``∝ (1 - m) + m w``, where ``w`` is its DB-VAE
+    weight (mean 1, within its group for ``scope="group"``), i.e. ``p ∝ (1 - m)/n + m w / Σw``:
+    ``m = 0`` is uniform (the real rows), ``m = 1`` is DB-VAE. The latent density is re-estimated
+    on the rows being transformed.
+    """
+
+    def __init__(
+        self, strategy: LatentDensityStrategy, sampler: LatentDensityResampler,
+        context: StrategyContext,
+    ) -> None:
+        self.strategy = strategy
+        self.sampler = sampler
+        self.context = context
+
+    def grid(self) -> list[Strength]:
+        """``off``, then each configured mix (and each mix at each extra ``alpha``)."""
+        strategy = self.strategy
+        grid = [OFF] + [_mix_strength(m) for m in strategy.mixes if m != 0]
+        grid += [_mix_strength(m, a) for a in strategy.alphas for m in strategy.mixes if m != 0]
+        return grid
+
+    def default(self) -> Strength:
+        """Return the configured default mix (1: full DB-VAE, the documented behaviour)."""
+        return _mix_strength(self.strategy.default_mix)
+
+    def transform(self, frame: pd.DataFrame, strength: Strength) -> StrategyOutput:
+        """Resample (or weight) ``frame`` at ``strength`` (see the class docstring)."""
+        mix = float(strength.params.get("mix", 0.0))
+        if strength.identity or mix == 0:
+            return identity_output(frame, strength)
+        context = self.context
+        X, y, groups = frame_parts(frame, context)
+        sampler = self.sampler
+        weighed = sampler.weigh(X, y, groups=groups, alpha=strength.params.get("alpha"))
+        weights = weighed.weights if mix == 1 else (1.0 - mix) + mix * weighed.weights
+        if self.strategy.sampling == "weights":
+            output = StrategyOutput(frame=frame, sample_weight=weights)
+            new_groups, new_y, new_w = groups, y, weights
+            idx = np.arange(len(frame))
+        else:
+            idx = sampler.draw_indices(weights, weighed.groups)
+            new = frame.iloc[idx].reset_index(drop=True)
+            output = StrategyOutput(frame=new)
+            new_groups, new_y = new[context.group_column], new[context.target]
+            new_w = np.ones(len(new))
+        output.diagnostics = self.strategy._diagnostics(
+            sampler, groups, y, weights, weighed.rarity, new_groups, new_y, new_w
+        )
+        output.diagnostics["options"]["mix"] = mix
+        output.artifacts[ARTIFACT_LATENT_MODEL] = sampler.latent_model_
+        output.artifacts["sample_indices"] = idx
+        output.strength = strength
+        return output
 
 
 def _group_table(
