@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -14,6 +15,7 @@ __all__ = [
     "ERR_CELL",
     "ERR_REACH",
     "ERR_TARGET",
+    "Resampled",
     "TargetSizes",
     "cell_targets",
     "count_cells",
@@ -172,3 +174,38 @@ def partial_targets(
     scaled = np.rint(target * np.maximum(scale, 1.0)).astype(int)
     full["target"] = np.maximum(scaled, full["rows"].to_numpy()).astype(int)
     return full
+
+
+@dataclass(frozen=True)
+class Resampled:
+    """One rebalancing of a set of rows by a fitted cell-balancing sampler.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Kept real rows, then copies of real rows, then synthetic rows (the input's columns and
+        dtypes).
+    labels : ndarray of int
+        Their labels.
+    groups : ndarray of str
+        Their groups.
+    sample_indices : ndarray of int
+        Input position of each row; ``-1`` for synthetic rows.
+    cells : DataFrame
+        group, label, rows, target, added, removed, sample_tries.
+    selection : dict
+        What a ranking sampler kept (see
+        :class:`~fairlatent.samplers.outlier_balanced.OutlierBalancedResampler`), else empty.
+    """
+
+    X: pd.DataFrame
+    labels: np.ndarray
+    groups: np.ndarray
+    sample_indices: np.ndarray
+    cells: pd.DataFrame
+    selection: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_synthetic(self) -> np.ndarray:
+        """Flags of the generated rows."""
+        return self.sample_indices < 0

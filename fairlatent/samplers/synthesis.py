@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from fairlatent.exceptions import DataError, NotFittedError, SchemaError
-from fairlatent.samplers.base import BaseSampler, SamplerInput
-from fairlatent.samplers.cells import TargetSizes, cell_targets, count_cells, partial_targets
+from fairlatent.exceptions import NotFittedError, SchemaError
+from fairlatent.samplers.base import BaseSampler, SamplerInput, restore_dtypes
+from fairlatent.samplers.cells import (
+    Resampled,
+    TargetSizes,
+    cell_targets,
+    count_cells,
+    partial_targets,
+)
 from fairlatent.samplers.synthetic_source import (
     CELL_GROUP,
     CELL_LABEL,
@@ -50,42 +55,7 @@ __all__ = [
 DEFAULT_GAN_PARAMS: dict[str, Any] = {}
 
 ERR_LABELS = "y must hold 0/1 labels, found {found}; binarise it first"
-ERR_DTYPE = "synthetic values of {column!r} do not fit its dtype ({error})"
 ERR_NOT_FITTED = "this {name} is not fitted yet; call fit_resample first"
-
-
-@dataclass(frozen=True)
-class Resampled:
-    """One rebalancing of a set of rows by a fitted :class:`CellBalancingResampler`.
-
-    Parameters
-    ----------
-    X : DataFrame
-        Kept real rows, then copies of real rows, then synthetic rows (the input's columns and
-        dtypes).
-    labels : ndarray of int
-        Their labels.
-    groups : ndarray of str
-        Their groups.
-    sample_indices : ndarray of int
-        Input position of each row; ``-1`` for synthetic rows.
-    cells : DataFrame
-        group, label, rows, target, added, removed, sample_tries.
-    selection : dict
-        What a ranking sampler kept (see :class:`OutlierBalancedResampler`), else empty.
-    """
-
-    X: pd.DataFrame
-    labels: np.ndarray
-    groups: np.ndarray
-    sample_indices: np.ndarray
-    cells: pd.DataFrame
-    selection: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_synthetic(self) -> np.ndarray:
-        """Flags of the generated rows."""
-        return self.sample_indices < 0
 
 
 class CellBalancingResampler(BaseSampler):
@@ -340,15 +310,10 @@ class CellBalancingResampler(BaseSampler):
             if n_gan == 0:
                 tries.append(0)
                 continue
-            candidates = self.gan_.sample(
-                n_gan * self._candidate_factor(),
-                condition={CELL_GROUP: g, CELL_LABEL: str(lab)},
-                random_state=int(draw.integers(0, 2**31 - 1)),
+            candidates, n_tries = self.sample_cell(
+                X, group, g, int(lab), n_gan * self._candidate_factor(), draw
             )
-            tries.append(int(self.gan_.last_sample_stats_.get("tries", 1)))
-            candidates = self._fill_sensitive(
-                candidates.drop(columns=[CELL_GROUP, CELL_LABEL]), X, group, g, draw
-            )[list(X.columns)]
+            tries.append(n_tries)
             synthetic_parts.append(self._choose_synthetic(state, candidates, int(lab), n_gan, draw))
             synthetic_groups.append(np.full(n_gan, g, dtype=object))
             synthetic_labels.append(np.full(n_gan, lab))
@@ -369,6 +334,51 @@ class CellBalancingResampler(BaseSampler):
             cells=cells,
             selection=getattr(state, "stats", {}),
         )
+
+    def sample_cell(
+        self,
+        X: pd.DataFrame,
+        groups: np.ndarray,
+        group: str,
+        label: int,
+        n: int,
+        rng: np.random.Generator,
+    ) -> tuple[pd.DataFrame, int]:
+        """Generate ``n`` rows of the (``group``, ``label``) cell with the fitted GAN.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Real rows with the fitted columns; the synthetic rows get their columns, and sensitive
+            values drawn from the rows of ``X`` in ``group``.
+        groups : ndarray of str
+            Group of each row of ``X``.
+        group : str
+            The cell's group.
+        label : int
+            The cell's label.
+        n : int
+            Rows to generate.
+        rng : Generator
+            Seeds the GAN's draw and the sensitive values.
+
+        Returns
+        -------
+        rows : DataFrame
+            ``n`` rows with the columns of ``X``.
+        tries : int
+            Sampling rounds the GAN needed to fill the cell.
+        """
+        candidates = self.gan_.sample(
+            n,
+            condition={CELL_GROUP: group, CELL_LABEL: str(label)},
+            random_state=int(rng.integers(0, 2**31 - 1)),
+        )
+        tries = int(self.gan_.last_sample_stats_.get("tries", 1))
+        rows = self._fill_sensitive(
+            candidates.drop(columns=[CELL_GROUP, CELL_LABEL]), X, groups, group, rng
+        )
+        return rows[list(X.columns)], tries
 
     def gan_training_frame(
         self, X: pd.DataFrame, labels: np.ndarray, group: np.ndarray
@@ -428,13 +438,3 @@ class CellBalancingResampler(BaseSampler):
         for column in self.sensitive:
             rows[column] = source[column].iloc[picks].to_numpy()
         return rows
-
-
-def restore_dtypes(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
-    for column in like.columns:
-        if frame[column].dtype != like[column].dtype:
-            try:
-                frame[column] = frame[column].astype(like[column].dtype)
-            except (TypeError, ValueError) as err:
-                raise DataError(ERR_DTYPE.format(column=column, error=err)) from None
-    return frame

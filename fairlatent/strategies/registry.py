@@ -131,6 +131,15 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         uses_gan=True,
         analyses=("synthesis",),
     ),
+    StrategySpec(
+        "latent-eo",
+        "fairlatent.strategies.latent_eo:LatentEqualizedOddsStrategy",
+        "latent equalized odds: within each label, each group's rows weighted by the density "
+        "ratio p(z | label) / p(z | group, label) in the VAE's latent space (cross-fitted "
+        "classifier), so every group's latent distribution matches the pooled one",
+        colour="#0d9488",
+        generative=True,
+    ),
 )
 
 #: Every strategy the audit knows: the built-ins, then entry-point plug-ins.
