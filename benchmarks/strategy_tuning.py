@@ -36,10 +36,10 @@ from fairlatent.strategies import StrategyContext, get_strategy
 from fairlatent.strategies.base import OFF, StrategyOutput
 
 DATA = {
-    "adult": dict(path="/work/shared/datasets/adult.csv", target="income", sensitive=["sex"],
-                  positive_label=">50K", drop=["split"]),
-    "bank": dict(path="/work/shared/datasets/bank.csv", target="y", sensitive=["age:25,60"],
-                 positive_label="yes", drop=[]),
+    "adult": {"path": "/work/shared/datasets/adult.csv", "target": "income",
+              "sensitive": ["sex"], "positive_label": ">50K", "drop": ["split"]},
+    "bank": {"path": "/work/shared/datasets/bank.csv", "target": "y",
+             "sensitive": ["age:25,60"], "positive_label": "yes", "drop": []},
 }
 BUDGET = 0.015
 TIE = 1e-9
@@ -124,10 +124,11 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             post = strategy.kind == "post"
             cache: dict[str, StrategyOutput] = {}
 
-            def on(frame_name: str, strength, _cache=cache, _fitted=fitted):
+            def on(frame_name: str, strength, _cache=cache, _fitted=fitted,
+                   _frames={"fitting": fitting, "train": train_rows}):  # noqa: B006
                 key = frame_name + "|" + strength.label
                 if key not in _cache:
-                    frame = fitting if frame_name == "fitting" else train_rows
+                    frame = _frames[frame_name]
                     _cache[key] = (StrategyOutput(frame=frame) if strength.identity and
                                    strength not in _fitted.grid() else _fitted.transform(frame, strength))
                 return _cache[key]
