@@ -108,7 +108,39 @@ class SampleWeightAdapter(ClassifierMixin, BaseEstimator):
         return self.pipeline_.predict_proba(X)
 
 
-class ReductionClassifier(BaseEstimator):
+class _GroupAwareClassifier(BaseEstimator):
+    """Shared ``fit`` of the in-processing wrappers: rows, labels, groups and optional weights."""
+
+    def fit(
+        self, X: pd.DataFrame, y: Any, *, sensitive_features: Any, sample_weight: Any = None
+    ) -> Any:
+        """Fit on the rows, knowing each row's group.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Feature columns.
+        y : array of {0, 1}
+        sensitive_features : array
+            Group of each row.
+        sample_weight : array, optional
+            Weights of a pre-processing step, if any.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X, np.asarray(y, dtype=int), np.asarray(sensitive_features).astype(str),
+                  sample_weight)
+        return self
+
+    def _fit(
+        self, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, sample_weight: Any
+    ) -> None:
+        raise NotImplementedError
+
+
+class ReductionClassifier(_GroupAwareClassifier):
     """fairlearn's :class:`~fairlearn.reductions.ExponentiatedGradient` around a pipeline.
 
     Parameters
@@ -144,24 +176,10 @@ class ReductionClassifier(BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
 
-    def fit(
-        self, X: pd.DataFrame, y: Any, *, sensitive_features: Any, sample_weight: Any = None
-    ) -> ReductionClassifier:
-        """Run the reduction on the rows.
-
-        Parameters
-        ----------
-        X : DataFrame
-        y : array of {0, 1}
-        sensitive_features : array
-            Group of each row.
-        sample_weight : array, optional
-            Ignored (the reduction sets its own weights); logged when given.
-
-        Returns
-        -------
-        self
-        """
+    def _fit(
+        self, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, sample_weight: Any
+    ) -> None:
+        """Run the reduction (``sample_weight`` is ignored: the reduction sets its own)."""
         from fairlearn.reductions import DemographicParity, EqualizedOdds, ExponentiatedGradient
 
         moments = {"demographic_parity": DemographicParity, "equalized_odds": EqualizedOdds}
@@ -175,15 +193,14 @@ class ReductionClassifier(BaseEstimator):
             eps=float(self.eps),
             max_iter=int(self.max_iter),
         )
-        self.mitigator_.fit(X, np.asarray(y, dtype=int), sensitive_features=sensitive_features)
-        return self
+        self.mitigator_.fit(X, y, sensitive_features=groups)
 
     def predict(self, X: pd.DataFrame, sensitive_features: Any = None) -> np.ndarray:
         """Randomised predictions of the reduction's mixture (seeded by ``random_state``)."""
         return np.asarray(self.mitigator_.predict(X, random_state=self.random_state), dtype=int)
 
 
-class CorrelationRemoverClassifier(BaseEstimator):
+class CorrelationRemoverClassifier(_GroupAwareClassifier):
     """fairlearn's :class:`~fairlearn.preprocessing.CorrelationRemover` on the numeric features.
 
     The numeric feature columns are projected (linearly) off the one-hot group indicators, fitted
@@ -226,39 +243,24 @@ class CorrelationRemoverClassifier(BaseEstimator):
         out[self.numeric_] = np.where(missing, np.nan, projected)
         return out
 
-    def fit(
-        self, X: pd.DataFrame, y: Any, *, sensitive_features: Any, sample_weight: Any = None
-    ) -> CorrelationRemoverClassifier:
-        """Fit the projection on ``X`` and the pipeline on the projected rows.
-
-        Parameters
-        ----------
-        X : DataFrame
-        y : array of {0, 1}
-        sensitive_features : array
-            Group of each row.
-        sample_weight : array, optional
-            Passed to the pipeline's model.
-
-        Returns
-        -------
-        self
-        """
+    def _fit(
+        self, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, sample_weight: Any
+    ) -> None:
+        """Fit the projection on ``X`` and the pipeline (with the weights) on projected rows."""
         from fairlearn.preprocessing import CorrelationRemover
 
         self.numeric_ = [c for c in X.columns if is_numeric(X[c])]
-        self.groups_ = sorted(set(np.asarray(sensitive_features).astype(str)))
+        self.groups_ = sorted(set(groups))
         self.means_ = X[self.numeric_].astype(float).mean()
         if self.numeric_ and len(self.groups_) >= 2:
-            design = self._design(X, sensitive_features)
+            design = self._design(X, groups)
             self.remover_ = CorrelationRemover(
                 sensitive_feature_ids=[c for c in design.columns if c.startswith("_fl_group_")],
                 alpha=float(self.alpha),
             ).fit(design)
         self.pipeline_ = SampleWeightAdapter(self.pipeline).fit(
-            self._transform(X, sensitive_features), y, sample_weight=sample_weight
+            self._transform(X, groups), y, sample_weight=sample_weight
         )
-        return self
 
     def predict(self, X: pd.DataFrame, sensitive_features: Any = None) -> np.ndarray:
         """Predict labels of projected rows."""

@@ -15,7 +15,7 @@ from fairlatent.strategies.base import (
     StrategyOutput,
     Strength,
 )
-from fairlatent.strategies.common import identity_output
+from fairlatent.strategies.common import FittedParts, identity_output
 
 
 class NoMitigation(Strategy):
@@ -97,12 +97,10 @@ def _lambda_strength(value: float) -> Strength:
     return OFF if value == 0 else Strength(f"λ={value:g}", {"lambda": float(value)})
 
 
-class FittedReweighing(FittedStrategy):
+class FittedReweighing(FittedParts):
     """Reweighing needs no fit: the cell weights are computed on the frame being transformed."""
 
-    def __init__(self, strategy: Reweighing, context: StrategyContext) -> None:
-        self.strategy = strategy
-        self.context = context
+    strategy: Reweighing
 
     def grid(self) -> list[Strength]:
         """``off`` then each configured ``λ``."""

@@ -36,7 +36,7 @@ from fairlatent.strategies.base import (
     StrategyOutput,
     Strength,
 )
-from fairlatent.strategies.common import identity_output
+from fairlatent.strategies.common import FittedParts, identity_output
 
 __all__ = [
     "CorrelationRemoverStrategy",
@@ -61,13 +61,30 @@ def _label(params: Mapping[str, Any]) -> str:
 
 
 class _GridStrategy(Strategy):  # noqa: B024 - _output is the one hook
-    """A strategy without a fit: a grid of parameter dicts, each turned into an output."""
+    """A strategy without a fit: a grid of parameter dicts, each turned into an output.
 
-    strengths: Sequence[Mapping[str, Any]]
-    default: Mapping[str, Any]
+    Subclasses set :attr:`GRID` and :attr:`DEFAULT` and implement :meth:`_output`.
+    """
+
+    GRID: ClassVar[tuple[dict[str, Any], ...]] = ()
+    DEFAULT: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        *,
+        strengths: Sequence[Mapping[str, Any]] | None = None,
+        default: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.strengths = strengths
+        self.default = default
 
     def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedStrategy:
         return _FittedGrid(self, context)
+
+    def settings(self) -> tuple[list[Mapping[str, Any]], Mapping[str, Any]]:
+        """Return the grid's settings (besides ``off``) and the default setting."""
+        strengths = self.GRID if self.strengths is None else self.strengths
+        return list(strengths), self.DEFAULT if self.default is None else self.default
 
     def _output(
         self, frame: pd.DataFrame, params: Mapping[str, Any], context: StrategyContext
@@ -75,17 +92,16 @@ class _GridStrategy(Strategy):  # noqa: B024 - _output is the one hook
         raise NotImplementedError
 
 
-class _FittedGrid(FittedStrategy):
-    def __init__(self, strategy: _GridStrategy, context: StrategyContext) -> None:
-        self.strategy = strategy
-        self.context = context
+class _FittedGrid(FittedParts):
+    strategy: _GridStrategy
 
     def grid(self) -> list[Strength]:
-        points = [Strength(_label(p), dict(p)) for p in self.strategy.strengths]
+        points = [Strength(_label(p), dict(p)) for p in self.strategy.settings()[0]]
         return [OFF] + list({p.label: p for p in points}.values())
 
     def default(self) -> Strength:
-        return Strength(_label(self.strategy.default), dict(self.strategy.default))
+        default = self.strategy.settings()[1]
+        return Strength(_label(default), dict(default))
 
     def transform(self, frame: pd.DataFrame, strength: Strength) -> StrategyOutput:
         if strength.identity:
@@ -96,7 +112,19 @@ class _FittedGrid(FittedStrategy):
         return output
 
 
-class ThresholdStrategy(_GridStrategy):
+class _PostProcessing(_GridStrategy):  # noqa: B024
+    """A post-processing grid: each setting builds :attr:`postprocessor` with those keywords."""
+
+    kind: ClassVar[StrategyKind] = "post"
+    postprocessor: ClassVar[type]
+
+    def _output(
+        self, frame: pd.DataFrame, params: Mapping[str, Any], context: StrategyContext
+    ) -> StrategyOutput:
+        return StrategyOutput(frame=frame, postprocessor=self.postprocessor(**params))
+
+
+class ThresholdStrategy(_PostProcessing):
     """fairlearn's ThresholdOptimizer: group-specific randomised thresholds on held-out scores.
 
     The classifier is trained on the training rows as they are; the thresholds are fitted on
@@ -110,30 +138,17 @@ class ThresholdStrategy(_GridStrategy):
         Setting used when nothing is tuned.
     """
 
-    kind: ClassVar[StrategyKind] = "post"
     name = "threshold"
+    postprocessor = ThresholdPostProcessor
     GRID: ClassVar[tuple[dict[str, Any], ...]] = (
         {"constraints": "equalized_odds"},
         {"constraints": "demographic_parity", "tol": 0.05},
         {"constraints": "demographic_parity"},
     )
-
-    def __init__(
-        self,
-        *,
-        strengths: Sequence[Mapping[str, Any]] = GRID,
-        default: Mapping[str, Any] = GRID[0],
-    ) -> None:
-        self.strengths = strengths
-        self.default = default
-
-    def _output(
-        self, frame: pd.DataFrame, params: Mapping[str, Any], context: StrategyContext
-    ) -> StrategyOutput:
-        return StrategyOutput(frame=frame, postprocessor=ThresholdPostProcessor(**params))
+    DEFAULT: ClassVar[dict[str, Any]] = GRID[0]
 
 
-class GoalStrategy(_GridStrategy):
+class GoalStrategy(_PostProcessing):
     """Goal thresholds: the most accurate randomised group thresholds within DP and EO bounds.
 
     The bounds are met on the validation rows the thresholds are fitted on; the test rows then show
@@ -147,27 +162,14 @@ class GoalStrategy(_GridStrategy):
     default : dict, default {"dp_max": 0.04, "eo_max": 0.08}
     """
 
-    kind: ClassVar[StrategyKind] = "post"
     name = "goal"
+    postprocessor = GoalPostProcessor
     GRID: ClassVar[tuple[dict[str, Any], ...]] = (
         {"dp_max": 0.12, "eo_max": 0.12},
         {"dp_max": 0.08, "eo_max": 0.08},
         {"dp_max": 0.04, "eo_max": 0.08},
     )
-
-    def __init__(
-        self,
-        *,
-        strengths: Sequence[Mapping[str, Any]] = GRID,
-        default: Mapping[str, Any] = GRID[2],
-    ) -> None:
-        self.strengths = strengths
-        self.default = default
-
-    def _output(
-        self, frame: pd.DataFrame, params: Mapping[str, Any], context: StrategyContext
-    ) -> StrategyOutput:
-        return StrategyOutput(frame=frame, postprocessor=GoalPostProcessor(**params))
+    DEFAULT: ClassVar[dict[str, Any]] = GRID[2]
 
 
 class ExponentiatedGradientStrategy(_GridStrategy):
@@ -191,16 +193,16 @@ class ExponentiatedGradientStrategy(_GridStrategy):
         {"constraint": "equalized_odds", "eps": 0.02},
         {"constraint": "demographic_parity", "eps": 0.02},
     )
+    DEFAULT: ClassVar[dict[str, Any]] = GRID[0]
 
     def __init__(
         self,
         *,
-        strengths: Sequence[Mapping[str, Any]] = GRID,
-        default: Mapping[str, Any] = GRID[0],
+        strengths: Sequence[Mapping[str, Any]] | None = None,
+        default: Mapping[str, Any] | None = None,
         max_iter: int = 10,
     ) -> None:
-        self.strengths = strengths
-        self.default = default
+        super().__init__(strengths=strengths, default=default)
         self.max_iter = max_iter
 
     def _output(
@@ -216,22 +218,18 @@ class CorrelationRemoverStrategy(_GridStrategy):
     Parameters
     ----------
     strengths : sequence of dict, default GRID
-        ``alpha`` values besides ``off`` (``alpha = 0`` is the identity).
+        ``alpha`` values besides ``off`` (``alpha = 0`` is the identity and is left out).
     default : dict, default {"alpha": 1.0}
     """
 
-    kind: ClassVar[StrategyKind] = "pre"
     name = "corr-remove"
     GRID: ClassVar[tuple[dict[str, Any], ...]] = ({"alpha": 0.5}, {"alpha": 1.0})
+    DEFAULT: ClassVar[dict[str, Any]] = GRID[1]
 
-    def __init__(
-        self,
-        *,
-        strengths: Sequence[Mapping[str, Any]] = GRID,
-        default: Mapping[str, Any] = GRID[1],
-    ) -> None:
-        self.strengths = [p for p in strengths if float(p.get("alpha", 1.0)) != 0]
-        self.default = default
+    def settings(self) -> tuple[list[Mapping[str, Any]], Mapping[str, Any]]:
+        """Return the grid's settings without ``alpha = 0`` (that is ``off``) and the default."""
+        strengths, default = super().settings()
+        return [p for p in strengths if float(p.get("alpha", 1.0)) != 0], default
 
     def _output(
         self, frame: pd.DataFrame, params: Mapping[str, Any], context: StrategyContext

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairlatent.strategies.base import StrategyContext, StrategyOutput, Strength
+from fairlatent.strategies.base import FittedStrategy, StrategyContext, StrategyOutput, Strength
 
-__all__ = ["frame_parts", "identity_output", "shared_key", "unit_mean_within"]
+__all__ = ["FittedParts", "frame_parts", "identity_output", "shared_key", "unit_mean_within"]
 
 
 def identity_output(frame: pd.DataFrame, strength: Strength) -> StrategyOutput:
@@ -117,3 +117,21 @@ def unit_mean_within(weights: np.ndarray, *keys: np.ndarray) -> np.ndarray:
     weights = np.asarray(weights, dtype=float)
     cells = pd.Series(weights).groupby([np.asarray(k) for k in keys]).transform("mean")
     return weights / cells.to_numpy()
+
+
+class FittedParts(FittedStrategy):
+    """Base of the fitted strategies: the strategy (its options), what it fitted, the context.
+
+    Parameters
+    ----------
+    strategy : Strategy
+        The strategy whose options the transforms read.
+    context : StrategyContext
+    sampler : object, optional
+        The fitted sampler (VAE, GAN), if the strategy trains one.
+    """
+
+    def __init__(self, strategy: Any, context: StrategyContext, sampler: Any = None) -> None:
+        self.strategy = strategy
+        self.context = context
+        self.sampler = sampler

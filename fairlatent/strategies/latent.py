@@ -18,17 +18,16 @@ from fairlatent.samplers.latent_density import (
 from fairlatent.strategies.base import (
     ARTIFACT_LATENT_MODEL,
     OFF,
-    FittedStrategy,
     Strategy,
     StrategyContext,
     StrategyOutput,
     Strength,
 )
-from fairlatent.strategies.common import frame_parts, identity_output, shared_key
+from fairlatent.strategies.common import FittedParts, frame_parts, identity_output, shared_key
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FittedLatentDensity", "LatentDensityStrategy"]
+__all__ = ["MIXES", "FittedLatentDensity", "LatentDensityStrategy", "mix_strength"]
 
 _HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "recon", "kl")
 #: Non-zero mixes between uniform and DB-VAE sampling offered to the tuning by default.
@@ -229,7 +228,7 @@ class LatentDensityStrategy(Strategy):
         return sampler
 
     def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedLatentDensity:
-        return FittedLatentDensity(self, self.fit_resampler(train, context), context)
+        return FittedLatentDensity(self, context, self.fit_resampler(train, context))
 
 
     def _diagnostics(
@@ -315,7 +314,7 @@ def mix_strength(mix: float, sampling: str = "weights", alpha: float | None = No
     return Strength(label, params)
 
 
-class FittedLatentDensity(FittedStrategy):
+class FittedLatentDensity(FittedParts):
     """DB-VAE with its VAE trained: weighs and resamples any rows at a mix strength.
 
     At mix ``m`` a row is drawn with probability ``∝ (1 - m) + m w``, where ``w`` is its DB-VAE
@@ -324,13 +323,8 @@ class FittedLatentDensity(FittedStrategy):
     on the rows being transformed.
     """
 
-    def __init__(
-        self, strategy: LatentDensityStrategy, sampler: LatentDensityResampler,
-        context: StrategyContext,
-    ) -> None:
-        self.strategy = strategy
-        self.sampler = sampler
-        self.context = context
+    strategy: LatentDensityStrategy
+    sampler: LatentDensityResampler
 
     def grid(self) -> list[Strength]:
         """``off``, then each configured mix (and each mix at each extra ``alpha``).

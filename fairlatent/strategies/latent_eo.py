@@ -19,13 +19,17 @@ from fairlatent.samplers.latent_density import (
 from fairlatent.samplers.synthesis import CellBalancingResampler
 from fairlatent.strategies.base import (
     OFF,
-    FittedStrategy,
     Strategy,
     StrategyContext,
     StrategyOutput,
     Strength,
 )
-from fairlatent.strategies.common import frame_parts, identity_output, unit_mean_within
+from fairlatent.strategies.common import (
+    FittedParts,
+    frame_parts,
+    identity_output,
+    unit_mean_within,
+)
 from fairlatent.strategies.latent import LatentDensityStrategy
 from fairlatent.strategies.synthesis import CellBalancingStrategy
 
@@ -191,23 +195,24 @@ class LatentEqualizedOddsStrategy(Strategy):
             gan = CellBalancingStrategy(
                 epochs=self.gan_epochs, gan_params=self.gan_params
             ).fit_sampler(train, context)
-        return FittedLatentEqualizedOdds(self, sampler, gan, context)
+        return FittedLatentEqualizedOdds(self, context, sampler, gan)
 
 
-class FittedLatentEqualizedOdds(FittedStrategy):
+class FittedLatentEqualizedOdds(FittedParts):
     """``latent-eo`` with its VAE (and GAN) trained; the ratio is estimated on each frame."""
+
+    strategy: LatentEqualizedOddsStrategy
+    sampler: LatentDensityResampler
 
     def __init__(
         self,
         strategy: LatentEqualizedOddsStrategy,
+        context: StrategyContext,
         sampler: LatentDensityResampler,
         gan: CellBalancingResampler | None,
-        context: StrategyContext,
     ) -> None:
-        self.strategy = strategy
-        self.sampler = sampler
+        super().__init__(strategy, context, sampler)
         self.gan = gan
-        self.context = context
 
     def grid(self) -> list[Strength]:
         """``off``, the configured strengths, and the synthetic one when ``synthesize``."""

@@ -13,13 +13,12 @@ from fairlatent.samplers.synthesis import CellBalancingResampler, Resampled
 from fairlatent.strategies.base import (
     ARTIFACT_SYNTHETIC_SOURCE,
     OFF,
-    FittedStrategy,
     Strategy,
     StrategyContext,
     StrategyOutput,
     Strength,
 )
-from fairlatent.strategies.common import frame_parts, identity_output, shared_key
+from fairlatent.strategies.common import FittedParts, frame_parts, identity_output, shared_key
 
 #: GAN epochs used by the strategies unless ``--epochs`` or the ``epochs`` option says otherwise.
 GAN_EPOCHS = 100
@@ -127,7 +126,7 @@ class CellBalancingStrategy(Strategy):
         return sampler
 
     def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedCellBalancing:
-        return FittedCellBalancing(self, self.fit_sampler(train, context), context)
+        return FittedCellBalancing(self, context, self.fit_sampler(train, context))
 
     def _diagnostics(self, sampler: CellBalancingResampler, result: Resampled) -> dict[str, Any]:
         gan = sampler.gan_
@@ -185,16 +184,11 @@ def balance_strength(reach: float = 1.0, drop: bool = True, synthetic: float = 1
     )
 
 
-class FittedCellBalancing(FittedStrategy):
+class FittedCellBalancing(FittedParts):
     """Cell balancing with its GAN trained: rebalances any rows; targets come from those rows."""
 
-    def __init__(
-        self, strategy: CellBalancingStrategy, sampler: CellBalancingResampler,
-        context: StrategyContext,
-    ) -> None:
-        self.strategy = strategy
-        self.sampler = sampler
-        self.context = context
+    strategy: CellBalancingStrategy
+    sampler: CellBalancingResampler
 
     def grid(self) -> list[Strength]:
         """``off``, then the configured strengths (default :data:`GRID`)."""
