@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 chosen = choose(rows, budget)
                 tests = {}
                 for label in dict.fromkeys([chosen["strength"], fitted.default().label, "off"]):
-                    strength = next((s for s in grid if s.label == label), OFF)
+                    strength = next((s for s in [*grid, fitted.default()] if s.label == label))
                     output = on("fitting" if post else "train", strength)
                     predict = train(clf, output, features, kinds, target, seed, validation)
                     tests[label] = score(predict, test, target, seed)
