@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 chosen = choose(rows, budget)
                 tests = {}
                 for label in dict.fromkeys([chosen["strength"], fitted.default().label, "off"]):
-                    strength = next((s for s in [*grid, fitted.default()] if s.label == label))
+                    strength = next(s for s in [*grid, fitted.default()] if s.label == label)
                     output = on("fitting" if post else "train", strength)
                     predict = train(clf, output, features, kinds, target, seed, validation)
                     tests[label] = score(predict, test, target, seed)
@@ -175,6 +175,39 @@ def summarise(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+METRICS = ("accuracy", "dp_difference", "eo_difference")
+
+
+def _trio(rows: list[dict[str, float]]) -> str:
+    return " / ".join(f"{np.mean([m[k] for m in rows]):.3f}" for k in METRICS)
+
+
+def aggregate(records: list[dict[str, Any]]) -> str:
+    """Mean over seeds per (data, strategy, classifier): the tuned pick and the default on test."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        groups.setdefault((r["data"], r["strategy"], r["classifier"]), []).append(r)
+    lines = ["| data | strategy | clf | picks (per seed) | val Δacc | test Δacc (worst) |"
+             " test acc / DP / EO, tuned | test acc / DP / EO, off | test acc / DP / EO, default"
+             " (Δacc) |", "|---|---|---|---|---|---|---|---|---|"]
+    for (data, name, clf), rs in groups.items():
+        dval, dtest, ddef = [], [], []
+        for r in rs:
+            val = {v["strength"]: v for v in r["validation"]}
+            off = next(v for v in r["validation"] if v["identity"])
+            dval.append(val[r["chosen"]]["accuracy"] - off["accuracy"])
+            dtest.append(r["test"][r["chosen"]]["accuracy"] - r["test"]["off"]["accuracy"])
+            ddef.append(r["test"][r["default"]]["accuracy"] - r["test"]["off"]["accuracy"])
+        tuned = _trio([r["test"][r["chosen"]] for r in rs])
+        base = _trio([r["test"]["off"] for r in rs])
+        default = _trio([r["test"][r["default"]] for r in rs])
+        lines.append(
+            f"| {data} | {name} | {clf} | {', '.join(r['chosen'] for r in rs)} | "
+            f"{100 * np.mean(dval):+.2f} | {100 * np.mean(dtest):+.2f} ({100 * min(dtest):+.2f}) | "
+            f"{tuned} | {base} | {default} ({100 * np.mean(ddef):+.2f}) |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=sorted(DATA), default="adult")
@@ -186,7 +219,12 @@ def main() -> None:
     parser.add_argument("--options", type=lambda s: dict(kv.split("=", 1) for kv in s.split(";")),
                         default=None, help='per-strategy JSON options: "vae={...};gan={...}"')
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--aggregate", type=Path, nargs="+", default=None,
+                        help="only print the mean-over-seeds table of these --json outputs")
     args = parser.parse_args()
+    if args.aggregate:
+        print(aggregate([r for path in args.aggregate for r in json.loads(path.read_text())]))
+        return
     records = run(args)
     print(summarise(records))
     if args.json:
