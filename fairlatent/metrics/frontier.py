@@ -33,16 +33,9 @@ def goal_frontier(
 
     Parameters
     ----------
-    scores : array of float
-        Classifier scores (e.g. predicted probabilities of the favourable label).
-    y_true : array of {0, 1}
-        True labels.
-    groups : array of str
-        Group label of each row.
-    dp_max, eo_max : float
-        Largest allowed demographic-parity and equalized-odds differences.
-    n_thresholds : int, default 60
-        Candidate thresholds per group (score quantiles).
+    scores, y_true, groups, dp_max, eo_max, n_thresholds
+        As in :func:`~fairlatent.models.thresholds.solve_group_thresholds`: the classifier's
+        scores, true labels and group of each row, the bounds, and the candidate thresholds.
 
     Returns
     -------
