@@ -3,11 +3,8 @@
 from fairlatent.samplers.base import BaseSampler, group_labels
 from fairlatent.samplers.latent_density import LatentDensityResampler, effective_sample_size
 from fairlatent.samplers.latent_model import LatentModel
-from fairlatent.samplers.synthesis import (
-    CellBalancingResampler,
-    OutlierBalancedResampler,
-    cell_targets,
-)
+from fairlatent.samplers.outlier_balanced import OutlierBalancedResampler
+from fairlatent.samplers.synthesis import CellBalancingResampler, Resampled, cell_targets
 from fairlatent.samplers.synthetic_source import SyntheticSource
 
 __all__ = [
@@ -16,6 +13,7 @@ __all__ = [
     "LatentDensityResampler",
     "LatentModel",
     "OutlierBalancedResampler",
+    "Resampled",
     "SyntheticSource",
     "cell_targets",
     "effective_sample_size",

@@ -23,6 +23,7 @@ from fairlatent.data.groups import group_labels
 from fairlatent.exceptions import ConfigError, DataError, SchemaError
 
 __all__ = [
+    "ERR_DTYPE",
     "ERR_EMPTY",
     "ERR_GROUPS",
     "ERR_LENGTH",
@@ -34,6 +35,7 @@ __all__ = [
     "BaseSampler",
     "SamplerInput",
     "group_labels",
+    "restore_dtypes",
 ]
 
 ERR_NOT_FRAME = (
@@ -54,6 +56,7 @@ ERR_NO_GROUPS = (
     "{needs} needs groups: pass sensitive=['sex', ...] or groups=labels (one group label per row)"
 )
 ERR_GROUPS = "X has {n_x} rows but groups has {n_groups}; pass one group label per row"
+ERR_DTYPE = "synthetic values of {column!r} do not fit its dtype ({error})"
 
 
 @dataclass(frozen=True)
@@ -198,3 +201,32 @@ class BaseSampler(BaseEstimator):
         """Set the fitted attributes that describe the input columns."""
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+
+
+def restore_dtypes(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    """Cast ``frame``'s columns to the dtypes of ``like``'s (synthetic rows keep the input's dtypes).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows whose columns may have drifted (e.g. after concatenating synthetic rows).
+    like : DataFrame
+        The input, whose dtypes the output must keep.
+
+    Returns
+    -------
+    DataFrame
+        ``frame``, cast in place.
+
+    Raises
+    ------
+    DataError
+        A column cannot hold its values in the input's dtype.
+    """
+    for column in like.columns:
+        if frame[column].dtype != like[column].dtype:
+            try:
+                frame[column] = frame[column].astype(like[column].dtype)
+            except (TypeError, ValueError) as err:
+                raise DataError(ERR_DTYPE.format(column=column, error=err)) from None
+    return frame

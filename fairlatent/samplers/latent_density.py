@@ -24,6 +24,11 @@ from fairlatent.exceptions import ConfigError, NotFittedError
 from fairlatent.models.density import LatentDensity, make_density
 from fairlatent.samplers.base import BaseSampler, SamplerInput, group_labels
 from fairlatent.samplers.latent_model import LABEL_COLUMN, LatentModel
+from fairlatent.samplers.latent_weights import (
+    LatentWeights,
+    effective_sample_size,
+    proportional_counts,
+)
 
 if TYPE_CHECKING:
     from fairlatent.models.vae import TabularVAE
@@ -35,6 +40,7 @@ __all__ = [
     "LABEL_COLUMN",
     "LatentDensityResampler",
     "LatentModel",
+    "LatentWeights",
     "effective_sample_size",
     "group_labels",
 ]
@@ -62,29 +68,6 @@ WARN_LOW_ESS = (
 #: Below this share of rows as effective sample size, fit logs :data:`WARN_LOW_ESS`.
 LOW_ESS_SHARE = 0.05
 ERR_NOT_FITTED = "this LatentDensityResampler is not fitted yet; call fit(X, y) first"
-
-
-def effective_sample_size(weights: np.ndarray) -> float:
-    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of a weight vector.
-
-    Parameters
-    ----------
-    weights : ndarray
-        Non-negative weights.
-
-    Returns
-    -------
-    float
-        Between 1 and ``len(weights)`` (equal weights give ``len(weights)``).
-
-    Examples
-    --------
-    >>> effective_sample_size(np.ones(10))
-    10.0
-    """
-    w = np.asarray(weights, dtype=float)
-    total = float(np.sum(w**2))
-    return float(np.sum(w) ** 2 / total) if total > 0 else 0.0
 
 
 class LatentDensityResampler(BaseSampler):
@@ -224,7 +207,9 @@ class LatentDensityResampler(BaseSampler):
             raise ConfigError(ERR_VAE_PARAMS.format(value=self.vae_params) + f": {err}") from None
 
     # -- fitting -----------------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y: Any, *, groups: Any = None) -> LatentDensityResampler:
+    def fit(
+        self, X: pd.DataFrame, y: Any, *, groups: Any = None, fitted_vae: TabularVAE | None = None
+    ) -> LatentDensityResampler:
         """Train the VAE, fit the latent density and compute each row's weight and rarity.
 
         Parameters
@@ -236,6 +221,9 @@ class LatentDensityResampler(BaseSampler):
         groups : array-like of shape (n_rows,), optional
             Group label of each row, used instead of the combination of the ``sensitive``
             columns (e.g. groups where small ones were merged); never seen by the VAE.
+        fitted_vae : TabularVAE, optional
+            A VAE this class already trained on the same rows with the same parameters and seed
+            (``vae_``), reused instead of training a new one.
 
         Returns
         -------
@@ -247,46 +235,37 @@ class LatentDensityResampler(BaseSampler):
             See :meth:`fit_resample`.
         """
         data = self._validate_input(X, y, groups)
-        self._fit(data)
+        self._fit(data, fitted_vae=fitted_vae)
         self._record_input(data.X)
         return self
 
-    def _fit(self, data: SamplerInput) -> None:
+    def _fit(self, data: SamplerInput, fitted_vae: TabularVAE | None = None) -> None:
         """Train the VAE and the density on validated input; set the weights and rarities."""
         X, labels = data.X, data.labels
         self.groups_ = data.groups
         rng = np.random.default_rng(self.random_state)
         vae_seed, density_seed, draw_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
         self._draw_seed = draw_seed
-        columns = [str(c) for c in X.columns]
         model = LatentModel(
-            vae=self._vae(vae_seed),
+            vae=fitted_vae if fitted_vae is not None else self._vae(vae_seed),
             density=make_density(self.density, alpha=self.alpha, bins=self.bins, rule=self.rule,
                                  n_components=self.n_components, random_state=density_seed),
-            columns=columns,
+            columns=[str(c) for c in X.columns],
             sensitive=[str(c) for c in self.sensitive],
             fill=LatentModel.describe_columns(X),
         )
         frame = model.vae_input(X, labels)
-        model.vae.fit(frame)
+        if fitted_vae is None:
+            model.vae.fit(frame)
         means = np.asarray(model.vae.encode(frame)[0], dtype=float)
-        model.density.fit(means)
-        if self.scope == "global":
-            self.density_: LatentDensity | dict[str, LatentDensity] = model.density
-            self.weights_ = model.density.sampling_weights(means)
-            self.rarity_ = model.density.rarity(means)
-        else:
-            densities: dict[str, LatentDensity] = {}
-            self.weights_ = np.empty(len(X))
-            self.rarity_ = np.empty(len(X))
-            for group in pd.unique(self.groups_):
-                rows = self.groups_ == group
-                density = clone(model.density).fit(means[rows])
-                densities[str(group)] = density
-                self.weights_[rows] = density.sampling_weights(means[rows])
-                self.rarity_[rows] = density.rarity(means[rows])
-            model.group_densities = densities
-            self.density_ = densities
+        weighed = self._weigh_means(model.density, means, self.groups_)
+        model.density = weighed.density
+        model.group_densities = weighed.group_densities
+        self.density_: LatentDensity | dict[str, LatentDensity] = (
+            weighed.group_densities if self.scope == "group" else weighed.density
+        )
+        self.weights_ = weighed.weights
+        self.rarity_ = weighed.rarity
         self.vae_ = model.vae
         self.latent_model_ = model
         self.latent_means_ = means
@@ -299,35 +278,99 @@ class LatentDensityResampler(BaseSampler):
         if ess < LOW_ESS_SHARE * len(X):
             logger.warning(WARN_LOW_ESS, ess, len(X))
 
+    def _weigh_means(
+        self, template: LatentDensity, means: np.ndarray, groups: np.ndarray
+    ) -> LatentWeights:
+        """Fit copies of ``template`` on ``means`` (per group in group scope) and weigh them."""
+        density = clone(template).fit(means)
+        if self.scope == "global":
+            return LatentWeights(density.sampling_weights(means), density.rarity(means), means,
+                                 groups, density, {})
+        densities: dict[str, LatentDensity] = {}
+        weights = np.empty(len(means))
+        rarity = np.empty(len(means))
+        for group in pd.unique(groups):
+            rows = groups == group
+            densities[str(group)] = within = clone(template).fit(means[rows])
+            weights[rows] = within.sampling_weights(means[rows])
+            rarity[rows] = within.rarity(means[rows])
+        return LatentWeights(weights, rarity, means, groups, density, densities)
+
+    def weigh(
+        self, X: pd.DataFrame, y: Any, *, groups: Any = None, alpha: float | None = None
+    ) -> LatentWeights:
+        """Weigh any rows: encode them with the fitted VAE and re-estimate the density on them.
+
+        The density (per group for ``scope="group"``) is fitted afresh on these rows' latent
+        means, so the weights say how rare each row is *among these rows*; on the rows given to
+        :meth:`fit` this reproduces :attr:`weights_` and :attr:`rarity_` exactly.
+
+        Parameters
+        ----------
+        X, y, groups
+            Rows as in :meth:`fit` (same columns).
+        alpha : float, optional
+            Smoothing to use instead of ``alpha`` (larger = closer to uniform weights).
+
+        Returns
+        -------
+        LatentWeights
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit`.
+        """
+        self._check_fitted()
+        data = self._validate_input(X, y, groups)
+        template = clone(self.latent_model_.density)
+        if alpha is not None:
+            template.set_params(alpha=float(alpha))
+        means = self.latent_model_.encode(data.X, data.labels)
+        return self._weigh_means(template, means, data.groups)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):
             raise NotFittedError(ERR_NOT_FITTED)
 
-    def draw_indices(self) -> np.ndarray:
-        """Draw row positions with replacement, probability ∝ :attr:`weights_`.
+    def draw_indices(
+        self, weights: np.ndarray | None = None, groups: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Draw row positions with replacement, probability ∝ weight.
 
         With ``scope="group"`` every group is drawn separately and keeps its share of the rows.
-        The draw is seeded by ``random_state``: the same fit gives the same indices.
+        The draw is seeded by ``random_state``: the same fit and weights give the same indices.
+
+        Parameters
+        ----------
+        weights : ndarray, optional
+            Non-negative weight of each row (default: :attr:`weights_` of the fitted rows).
+        groups : ndarray, optional
+            Group of each row (default: :attr:`groups_`); needed with ``weights`` in group scope.
 
         Returns
         -------
         ndarray of int
-            Positions into the fitted ``X``, sorted.
+            Positions into the weighted rows, sorted.
         """
         self._check_fitted()
+        if weights is None:
+            weights, groups = self.weights_, self.groups_
+        weights = np.asarray(weights, dtype=float)
         rng = np.random.default_rng(self._draw_seed)
-        n = len(self.weights_)
+        n = len(weights)
         size = n if self.size is None else int(self.size)
         if self.scope == "global":
-            p = self.weights_ / self.weights_.sum()
+            p = weights / weights.sum()
             return np.sort(rng.choice(n, size=size, replace=True, p=p))
-        groups = list(pd.unique(self.groups_))
-        counts = np.array([np.sum(self.groups_ == g) for g in groups])
-        quota = _proportional_counts(counts, size)
+        groups = np.asarray(self.groups_ if groups is None else groups)
+        order = list(pd.unique(groups))
+        counts = np.array([np.sum(groups == g) for g in order])
+        quota = proportional_counts(counts, size)
         chosen = []
-        for group, k in zip(groups, quota, strict=True):
-            rows = np.flatnonzero(self.groups_ == group)
-            w = self.weights_[rows]
+        for group, k in zip(order, quota, strict=True):
+            rows = np.flatnonzero(groups == group)
+            w = weights[rows]
             chosen.append(rng.choice(rows, size=int(k), replace=True, p=w / w.sum()))
         return np.sort(np.concatenate(chosen))
 
@@ -387,14 +430,3 @@ class LatentDensityResampler(BaseSampler):
         """
         self.fit(X, y, groups=groups)
         return self.weights_.copy()
-
-
-def _proportional_counts(counts: np.ndarray, total: int) -> np.ndarray:
-    """Split ``total`` over groups in proportion to ``counts`` (largest remainders)."""
-    exact = counts / counts.sum() * total
-    quota = np.floor(exact).astype(int)
-    remainder = total - int(quota.sum())
-    if remainder:
-        order = np.argsort(-(exact - quota), kind="stable")
-        quota[order[:remainder]] += 1
-    return quota

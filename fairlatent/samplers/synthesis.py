@@ -1,11 +1,12 @@
-"""Cell balancing with a conditional tabular GAN, and its outlier-balanced (VAE-filtered) variant.
+"""Cell balancing with a conditional tabular GAN.
 
 :class:`CellBalancingResampler` trains a :class:`~fairlatent.models.gan.TabularGAN` conditioned on the
-(group, label) cell and synthesises rows until every cell reaches its target size.
-:class:`OutlierBalancedResampler` generates several candidates per needed row and keeps them with
-probability proportional to their inverse latent density under a :class:`~fairlatent.models.vae.TabularVAE`
-trained on the real rows, so the synthetic rows fill sparse regions instead of piling onto the mode;
-when real rows are removed to keep group sizes, it removes them from dense regions first.
+(group, label) cell and synthesises rows until every cell reaches its target size; its
+outlier-balanced (VAE-filtered) variant is
+:class:`~fairlatent.samplers.outlier_balanced.OutlierBalancedResampler`. The GAN is trained once by
+:meth:`~CellBalancingResampler.fit`; :meth:`~CellBalancingResampler.resample` then rebalances any rows
+at a chosen strength (how far toward the targets, whether real rows may be dropped, how many added rows
+are synthetic).
 
 Both follow the imbalanced-learn sampler contract (input checks in
 :class:`~fairlatent.samplers.base.BaseSampler`): ``fit_resample(X, y)`` returns the same columns and
@@ -18,16 +19,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from fairlatent.exceptions import ConfigError, DataError, NotFittedError, SchemaError
-from fairlatent.samplers.base import BaseSampler, SamplerInput
-from fairlatent.samplers.cells import TargetSizes, cell_targets, count_cells
-from fairlatent.samplers.latent_density import LatentDensityResampler
-from fairlatent.samplers.latent_model import LABEL_COLUMN
+from fairlatent.exceptions import NotFittedError, SchemaError
+from fairlatent.samplers.base import BaseSampler, SamplerInput, restore_dtypes
+from fairlatent.samplers.cells import (
+    Resampled,
+    TargetSizes,
+    cell_targets,
+    count_cells,
+    partial_targets,
+)
 from fairlatent.samplers.synthetic_source import (
     CELL_GROUP,
     CELL_LABEL,
@@ -42,7 +47,7 @@ __all__ = [
     "CELL_LABEL",
     "DEFAULT_GAN_PARAMS",
     "CellBalancingResampler",
-    "OutlierBalancedResampler",
+    "Resampled",
     "cell_targets",
 ]
 
@@ -50,8 +55,6 @@ __all__ = [
 DEFAULT_GAN_PARAMS: dict[str, Any] = {}
 
 ERR_LABELS = "y must hold 0/1 labels, found {found}; binarise it first"
-ERR_CANDIDATE_FACTOR = "candidate_factor={value} must be at least 1"
-ERR_DTYPE = "synthetic values of {column!r} do not fit its dtype ({error})"
 ERR_NOT_FITTED = "this {name} is not fitted yet; call fit_resample first"
 
 
@@ -128,15 +131,21 @@ class CellBalancingResampler(BaseSampler):
 
     # -- hooks the outlier-balanced variant overrides ------------------------------------------
 
-    def _prepare_selection(self, X: pd.DataFrame, labels: np.ndarray, seed: int) -> None:
+    def _fit_selection(self, X: pd.DataFrame, labels: np.ndarray, seed: int) -> None:
         """Fit whatever ranks candidates and real rows (nothing here)."""
 
+    def _selection_state(self, X: pd.DataFrame, labels: np.ndarray) -> Any:
+        """Per-resampling state of the ranking, computed on the rows being resampled."""
+        return None
+
     def _choose_synthetic(
-        self, candidates: pd.DataFrame, label: int, k: int, rng: np.random.Generator
+        self, state: Any, candidates: pd.DataFrame, label: int, k: int, rng: np.random.Generator
     ) -> pd.DataFrame:
         return candidates.iloc[:k]
 
-    def _choose_removed(self, rows: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    def _choose_removed(
+        self, state: Any, rows: np.ndarray, k: int, rng: np.random.Generator
+    ) -> np.ndarray:
         return rng.choice(rows, size=k, replace=False)
 
     def _candidate_factor(self) -> int:
@@ -175,17 +184,72 @@ class CellBalancingResampler(BaseSampler):
         """
         return super().fit_resample(X, y, groups=groups, fitted_gan=fitted_gan)
 
-    def _fit_resample(
-        self, data: SamplerInput, *, fitted_gan: Any = None
-    ) -> tuple[pd.DataFrame, Any, np.ndarray]:
+    def fit(
+        self, X: pd.DataFrame, y: Any, *, groups: Any = None, fitted_gan: Any = None
+    ) -> CellBalancingResampler:
+        """Train the GAN (and what ranks candidates) without resampling; see :meth:`resample`.
+
+        Parameters
+        ----------
+        X, y, groups, fitted_gan
+            As in :meth:`fit_resample`.
+
+        Returns
+        -------
+        self
+        """
+        data = self._validate_input(X, y, groups)
+        self._fit(data, fitted_gan=fitted_gan)
+        self._record_input(data.X)
+        return self
+
+    def resample(
+        self,
+        X: pd.DataFrame,
+        y: Any,
+        *,
+        groups: Any = None,
+        reach: float = 1.0,
+        drop: bool = True,
+        synthetic: float = 1.0,
+    ) -> Resampled:
+        """Rebalance the cells of any rows with the fitted GAN (deterministic for a given fit).
+
+        Parameters
+        ----------
+        X, y, groups
+            Rows to rebalance (the fitted columns); cell targets are computed on these rows.
+        reach : float, default 1.0
+            How far each cell moves toward its target (see
+            :func:`~fairlatent.samplers.cells.partial_targets`); 0 changes nothing.
+        drop : bool, default True
+            Whether real rows may be dropped (with ``keep_size``); ``False`` grows each group
+            instead, keeping the targets' label balance.
+        synthetic : float, default 1.0
+            Share of the added rows made by the GAN; the rest are copies of real rows of the
+            same cell drawn at random (0: plain random oversampling).
+
+        Returns
+        -------
+        Resampled
+            ``fit_resample(X, y)`` is ``fit`` then ``resample`` with the defaults.
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit`.
+        """
+        if not hasattr(self, "gan_"):
+            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
+        data = self._validate_input(X, y, groups)
+        return self._resample(data, reach=reach, drop=drop, synthetic=synthetic)
+
+    def _fit(self, data: SamplerInput, *, fitted_gan: Any = None) -> None:
         from fairlatent.models.gan import TabularGAN
 
-        X, labels, group = data.X, data.labels, data.groups
         rng = np.random.default_rng(self.random_state)
         gan_seed, select_seed, draw_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
-        draw = np.random.default_rng(draw_seed)
-        cells = cell_targets(count_cells(group, labels), self.target_sizes)
-
+        self._draw_seed = draw_seed
         if fitted_gan is not None:
             self.gan_ = fitted_gan
         else:
@@ -198,58 +262,123 @@ class CellBalancingResampler(BaseSampler):
                 random_state=gan_seed,
                 **params,
             )
-            self.gan_.fit(self.gan_training_frame(X, labels, group))
-        self._prepare_selection(X, labels, select_seed)
+            self.gan_.fit(self.gan_training_frame(data.X, data.labels, data.groups))
+        self._fit_selection(data.X, data.labels, select_seed)
 
+    def _fit_resample(
+        self, data: SamplerInput, *, fitted_gan: Any = None
+    ) -> tuple[pd.DataFrame, Any, np.ndarray]:
+        self._fit(data, fitted_gan=fitted_gan)
+        result = self._resample(data)
+        self.cells_ = result.cells
+        self.is_synthetic_ = result.is_synthetic
+        self.groups_resampled_ = result.groups
+        if result.selection:
+            self.selection_ = result.selection
+        y = data.y
+        if isinstance(y, pd.Series):
+            y_res = pd.Series(result.labels, name=y.name).astype(y.dtype)
+            return result.X, y_res, result.sample_indices
+        return result.X, result.labels, result.sample_indices
+
+    def _resample(
+        self, data: SamplerInput, *, reach: float = 1.0, drop: bool = True, synthetic: float = 1.0
+    ) -> Resampled:
+        X, labels, group = data.X, data.labels, data.groups
+        draw = np.random.default_rng(self._draw_seed)
+        copies = np.random.default_rng([self._draw_seed, 1])
+        cells = partial_targets(count_cells(group, labels), self.target_sizes, reach=reach,
+                                drop=drop)
+        state = self._selection_state(X, labels)
         keep = np.ones(len(X), dtype=bool)
-        synthetic_parts, synthetic_groups, synthetic_labels = [], [], []
+        copied, synthetic_parts, synthetic_groups, synthetic_labels = [], [], [], []
         added, removed, tries = [], [], []
         for g, lab, rows, target in cells[["group", "label", "rows", "target"]].itertuples(
             index=False
         ):
             members = np.flatnonzero((group == g) & (labels == lab))
             if target < rows and self.keep_size:
-                drop = self._choose_removed(members, int(rows - target), draw)
-                keep[drop] = False
+                keep[self._choose_removed(state, members, int(rows - target), draw)] = False
                 removed.append(int(rows - target))
             else:
                 removed.append(0)
             need = max(int(target - rows), 0)
             added.append(need)
-            if need == 0:
+            n_gan = need if synthetic >= 1.0 else int(round(float(synthetic) * need))
+            if need > n_gan:
+                copied.append(copies.choice(members, size=need - n_gan, replace=True))
+            if n_gan == 0:
                 tries.append(0)
                 continue
-            candidates = self.gan_.sample(
-                need * self._candidate_factor(),
-                condition={CELL_GROUP: g, CELL_LABEL: str(lab)},
-                random_state=int(draw.integers(0, 2**31 - 1)),
+            candidates, n_tries = self.sample_cell(
+                X, group, g, int(lab), n_gan * self._candidate_factor(), draw
             )
-            tries.append(int(self.gan_.last_sample_stats_.get("tries", 1)))
-            candidates = self._fill_sensitive(
-                candidates.drop(columns=[CELL_GROUP, CELL_LABEL]), X, group, g, draw
-            )[list(X.columns)]
-            synthetic_parts.append(self._choose_synthetic(candidates, int(lab), need, draw))
-            synthetic_groups.append(np.full(need, g, dtype=object))
-            synthetic_labels.append(np.full(need, lab))
+            tries.append(n_tries)
+            synthetic_parts.append(self._choose_synthetic(state, candidates, int(lab), n_gan, draw))
+            synthetic_groups.append(np.full(n_gan, g, dtype=object))
+            synthetic_labels.append(np.full(n_gan, lab))
         cells["added"], cells["removed"], cells["sample_tries"] = added, removed, tries
-        self.cells_ = cells
 
-        real_idx = np.flatnonzero(keep)
-        parts = [X.iloc[real_idx]] + synthetic_parts
-        X_res = pd.concat(parts, ignore_index=True)
-        X_res = _restore_dtypes(X_res, X)
+        real_idx = np.concatenate([np.flatnonzero(keep), *copied]).astype(int)
+        X_res = restore_dtypes(pd.concat([X.iloc[real_idx], *synthetic_parts],
+                                          ignore_index=True), X)
         n_synth = len(X_res) - len(real_idx)
-        sample_indices = np.concatenate([real_idx, np.full(n_synth, -1)])
-        self.is_synthetic_ = sample_indices < 0
-        self.groups_resampled_ = np.concatenate([group[real_idx], *synthetic_groups]).astype(str)
-        y_res_values = np.concatenate([labels[real_idx], *synthetic_labels]).astype(int)
         logger.info(
             "cell balancing: %d real rows kept, %d synthetic rows added", len(real_idx), n_synth
         )
-        y = data.y
-        if isinstance(y, pd.Series):
-            return X_res, pd.Series(y_res_values, name=y.name).astype(y.dtype), sample_indices
-        return X_res, y_res_values, sample_indices
+        return Resampled(
+            X=X_res,
+            labels=np.concatenate([labels[real_idx], *synthetic_labels]).astype(int),
+            groups=np.concatenate([group[real_idx], *synthetic_groups]).astype(str),
+            sample_indices=np.concatenate([real_idx, np.full(n_synth, -1)]),
+            cells=cells,
+            selection=getattr(state, "stats", {}),
+        )
+
+    def sample_cell(
+        self,
+        X: pd.DataFrame,
+        groups: np.ndarray,
+        group: str,
+        label: int,
+        n: int,
+        rng: np.random.Generator,
+    ) -> tuple[pd.DataFrame, int]:
+        """Generate ``n`` rows of the (``group``, ``label``) cell with the fitted GAN.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Real rows with the fitted columns; the synthetic rows get their columns, and sensitive
+            values drawn from the rows of ``X`` in ``group``.
+        groups : ndarray of str
+            Group of each row of ``X``.
+        group : str
+            The cell's group.
+        label : int
+            The cell's label.
+        n : int
+            Rows to generate.
+        rng : Generator
+            Seeds the GAN's draw and the sensitive values.
+
+        Returns
+        -------
+        rows : DataFrame
+            ``n`` rows with the columns of ``X``.
+        tries : int
+            Sampling rounds the GAN needed to fill the cell.
+        """
+        candidates = self.gan_.sample(
+            n,
+            condition={CELL_GROUP: group, CELL_LABEL: str(label)},
+            random_state=int(rng.integers(0, 2**31 - 1)),
+        )
+        tries = int(self.gan_.last_sample_stats_.get("tries", 1))
+        rows = self._fill_sensitive(
+            candidates.drop(columns=[CELL_GROUP, CELL_LABEL]), X, groups, group, rng
+        )
+        return rows[list(X.columns)], tries
 
     def gan_training_frame(
         self, X: pd.DataFrame, labels: np.ndarray, group: np.ndarray
@@ -309,121 +438,3 @@ class CellBalancingResampler(BaseSampler):
         for column in self.sensitive:
             rows[column] = source[column].iloc[picks].to_numpy()
         return rows
-
-
-class OutlierBalancedResampler(CellBalancingResampler):
-    """Cell balancing whose synthetic rows fill sparse latent regions (GAN filtered by a VAE).
-
-    The GAN proposes ``candidate_factor`` candidates per needed row; a VAE trained on the real rows
-    scores them by latent density, and the rows kept are drawn without replacement with
-    probability proportional to the DB-VAE weight (inverse density). Real rows removed to keep group
-    sizes are drawn with probability proportional to density (the most redundant ones).
-
-    Parameters
-    ----------
-    candidate_factor : int, default 4
-        Candidates generated per synthetic row kept.
-    alpha, density, bins, rule : see :class:`~fairlatent.samplers.LatentDensityResampler`.
-        ``rule`` defaults to ``"max"`` here: with the product rule a handful of candidates carry
-        almost all the weight (effective sample size below 1% on Adult).
-    vae_params : dict, optional
-        :class:`~fairlatent.models.vae.TabularVAE` parameters.
-    vae_epochs : int, optional
-        VAE epochs.
-    **others
-        As :class:`CellBalancingResampler`.
-
-    Attributes
-    ----------
-    latent_model_ : LatentModel
-        The VAE and density that scored candidates.
-    selection_ : dict
-        Mean rarity of all candidates and of the kept ones.
-    """
-
-    #: The VAE scoring the candidates also reserves its label column.
-    _reserved_columns: ClassVar[tuple[str, ...]] = (CELL_GROUP, CELL_LABEL, LABEL_COLUMN)
-
-    def __init__(
-        self,
-        *,
-        sensitive: Sequence[str] = (),
-        target_sizes: TargetSizes = "parity",
-        keep_size: bool = True,
-        candidate_factor: int = 4,
-        alpha: float = 0.01,
-        density: Literal["histogram", "gmm"] = "histogram",
-        bins: int = 10,
-        rule: Literal["product", "max"] = "max",
-        gan_params: dict[str, Any] | None = None,
-        vae_params: dict[str, Any] | None = None,
-        epochs: int | None = None,
-        vae_epochs: int | None = None,
-        device: str = "auto",
-        random_state: int | None = None,
-    ) -> None:
-        super().__init__(
-            sensitive=sensitive,
-            target_sizes=target_sizes,
-            keep_size=keep_size,
-            gan_params=gan_params,
-            epochs=epochs,
-            device=device,
-            random_state=random_state,
-        )
-        self.candidate_factor = candidate_factor
-        self.alpha = alpha
-        self.density = density
-        self.bins = bins
-        self.rule = rule
-        self.vae_params = vae_params
-        self.vae_epochs = vae_epochs
-
-    def _candidate_factor(self) -> int:
-        if int(self.candidate_factor) < 1:
-            raise ConfigError(ERR_CANDIDATE_FACTOR.format(value=self.candidate_factor))
-        return int(self.candidate_factor)
-
-    def _prepare_selection(self, X: pd.DataFrame, labels: np.ndarray, seed: int) -> None:
-        scorer = LatentDensityResampler(
-            alpha=self.alpha,
-            density=self.density,
-            bins=self.bins,
-            rule=self.rule,
-            vae_params=self.vae_params,
-            epochs=self.vae_epochs,
-            device=self.device,
-            random_state=seed,
-        )
-        scorer.fit(X, labels)
-        self.latent_model_ = scorer.latent_model_
-        self._real_weights = scorer.weights_
-        self.selection_ = {"candidates": 0, "kept": 0, "rarity_candidates": [], "rarity_kept": []}
-
-    def _choose_synthetic(
-        self, candidates: pd.DataFrame, label: int, k: int, rng: np.random.Generator
-    ) -> pd.DataFrame:
-        labels = np.full(len(candidates), label)
-        z = self.latent_model_.encode(candidates, labels)
-        weights = self.latent_model_.density.sampling_weights(z)
-        rarity = self.latent_model_.density.rarity(z)
-        chosen = rng.choice(len(candidates), size=k, replace=False, p=weights / weights.sum())
-        self.selection_["candidates"] += len(candidates)
-        self.selection_["kept"] += k
-        self.selection_["rarity_candidates"].append(float(rarity.mean()))
-        self.selection_["rarity_kept"].append(float(rarity[chosen].mean()))
-        return candidates.iloc[np.sort(chosen)]
-
-    def _choose_removed(self, rows: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-        density = 1.0 / self._real_weights[rows]
-        return rng.choice(rows, size=k, replace=False, p=density / density.sum())
-
-
-def _restore_dtypes(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
-    for column in like.columns:
-        if frame[column].dtype != like[column].dtype:
-            try:
-                frame[column] = frame[column].astype(like[column].dtype)
-            except (TypeError, ValueError) as err:
-                raise DataError(ERR_DTYPE.format(column=column, error=err)) from None
-    return frame

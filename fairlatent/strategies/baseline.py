@@ -1,11 +1,21 @@
-"""The two classical reference strategies: no mitigation, and Kamiran & Calders reweighing."""
+"""The two classical reference strategies: no mitigation, and Kamiran & Calders reweighing (tunable)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from fairlatent.strategies.base import Strategy, StrategyContext, StrategyOutput
+from fairlatent.strategies.base import (
+    OFF,
+    FittedStrategy,
+    Strategy,
+    StrategyContext,
+    StrategyOutput,
+    Strength,
+)
+from fairlatent.strategies.common import FittedParts, identity_output
 
 
 class NoMitigation(Strategy):
@@ -47,7 +57,25 @@ def reweighing_weights(groups: pd.Series, labels: pd.Series) -> np.ndarray:
 
 
 class Reweighing(Strategy):
-    """Kamiran & Calders reweighing: each (group, label) cell weighted to independence."""
+    """Kamiran & Calders reweighing, with a strength between no weights and the full weights.
+
+    At strength ``λ`` each row's weight is ``1 + λ (w_KC - 1)``, where ``w_KC`` is the
+    Kamiran & Calders weight of its (group, label) cell (:func:`reweighing_weights`): ``λ = 0``
+    trains on the real rows unweighted, ``λ = 1`` makes group and label independent.
+
+    Parameters
+    ----------
+    strengths : sequence of float, default (0.25, 0.5, 0.75, 1.0)
+        The non-zero ``λ`` the audit may tune over (``λ = 0``, doing nothing, is always offered).
+    default : float, default 1.0
+        ``λ`` used when nothing is tuned.
+
+    Examples
+    --------
+    >>> from fairlatent.strategies import get_strategy
+    >>> [s.label for s in get_strategy("reweigh").fit(None, None).grid()]
+    ['off', 'λ=0.25', 'λ=0.5', 'λ=0.75', 'λ=1']
+    """
 
     name = "reweigh"
     description = (
@@ -55,13 +83,46 @@ class Reweighing(Strategy):
         "P(group)P(label)/P(group, label)"
     )
 
-    def _apply(self, train: pd.DataFrame, context: StrategyContext) -> StrategyOutput:
-        weights = reweighing_weights(train[context.group_column], train[context.target])
+    def __init__(
+        self, *, strengths: Sequence[float] = (0.25, 0.5, 0.75, 1.0), default: float = 1.0
+    ) -> None:
+        self.strengths = strengths
+        self.default = default
+
+    def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedStrategy:
+        return FittedReweighing(self, context)
+
+
+def _lambda_strength(value: float) -> Strength:
+    return OFF if value == 0 else Strength(f"λ={value:g}", {"lambda": float(value)})
+
+
+class FittedReweighing(FittedParts):
+    """Reweighing needs no fit: the cell weights are computed on the frame being transformed."""
+
+    strategy: Reweighing
+
+    def grid(self) -> list[Strength]:
+        """``off`` then each configured ``λ``."""
+        return [OFF] + [_lambda_strength(v) for v in self.strategy.strengths if v != 0]
+
+    def default(self) -> Strength:
+        """Return the configured default ``λ`` (1: full reweighing)."""
+        return _lambda_strength(self.strategy.default)
+
+    def transform(self, frame: pd.DataFrame, strength: Strength) -> StrategyOutput:
+        """Weight ``frame``'s rows at ``λ = strength.params["lambda"]``."""
+        lam = float(strength.params.get("lambda", 0.0))
+        if strength.identity or lam == 0:
+            return identity_output(frame, strength)
+        context = self.context
+        full = reweighing_weights(frame[context.group_column], frame[context.target])
+        weights = full if lam == 1 else 1.0 + lam * (full - 1.0)
         cells = (
             pd.DataFrame(
                 {
-                    "group": train[context.group_column],
-                    "label": train[context.target],
+                    "group": frame[context.group_column],
+                    "label": frame[context.target],
                     "weight": weights,
                 }
             )
@@ -69,7 +130,8 @@ class Reweighing(Strategy):
             .agg(rows=("weight", "size"), weight=("weight", "first"))
         )
         return StrategyOutput(
-            frame=train,
+            frame=frame,
             sample_weight=weights,
             diagnostics={"cell_weights": cells.to_dict(orient="records")},
+            strength=strength,
         )

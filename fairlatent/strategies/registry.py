@@ -137,6 +137,72 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         analyses=("synthesis",),
         shares="gan",
     ),
+    StrategySpec(
+        "latent-eo",
+        "fairlatent.strategies.latent_eo:LatentEqualizedOddsStrategy",
+        "latent equalized odds: within each label, each group's rows weighted by the density "
+        "ratio p(z | label) / p(z | group, label) in the VAE's latent space (cross-fitted "
+        "classifier), so every group's latent distribution matches the pooled one",
+        colour="#0d9488",
+        generative=True,
+    ),
+    StrategySpec(
+        "threshold",
+        "fairlatent.strategies.classical:ThresholdStrategy",
+        "fairlearn ThresholdOptimizer (Hardt et al. 2016): group-specific randomised thresholds "
+        "fitted on validation scores under an equalized-odds or demographic-parity constraint",
+        colour="#64748b",
+        debias=False,
+    ),
+    StrategySpec(
+        "expgrad",
+        "fairlatent.strategies.classical:ExponentiatedGradientStrategy",
+        "fairlearn ExponentiatedGradient (Agarwal et al. 2018): a randomised mix of classifiers "
+        "retrained with constraint-driven weights (equalized odds or demographic parity)",
+        colour="#a16207",
+        debias=False,
+    ),
+    StrategySpec(
+        "corr-remove",
+        "fairlatent.strategies.classical:CorrelationRemoverStrategy",
+        "fairlearn CorrelationRemover: numeric features linearly projected off the group "
+        "indicators (training and predicted rows alike), blended by alpha",
+        colour="#84cc16",
+        debias=False,
+    ),
+    StrategySpec(
+        "goal",
+        "fairlatent.strategies.classical:GoalStrategy",
+        "goal thresholds: the most accurate randomised group thresholds with DP ≤ 0.04 and "
+        "EO ≤ 0.08 on validation scores (a linear programme), applied to new scores",
+        colour="#0f172a",
+        debias=False,
+    ),
+    StrategySpec(
+        "reweigh+threshold",
+        "fairlatent.strategies.composite:reweigh_threshold",
+        "reweighing, then ThresholdOptimizer on the reweighted classifier's validation scores",
+        colour="#1d4ed8",
+        debias=False,
+    ),
+    StrategySpec(
+        "gan+threshold",
+        "fairlatent.strategies.composite:gan_threshold",
+        "GAN cell balancing, then ThresholdOptimizer on the classifier's validation scores",
+        colour="#c2410c",
+        generative=True,
+        uses_gan=True,
+        debias=False,
+    ),
+    StrategySpec(
+        "gan+goal",
+        "fairlatent.strategies.composite:gan_goal",
+        "GAN cell balancing, then the goal thresholds on the classifier's validation scores",
+        colour="#7c2d12",
+        generative=True,
+        uses_gan=True,
+        debias=False,
+    ),
 )
 
 #: Every strategy the audit knows: the built-ins, then entry-point plug-ins.

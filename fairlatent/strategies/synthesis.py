@@ -1,23 +1,37 @@
-"""Strategies ``gan`` and ``vae+gan``: rebalance group x label cells with synthetic rows."""
+"""Strategies ``gan`` and ``vae+gan``: rebalance group x label cells with synthetic rows (tunable)."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fairlatent.samplers.synthesis import CellBalancingResampler, OutlierBalancedResampler
+from fairlatent.samplers.outlier_balanced import OutlierBalancedResampler
+from fairlatent.samplers.synthesis import CellBalancingResampler, Resampled
 from fairlatent.strategies.base import (
     ARTIFACT_SYNTHETIC_SOURCE,
+    OFF,
     Strategy,
     StrategyContext,
     StrategyOutput,
+    Strength,
 )
+from fairlatent.strategies.common import FittedParts, frame_parts, identity_output, shared_key
 
 #: GAN epochs used by the strategies unless ``--epochs`` or the ``epochs`` option says otherwise.
 GAN_EPOCHS = 100
+#: Strengths offered to the tuning besides ``off``: half or all the way to the targets, with real
+#: rows dropped (group sizes kept) or not (groups grow).
+GRID: tuple[dict[str, Any], ...] = (
+    {"reach": 0.5},
+    {"reach": 1.0},
+    {"reach": 0.5, "drop": False},
+    {"reach": 1.0, "drop": False},
+)
+#: The strength used when nothing is tuned: the full targets, real rows dropped.
+DEFAULT: dict[str, Any] = {"reach": 1.0, "drop": True, "synthetic": 1.0}
 
 
 class CellBalancingStrategy(Strategy):
@@ -34,6 +48,18 @@ class CellBalancingStrategy(Strategy):
         GAN epochs (default :data:`GAN_EPOCHS`, or the audit's ``--epochs``).
     gan_params : dict, optional
         Other :class:`~fairlatent.models.gan.TabularGAN` parameters.
+    strengths : sequence of dict, default GRID
+        Strengths the audit may tune over besides ``off``, each the keyword arguments of
+        :func:`balance_strength` (``reach``, ``drop``, ``synthetic``).
+    default : dict, default DEFAULT
+        Strength used when nothing is tuned (the full targets, real rows dropped: the documented
+        behaviour).
+
+    Notes
+    -----
+    The GAN is trained once, in :meth:`fit`; each strength then costs only sampling. Targets are
+    computed on the rows being transformed, so the same fitted strategy balances the fitting part
+    of the training rows and the whole of them alike.
     """
 
     name = "gan"
@@ -49,11 +75,15 @@ class CellBalancingStrategy(Strategy):
         keep_size: bool = True,
         epochs: int | None = None,
         gan_params: dict[str, Any] | None = None,
+        strengths: Sequence[Mapping[str, Any]] = GRID,
+        default: Mapping[str, Any] = DEFAULT,
     ) -> None:
         self.target_sizes = target_sizes
         self.keep_size = keep_size
         self.epochs = epochs
         self.gan_params = gan_params
+        self.strengths = strengths
+        self.default = default
 
     def _epochs(self, context: StrategyContext) -> int:
         return self.epochs or context.epochs or GAN_EPOCHS
@@ -69,44 +99,41 @@ class CellBalancingStrategy(Strategy):
             random_state=context.random_state,
         )
 
-    def _apply(self, train: pd.DataFrame, context: StrategyContext) -> StrategyOutput:
-        X = train.drop(columns=[context.target, context.group_column])
-        y = train[context.target].to_numpy()
+    def fit_sampler(self, train: pd.DataFrame, context: StrategyContext) -> CellBalancingResampler:
+        """Fit this strategy's sampler on ``train``, sharing the GAN through ``context.shared``.
+
+        Parameters
+        ----------
+        train : DataFrame
+            Real training rows.
+        context : StrategyContext
+            A GAN in ``context.pretrained["gan"]`` is used as it is.
+
+        Returns
+        -------
+        CellBalancingResampler
+            Fitted on ``train`` (GAN trained or reused).
+        """
+        X, y, groups = frame_parts(train, context)
         sampler = self._sampler(context)
-        key = "gan:" + json.dumps(
-            {
-                "epochs": self._epochs(context),
-                "params": self.gan_params,
-                "seed": context.random_state,
-            },
-            sort_keys=True,
-            default=str,
+        key = shared_key(
+            "gan", train, epochs=self._epochs(context), params=self.gan_params,
+            seed=context.random_state, columns=list(X.columns),
         )
         fitted = context.pretrained.get("gan") or context.shared.get(key)
-        X_res, y_res = sampler.fit_resample(
-            X, y, groups=train[context.group_column], fitted_gan=fitted
-        )
+        sampler.fit(X, y.to_numpy(), groups=groups, fitted_gan=fitted)
         context.shared[key] = sampler.gan_
-        frame = X_res.copy()
-        frame[context.target] = np.asarray(y_res, dtype=int)
-        frame[context.group_column] = sampler.groups_resampled_
-        return StrategyOutput(
-            frame=frame[list(train.columns)],
-            is_synthetic=sampler.is_synthetic_,
-            diagnostics=self._diagnostics(sampler),
-            artifacts={
-                "gan": sampler.gan_,
-                "sampler": sampler,
-                ARTIFACT_SYNTHETIC_SOURCE: sampler.synthetic_source(target_name=context.target),
-            },
-        )
+        return sampler
 
-    def _diagnostics(self, sampler: CellBalancingResampler) -> dict[str, Any]:
+    def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedCellBalancing:
+        return FittedCellBalancing(self, context, self.fit_sampler(train, context))
+
+    def _diagnostics(self, sampler: CellBalancingResampler, result: Resampled) -> dict[str, Any]:
         gan = sampler.gan_
         history = getattr(gan, "history_", [])
         return {
             "target_sizes": self.target_sizes if isinstance(self.target_sizes, str) else "custom",
-            "cells": sampler.cells_.to_dict(orient="records"),
+            "cells": result.cells.to_dict(orient="records"),
             "gan": {
                 "epochs": len(history),
                 "fit_seconds": round(float(getattr(gan, "fit_seconds_", float("nan"))), 2),
@@ -121,6 +148,85 @@ class CellBalancingStrategy(Strategy):
                 ],
             },
         }
+
+
+def balance_strength(reach: float = 1.0, drop: bool = True, synthetic: float = 1.0) -> Strength:
+    """Return the strength of cell balancing with these knobs (``reach = 0`` is ``off``).
+
+    Parameters
+    ----------
+    reach : float, default 1.0
+        How far each (group, label) cell moves toward its target (0: not at all, 1: the full
+        targets).
+    drop : bool, default True
+        Whether real rows of over-target cells may be dropped (``False``: groups grow instead).
+    synthetic : float, default 1.0
+        Share of the added rows made by the GAN (the rest copy real rows of the cell).
+
+    Returns
+    -------
+    Strength
+
+    Examples
+    --------
+    >>> balance_strength(0.5, drop=False).label
+    'reach=0.5, no drop'
+    >>> balance_strength(0).identity
+    True
+    """
+    if reach == 0:
+        return OFF
+    label = f"reach={reach:g}" + ("" if drop else ", no drop")
+    if synthetic < 1:
+        label += f", {synthetic:.0%} synthetic"
+    return Strength(
+        label, {"reach": float(reach), "drop": bool(drop), "synthetic": float(synthetic)}
+    )
+
+
+class FittedCellBalancing(FittedParts):
+    """Cell balancing with its GAN trained: rebalances any rows; targets come from those rows."""
+
+    strategy: CellBalancingStrategy
+    sampler: CellBalancingResampler
+
+    def grid(self) -> list[Strength]:
+        """``off``, then the configured strengths (default :data:`GRID`)."""
+        points = [balance_strength(**dict(p)) for p in self.strategy.strengths]
+        return [OFF] + [p for p in points if not p.identity]
+
+    def default(self) -> Strength:
+        """Return the full targets with real rows dropped (the documented behaviour)."""
+        return balance_strength(**dict(self.strategy.default))
+
+    def transform(self, frame: pd.DataFrame, strength: Strength) -> StrategyOutput:
+        """Rebalance ``frame``'s cells at ``strength`` with the fitted GAN."""
+        if strength.identity or float(strength.params.get("reach", 0.0)) == 0:
+            return identity_output(frame, strength)
+        context = self.context
+        X, y, groups = frame_parts(frame, context)
+        sampler = self.sampler
+        result = sampler.resample(
+            X, y.to_numpy(), groups=groups,
+            reach=float(strength.params["reach"]),
+            drop=bool(strength.params.get("drop", True)),
+            synthetic=float(strength.params.get("synthetic", 1.0)),
+        )
+        new = result.X.copy()
+        new[context.target] = result.labels
+        new[context.group_column] = result.groups
+        return StrategyOutput(
+            frame=new[list(frame.columns)],
+            is_synthetic=result.is_synthetic,
+            diagnostics=self.strategy._diagnostics(sampler, result),
+            artifacts={
+                "gan": sampler.gan_,
+                "sampler": sampler,
+                "sample_indices": result.sample_indices,
+                ARTIFACT_SYNTHETIC_SOURCE: sampler.synthetic_source(target_name=context.target),
+            },
+            strength=strength,
+        )
 
 
 class OutlierBalancedStrategy(CellBalancingStrategy):
@@ -155,9 +261,12 @@ class OutlierBalancedStrategy(CellBalancingStrategy):
         alpha: float = 0.01,
         vae_epochs: int | None = None,
         vae_params: dict[str, Any] | None = None,
+        strengths: Sequence[Mapping[str, Any]] = GRID,
+        default: Mapping[str, Any] = DEFAULT,
     ) -> None:
         super().__init__(
-            target_sizes=target_sizes, keep_size=keep_size, epochs=epochs, gan_params=gan_params
+            target_sizes=target_sizes, keep_size=keep_size, epochs=epochs, gan_params=gan_params,
+            strengths=strengths, default=default,
         )
         self.candidate_factor = candidate_factor
         self.alpha = alpha
@@ -179,9 +288,9 @@ class OutlierBalancedStrategy(CellBalancingStrategy):
             random_state=context.random_state,
         )
 
-    def _diagnostics(self, sampler: CellBalancingResampler) -> dict[str, Any]:
-        diagnostics = super()._diagnostics(sampler)
-        selection = getattr(sampler, "selection_", {})
+    def _diagnostics(self, sampler: CellBalancingResampler, result: Resampled) -> dict[str, Any]:
+        diagnostics = super()._diagnostics(sampler, result)
+        selection = result.selection
         diagnostics["selection"] = {
             "candidate_factor": self.candidate_factor,
             "candidates": selection.get("candidates", 0),

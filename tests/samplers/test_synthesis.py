@@ -5,11 +5,8 @@ from sklearn.base import clone
 
 from fairlatent.exceptions import ConfigError, DataError, NotFittedError
 from fairlatent.samplers import SyntheticSource
-from fairlatent.samplers.synthesis import (
-    CellBalancingResampler,
-    OutlierBalancedResampler,
-    cell_targets,
-)
+from fairlatent.samplers.outlier_balanced import OutlierBalancedResampler
+from fairlatent.samplers.synthesis import CellBalancingResampler, cell_targets
 from tests.conftest import make_biased_frame
 
 GAN_FAST = {"generator_dims": (32,), "critic_dims": (32,), "batch_size": 100, "embedding_dim": 16}

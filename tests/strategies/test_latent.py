@@ -49,8 +49,8 @@ def test_resample_output(data):
     assert model.rarity(data, data["label"]).shape == (len(data),)
     # same seed, same rows
     again = get_strategy("vae", **FAST).apply(data, context())
-    np.testing.assert_array_equal(again.artifacts["resampler"].sample_indices_,
-                                  out.artifacts["resampler"].sample_indices_)
+    np.testing.assert_array_equal(again.artifacts["sample_indices"],
+                                  out.artifacts["sample_indices"])
 
 
 def test_weights_and_group_scope(data):
