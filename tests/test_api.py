@@ -25,6 +25,7 @@ def result():
         classifiers=["logreg", "hgb"],
         repeats=2,
         n_boot=50,
+        tune=False,  # reweighing at full strength (tuning has its own tests in tests/engine)
     )
 
 

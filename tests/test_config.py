@@ -60,7 +60,7 @@ def test_bad_toml(tmp_path):
         ("[audit.strategy_options]\nvae = 5", "strategy_options.vae = 5 has the wrong type"),
         ("[audit.strategy_options.nonexistent]\nalpha = 1", "[audit.strategy_options.nonexistent] names no strategy"),
         ("[audit.strategy_options.vae]\nalphaa = 0.1", "unknown option 'alphaa' in [audit.strategy_options.vae]"),
-        ("[audit.strategy_options.reweigh]\nalpha = 0.1", "strategy 'reweigh' takes no options"),
+        ("[audit.strategy_options.none]\nalpha = 0.1", "strategy 'none' takes no options"),
         ("seed = -1", "--seed -1 is out of range"),
         ("seed = 99999999999", "--seed 99999999999 is out of range"),
         ("seed = 4294967295\nrepeats = 2", "with 2 repeats is out of range"),
