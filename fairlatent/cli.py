@@ -45,6 +45,24 @@ DataArg = Annotated[
 ]
 
 
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="CPU threads for torch/BLAS/OpenMP, here and in every worker (-1: every usable "
+        "core). [default: FAIRLATENT_THREADS, OMP_NUM_THREADS, else 1]"
+    ),
+]
+
+
+def _prepare_runtime(device: str, threads: int | None) -> None:
+    """Before any work: fail on a bad or unavailable device, then apply the thread policy."""
+    from fairlatent.models.device import resolve_device
+    from fairlatent.models.threads import apply_thread_policy
+
+    resolve_device(device)
+    apply_thread_policy(threads)
+
+
 def _fail(message: str) -> None:
     from rich.console import Console
 
@@ -129,6 +147,7 @@ def audit(
     epochs: Annotated[
         int | None, typer.Option(help="Epochs for the VAE/GAN (default: model defaults).")
     ] = None,
+    threads: ThreadsOption = None,
     tune: Annotated[
         bool | None,
         typer.Option(
@@ -198,6 +217,7 @@ def audit(
         "reference": reference,
         "device": device,
         "epochs": epochs,
+        "threads": threads,
         "tune": tune,
         "validation_size": validation_size,
         "accuracy_budget": accuracy_budget,
@@ -213,6 +233,7 @@ def audit(
             if config
             else AuditConfig.from_mapping({}, **overrides)
         ).validate()
+        _prepare_runtime(cfg.device, cfg.threads)
         from fairlatent.data.io import data_stem
 
         out_dir = Path(cfg.out) if cfg.out else Path("reports") / data_stem(data)
@@ -329,6 +350,7 @@ def synth(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    threads: ThreadsOption = None,
     drop: Annotated[str | None, typer.Option(help="Comma-separated columns to leave out.")] = None,
     save_model: Annotated[
         Path | None, typer.Option(help="Save the trained GAN to this directory.")
@@ -342,6 +364,7 @@ def synth(
     try:
         from fairlatent.commands import synthesise
 
+        _prepare_runtime(device, threads)
         path = synthesise(
             data,
             rows=rows,
@@ -399,6 +422,7 @@ def debias(
     epochs: Annotated[int | None, typer.Option(help="Epochs for the VAE/GAN.")] = None,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    threads: ThreadsOption = None,
     save_model: Annotated[
         Path | None, typer.Option(help="Save the trained GAN to this directory.")
     ] = None,
@@ -409,6 +433,7 @@ def debias(
     try:
         from fairlatent.commands import debias_table
 
+        _prepare_runtime(device, threads)
         summary = debias_table(
             data,
             target=target,
