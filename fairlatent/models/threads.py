@@ -31,6 +31,9 @@ resolved count once per process (again only if ``FAIRLATENT_THREADS`` changes), 
 runs units of an audit trains with the same count as the parent: a parallel audit gives the same
 numbers as a serial one. An engine that runs units on remote workers (which do not inherit the
 parent's environment) calls ``apply_thread_policy(n)`` there with the parent's resolved ``n``.
+A program that sets torch's thread count itself and then fits a model should set
+``FAIRLATENT_THREADS`` (or call :func:`apply_thread_policy`) instead: the first fit applies the
+policy.
 """
 
 from __future__ import annotations
