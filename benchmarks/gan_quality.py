@@ -27,11 +27,11 @@ import torch
 from fairlatent.metrics.synthetic import quality_warnings, synthetic_quality
 from fairlatent.models.gan import TabularGAN
 
-DATA = Path("/work/shared/datasets/adult.csv")
+ADULT = Path(__file__).resolve().parent.parent / "examples" / "adult.csv.gz"
 
 
-def load_adult(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frame = pd.read_csv(DATA).drop(columns="split")
+def load_adult(seed: int = 0, path: Path = ADULT) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = pd.read_csv(path).drop(columns=["split"], errors="ignore")
     order = np.random.default_rng(seed).permutation(len(frame))
     n_train = round(0.7 * len(frame))
     return (
@@ -49,12 +49,13 @@ def main() -> None:
     parser.add_argument("--no-quality", action="store_true", help="only time the fit")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--data", type=Path, default=ADULT, help="Adult CSV (default: bundled)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    train, test = load_adult(args.seed)
+    train, test = load_adult(args.seed, args.data)
     gan = TabularGAN(
         condition_columns=["sex", "income"],
         epochs=args.epochs,

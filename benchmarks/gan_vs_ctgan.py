@@ -8,7 +8,7 @@ Both GANs see the same rows, the same number of epochs, batch 500 and pac 10, ev
 process and interleaved (ours, CTGAN, ours again for the ``gan`` strategy) so that the noise of a
 shared machine hits both; the ratios are the result.
 
-Data: ``/work/shared/datasets/adult.csv`` (``split`` dropped) through ``fairlatent.data.schema.
+Data: the bundled ``examples/adult.csv.gz`` (or ``--data PATH``; ``split`` dropped) through ``fairlatent.data.schema.
 prepare(target="income", sensitive=["sex"], positive_label=">50K")`` and
 ``fairlatent.classifiers.stratified_split(test_size=0.3, random_state=seed)``: 34,189 training
 rows and 14,653 real test rows, the audit's own split. The generators are fitted on the training
@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 import torch
 from ctgan import CTGAN
-from harness import EpochMarks, LossWatcher, load_avg, md_table, set_threads
+from harness import ADULT, EpochMarks, LossWatcher, load_avg, md_table, read_adult, set_threads
 
 from fairlatent.classifiers import make_classifier, split_feature_kinds, stratified_split
 from fairlatent.data.schema import GROUP_COLUMN, prepare
@@ -66,7 +66,6 @@ from fairlatent.models.gan import TabularGAN
 from fairlatent.samplers.synthesis import cell_targets
 from fairlatent.strategies import StrategyContext, get_strategy
 
-DATA = Path("/work/shared/datasets/adult.csv")
 TARGET = "income"
 SENSITIVE = "sex"
 LABELS = {0: "<=50K", 1: ">50K"}
@@ -281,6 +280,7 @@ def main() -> None:
                         help="rows asked for in each conditional-sampling check")
     parser.add_argument("--skip-fairness", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--data", type=Path, default=ADULT, help="Adult CSV (default: bundled)")
     args = parser.parse_args()
     set_threads(args.threads)
     warnings.filterwarnings("ignore")
@@ -292,7 +292,7 @@ def main() -> None:
         "batch_size": BATCH, "pac": PAC, "load_before": load_avg(),
         "torch": torch.__version__, "pandas": pd.__version__, "ctgan": version("ctgan"),
     }
-    raw = pd.read_csv(DATA).drop(columns="split")
+    raw = read_adult(args.data)
     data = prepare(raw, target=TARGET, sensitive=[SENSITIVE], positive_label=LABELS[1])
     train, test = stratified_split(data.frame, target=TARGET, test_size=0.3,
                                    random_state=args.seed)

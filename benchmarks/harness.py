@@ -9,11 +9,21 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
+
+#: The Adult table bundled with the repository (48,842 rows, 15 columns).
+ADULT = Path(__file__).resolve().parent.parent / "examples" / "adult.csv.gz"
+
+
+def read_adult(path: str | Path | None = None) -> pd.DataFrame:
+    """Read Adult (the bundled copy unless ``path`` is given), without a ``split`` column."""
+    return pd.read_csv(path or ADULT).drop(columns=["split"], errors="ignore")
 
 
 def set_threads(n: int) -> None:
@@ -108,3 +118,29 @@ def md_table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def resample_rows(frame: pd.DataFrame, n: int, seed: int = 0, noise: float = 0.05) -> pd.DataFrame:
+    """``n`` rows drawn with replacement from ``frame``, with noise on the numeric columns.
+
+    Each numeric value moves by a normal draw of ``noise`` times its column's standard deviation,
+    is clipped to the column's range and, for integer columns, rounded (so rows are rarely exact
+    copies and the dtypes stay); in a mostly-zero column (capital-gain) zeros stay zero.
+    Categorical columns keep the drawn row's values.
+    """
+    rng = np.random.default_rng(seed)
+    out = frame.iloc[rng.integers(0, len(frame), size=n)].reset_index(drop=True)
+    for column in out.columns:
+        series = frame[column]
+        if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        values = out[column].to_numpy(dtype=float)
+        moved = values + rng.normal(0.0, noise * float(series.std()), size=n)
+        if (series == 0).mean() > 0.5:
+            moved = np.where(values == 0, 0.0, moved)
+        moved = np.clip(moved, float(series.min()), float(series.max()))
+        if pd.api.types.is_integer_dtype(series):
+            out[column] = np.rint(moved).astype(series.dtype)
+        else:
+            out[column] = moved
+    return out

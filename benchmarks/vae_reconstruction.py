@@ -26,7 +26,7 @@ import torch
 from fairlatent.encoding import TabularEncoder
 from fairlatent.models import TabularVAE
 
-DEFAULT_DATA = Path("/work/shared/datasets/adult.csv")
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "examples" / "adult.csv.gz"
 
 
 def main() -> None:

@@ -25,8 +25,8 @@ the noise of a shared machine hits both libraries alike; the ratios are the resu
 (d) fairlatent's VAE on Adult resampled with replacement (seeded) to 10k, 50k, 100k and 200k
     rows, 3 epochs each: seconds per epoch (mean of epochs 2 and 3) and rows per second.
 
-Data: ``/work/shared/datasets/adult.csv`` without its ``split`` column, a seeded 70% of the rows
-(34,189, as in the CTGAN/TVAE figures of /work/shared/REFERENCES.md).
+Data: the bundled ``examples/adult.csv.gz`` (or ``--data PATH``; a ``split`` column is dropped), a
+seeded 70% of the rows (34,189, as in the published CTGAN/TVAE figures).
 
 Threads: ``--threads N`` sets ``torch.set_num_threads(N)``, limits BLAS/OpenMP pools to N
 (threadpoolctl) and sets ``LOKY_MAX_CPU_COUNT=N`` (ctgan's DataTransformer.transform runs a joblib
@@ -52,12 +52,11 @@ import pandas as pd
 import torch
 from ctgan import TVAE
 from ctgan.data_transformer import DataTransformer
-from harness import EpochMarks, LossWatcher, load_avg, md_table, set_threads
+from harness import ADULT, EpochMarks, LossWatcher, load_avg, md_table, read_adult, set_threads
 
 from fairlatent.encoding import TabularEncoder
 from fairlatent.models.vae import TabularVAE
 
-DATA = Path("/work/shared/datasets/adult.csv")
 BATCH = 500
 SCALE_SIZES = (10_000, 50_000, 100_000, 200_000)
 SCALE_EPOCHS = 3
@@ -68,9 +67,9 @@ SCALE_EPOCHS = 3
 # ------------------------------------------------------------------------------------------------
 
 
-def load_adult(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def load_adult(seed: int, path: Path = ADULT) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """The whole file (``split`` dropped), its seeded 70% and the discrete columns."""
-    frame = pd.read_csv(DATA).drop(columns="split")
+    frame = read_adult(path)
     order = np.random.default_rng(seed).permutation(len(frame))
     train = frame.iloc[order[: round(0.7 * len(frame))]].reset_index(drop=True)
     discrete = [c for c in train.columns if not pd.api.types.is_numeric_dtype(train[c])]
@@ -195,7 +194,7 @@ else:
     from ctgan import TVAE
 from threadpoolctl import threadpool_limits
 threadpool_limits(limits=threads)
-frame = pd.read_csv(data).drop(columns="split")
+frame = pd.read_csv(data).drop(columns=["split"], errors="ignore")
 order = np.random.default_rng(seed).permutation(len(frame))
 train = frame.iloc[order[: round(0.7 * len(frame))]].reset_index(drop=True)
 discrete = [c for c in train.columns if not pd.api.types.is_numeric_dtype(train[c])]
@@ -212,10 +211,12 @@ print(json.dumps({"kind": kind, "before_kib": before, "peak_kib": after,
 """
 
 
-def memory_run(kind: str, epochs: int, threads: int, seed: int) -> dict[str, Any]:
+def memory_run(
+    kind: str, epochs: int, threads: int, seed: int, data: Path = ADULT
+) -> dict[str, Any]:
     """One fit in a fresh interpreter; its peak RSS (VmHWM) before and after the fit."""
     cmd = [sys.executable, "-c", CHILD, kind, str(epochs), str(threads), str(seed), str(BATCH),
-           str(DATA)]
+           str(data)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     line = [s for s in out.stdout.splitlines() if s.startswith("{")][-1]
     return json.loads(line)
@@ -263,6 +264,7 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--data", type=Path, default=ADULT, help="Adult CSV (default: bundled)")
     args = parser.parse_args()
 
     set_threads(args.threads)
@@ -276,7 +278,7 @@ def main() -> None:
         "python": platform.python_version(), "torch": torch.__version__,
         "pandas": pd.__version__, "ctgan": _version("ctgan"),
     }
-    frame, train, discrete = load_adult(args.seed)
+    frame, train, discrete = load_adult(args.seed, args.data)
     meta["train_rows"] = len(train)
     print(f"vae_speed: {len(train):,} rows, threads={args.threads}, epochs={args.epochs}, "
           f"load before {meta['load_before']}", flush=True)
@@ -294,7 +296,9 @@ def main() -> None:
     memory = []
     if not args.skip_memory:
         for kind in ("ours", "tvae"):
-            memory.append(memory_run(kind, args.memory_epochs, args.threads, args.seed))
+            memory.append(
+                memory_run(kind, args.memory_epochs, args.threads, args.seed, args.data)
+            )
             print(f"  memory {kind}: {memory[-1]['peak_kib'] / 1024:.0f} MiB", flush=True)
     scale = [] if args.skip_scaling else scaling(frame, args.seed)
     meta["load_after"] = load_avg()

@@ -34,6 +34,7 @@ from fairlatent.engine.units import (
 from fairlatent.exceptions import ConfigError
 from fairlatent.metrics.analyses import ANALYSES, AnalysisInput
 from fairlatent.metrics.frontier import goal_frontier
+from fairlatent.models.threads import apply_thread_policy
 from fairlatent.results import GOAL, AuditResult
 from fairlatent.strategies import STRATEGIES, StrategyOutput
 
@@ -146,6 +147,7 @@ def audit(
     base = config.to_dict() if config is not None else {}
     overrides = {"target": target, "sensitive": sensitive, **options}
     cfg = AuditConfig.from_mapping(base, **overrides).validate()
+    apply_thread_policy(cfg.threads)  # inherited by local worker processes (FAIRLATENT_THREADS)
     started = time.perf_counter()
     data = prepare_data(frame, cfg)
     _check_reference(cfg, data)

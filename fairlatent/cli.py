@@ -82,6 +82,24 @@ DataArg = Annotated[
 ]
 
 
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="CPU threads for torch/BLAS/OpenMP, here and in every worker (-1: every usable "
+        "core). [default: FAIRLATENT_THREADS, OMP_NUM_THREADS, else 1]"
+    ),
+]
+
+
+def _prepare_runtime(device: str, threads: int | None) -> None:
+    """Before any work: fail on a bad or unavailable device, then apply the thread policy."""
+    from fairlatent.models.device import resolve_device
+    from fairlatent.models.threads import apply_thread_policy
+
+    resolve_device(device)
+    apply_thread_policy(threads)
+
+
 def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     from rich.console import Console
     from rich.text import Text
@@ -276,6 +294,7 @@ def audit(
         int | None,
         typer.Option(help="Epochs for the VAE/GAN. \\[default: the models' own]"),
     ] = None,
+    threads: ThreadsOption = None,
     tune: Annotated[
         bool | None,
         typer.Option(
@@ -348,6 +367,7 @@ def audit(
         "reference": reference,
         "device": device,
         "epochs": epochs,
+        "threads": threads,
         "tune": tune,
         "validation_size": validation_size,
         "accuracy_budget": accuracy_budget,
@@ -365,6 +385,7 @@ def audit(
             if config
             else AuditConfig.from_mapping({}, **overrides)
         ).validate()
+        _prepare_runtime(cfg.device, cfg.threads)
         from fairlatent.data.io import data_stem
 
         out_dir = Path(cfg.out) if cfg.out else Path("reports") / data_stem(data)
@@ -545,6 +566,7 @@ def synth(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed, 0 to 2**32-1.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    threads: ThreadsOption = None,
     drop: Annotated[str | None, typer.Option(help="Comma-separated columns to leave out.")] = None,
     save_model: Annotated[
         Path | None, typer.Option(help="Save the trained GAN to this directory.")
@@ -559,6 +581,7 @@ def synth(
     with _guarded() as guard, _Progress(quiet) as shown:
         from fairlatent.commands import synthesise
 
+        _prepare_runtime(device, threads)
         shown.step("reading data" if model is None else "loading the GAN", 0, None)
 
         def written(done: int, total: int) -> None:
@@ -624,6 +647,7 @@ def debias(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed, 0 to 2**32-1.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    threads: ThreadsOption = None,
     save_model: Annotated[
         Path | None, typer.Option(help="Save the trained GAN to this directory.")
     ] = None,
@@ -634,6 +658,7 @@ def debias(
     with _guarded() as guard, _Progress(quiet) as shown:
         from fairlatent.commands import debias_table
 
+        _prepare_runtime(device, threads)
         shown.step("debiasing", 0, None)
         summary = debias_table(
             data,

@@ -16,6 +16,7 @@ from fairlatent.classifiers.registry import CLASSIFIERS
 from fairlatent.data.groups import sensitive_column, split_sensitive
 from fairlatent.exceptions import ConfigError
 from fairlatent.models.device_names import check_device_name
+from fairlatent.models.threads import check_threads
 from fairlatent.registry import load_object
 from fairlatent.strategies.registry import STRATEGIES
 
@@ -121,6 +122,10 @@ class AuditConfig:
         ``auto``, ``cpu``, ``cuda`` or ``mps`` for the generative models.
     epochs : int or None
         Override of the generative models' epoch count.
+    threads : int or None
+        CPU threads of torch, BLAS and OpenMP in this process and in every worker (``-1``: every
+        usable core; ``None``: ``FAIRLATENT_THREADS``, ``OMP_NUM_THREADS`` or the policy
+        default of one thread, see :mod:`fairlatent.models.threads`).
     strategy_options : dict
         Per-strategy options, e.g. ``{"vae": {"alpha": 0.01, "sampling": "weights"}}``; in a
         TOML file, a table ``[audit.strategy_options.vae]``.
@@ -170,6 +175,7 @@ class AuditConfig:
     address: str | None = None
     device: str = "auto"
     epochs: int | None = None
+    threads: int | None = None
     strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     out: str | None = None
 
@@ -245,6 +251,7 @@ class AuditConfig:
             )
         if self.epochs is not None and self.epochs < 1:
             raise ConfigError(f"epochs={self.epochs} must be at least 1")
+        check_threads(self.threads)
         if self.target in [sensitive_column(s) for s in self.sensitive]:
             raise ConfigError(
                 f"target {self.target!r} is also a sensitive attribute: pick a different target "

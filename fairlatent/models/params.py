@@ -19,8 +19,16 @@ ERR_PARAM = "{name} must be {expected}, got {value!r}"
 _Settings = TypeVar("_Settings")
 
 EpochCallback = Callable[[int, int, Mapping[str, float]], Any]
-"""A ``fit(callbacks=...)`` entry, called after every epoch with ``(epoch, epochs, metrics)``;
-``epoch`` counts from 1."""
+"""A ``fit(callbacks=...)`` entry, called after every epoch with ``(epoch, epochs, metrics)``.
+
+``epoch`` counts from 1 and ``epochs`` is the most the fit will run. ``metrics`` is that epoch's
+``history_`` dict: the model's own losses (VAE: ``train_loss``, ``val_loss``, ``recon``, ``kl``;
+GAN: ``generator_loss``, ``critic_loss``, ``condition_loss``), plus, for every model, ``loss`` (the
+one number to show), ``seconds`` (the epoch's wall time) and ``elapsed_seconds`` (since training
+started), so that a display can show the loss and an ETA
+(``elapsed_seconds / epoch * (epochs - epoch)``; an upper bound when the VAE may stop early).
+The VAE fitted inside :class:`~fairlatent.samplers.LatentDensityResampler` reports the same keys.
+"""
 
 
 def _fail(name: str, expected: str, value: Any) -> ConfigError:
@@ -77,6 +85,20 @@ def check_number(
         else:
             expected = f"a number {'>=' if inclusive else '>'} {minimum:g}"
         raise _fail(name, expected, value)
+
+
+def check_bool(name: str, value: Any) -> None:
+    """Require ``True`` or ``False``.
+
+    Examples
+    --------
+    >>> check_bool("bf16", "yes")
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.ConfigError: bf16 must be True or False, got 'yes'
+    """
+    if not isinstance(value, bool):
+        raise _fail(name, "True or False", value)
 
 
 def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:

@@ -23,6 +23,7 @@ from torch import nn
 from fairlatent.encoding import TabularEncoder
 from fairlatent.exceptions import ModelFileError, NotFittedError, OutputError
 from fairlatent.models.device import resolve_device
+from fairlatent.models.distributed import is_main_process
 from fairlatent.models.seeding import derive_seeds
 
 logger = logging.getLogger(__name__)
@@ -251,7 +252,8 @@ class SavableModel:
 
         Writes ``weights.pt`` (the networks' ``state_dict``) and ``config.json`` (parameters,
         encoder description, the model's own tables, training history, fairlatent and torch
-        versions). No pickled Python objects are written.
+        versions). No pickled Python objects are written. In a ``torchrun`` job only rank 0
+        writes; the other ranks return the path without touching it.
 
         Parameters
         ----------
@@ -272,6 +274,9 @@ class SavableModel:
         """
         self._check_fitted()
         directory = Path(path)
+        if not is_main_process():
+            logger.debug("not rank 0 of a distributed job: %s left to rank 0", directory)
+            return directory
         config = model_config(
             self,
             format_name=self.FORMAT_NAME,

@@ -31,7 +31,9 @@ def test_fit_and_encode_shapes(fitted: TabularVAE, frame: pd.DataFrame) -> None:
     assert means.shape == log_vars.shape == (len(frame), 4)
     assert means.dtype == np.float32 and np.isfinite(means).all() and np.isfinite(log_vars).all()
     assert len(fitted.history_) == 2
-    assert set(fitted.history_[0]) == {"epoch", "train_loss", "val_loss", "recon", "kl", "seconds"}
+    assert set(fitted.history_[0]) == {
+        "epoch", "train_loss", "val_loss", "recon", "kl", "loss", "seconds", "elapsed_seconds"
+    }
     assert all(np.isfinite(h["train_loss"]) and np.isfinite(h["val_loss"]) for h in fitted.history_)
     assert fitted.best_epoch_ in (1, 2)
     assert list(fitted.feature_names_in_) == list(frame.columns)
@@ -115,7 +117,7 @@ def test_callbacks_get_every_epoch(frame: pd.DataFrame) -> None:
 def test_early_stopping_restores_best_epoch(frame: pd.DataFrame, monkeypatch) -> None:
     losses = iter([5.0, 4.0, 3.0, 3.5, 3.2, 1.0, 0.5])
     monkeypatch.setattr(
-        vae_training, "validation_loss", lambda module, val, spans, beta: next(losses)
+        vae_training, "validation_loss", lambda module, val, spans, beta, **kw: next(losses)
     )
     snapshots = {}
 

@@ -26,7 +26,8 @@ from fairlatent.exceptions import (
     DataError,
     SchemaError,
 )
-from fairlatent.models.device import resolve_device
+from fairlatent.models.device import resolve_device, to_device
+from fairlatent.models.distributed import check_distributed, setup_distributed
 from fairlatent.models.gan.conditions import ConditionTable
 from fairlatent.models.gan.networks import Critic, Generator
 from fairlatent.models.gan.sampling import draw_rows
@@ -34,6 +35,7 @@ from fairlatent.models.gan.training import TrainingSettings, train
 from fairlatent.models.params import (
     ERR_PARAM,
     EpochCallback,
+    check_bool,
     check_choice,
     check_count,
     check_number,
@@ -43,6 +45,7 @@ from fairlatent.models.params import (
 )
 from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
 from fairlatent.models.seeding import derive_seeds, sampling_generator
+from fairlatent.models.threads import ensure_thread_policy
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +104,18 @@ class TabularGAN(SavableModel, BaseEstimator):
         Numeric encoding of the internal :class:`~fairlatent.encoding.TabularEncoder`.
     device : str, default "auto"
         ``"auto"`` (cuda > mps > cpu), ``"cpu"``, ``"cuda"``, ``"cuda:<i>"`` or ``"mps"``.
+    bf16 : bool, default False
+        Run the networks' forward passes under bf16 autocast during training (CUDA or CPU);
+        losses, activations and the gradient penalty stay in float32. Off by default: it changes
+        the numbers, made GAN training diverge in a first CPU try (``benchmarks/RESULTS.md``), and
+        is only worth it where ``benchmarks/gpu_check.py`` measures a gain.
+    compile : bool, default False
+        Train the generator through ``torch.compile`` (the critic's gradient penalty needs a
+        double backward, which compiled graphs do not support). Off by default (compilation
+        costs tens of seconds per fit); ``benchmarks/gpu_check.py`` measures it.
+    distributed : bool, default False
+        Data-parallel training (DistributedDataParallel) when the fit runs under ``torchrun``
+        with several processes; alone, a plain fit (see :mod:`fairlatent.models.distributed`).
     random_state : int or None, default None
         Seed of the weights, training noise, batches and the default sampling stream. The same
         seed gives the same numbers on CPU; no global random state is read or changed.
@@ -130,7 +145,8 @@ class TabularGAN(SavableModel, BaseEstimator):
         Device of the networks.
     history_ : list of dict
         One dict per epoch: ``epoch``, ``generator_loss``, ``critic_loss``, ``condition_loss``,
-        ``seconds``.
+        ``loss`` (the one to show), ``seconds`` (the epoch's) and ``elapsed_seconds`` (since
+        training started); see :func:`~fairlatent.models.gan.training.epoch_metrics`.
     fit_seconds_ : float
         Wall-clock time of :meth:`fit`; ``encode_seconds_`` is the encoder's part of it.
     last_sample_stats_ : dict
@@ -177,6 +193,9 @@ class TabularGAN(SavableModel, BaseEstimator):
         ema_decay: float = 0.999,
         numeric: Literal["quantile", "gmm"] = "quantile",
         device: str = "auto",
+        bf16: bool = False,
+        compile: bool = False,
+        distributed: bool = False,
         random_state: int | None = None,
     ) -> None:
         self.condition_columns = condition_columns
@@ -194,6 +213,9 @@ class TabularGAN(SavableModel, BaseEstimator):
         self.ema_decay = ema_decay
         self.numeric = numeric
         self.device = device
+        self.bf16 = bf16
+        self.compile = compile
+        self.distributed = distributed
         self.random_state = random_state
 
     # -- validation --------------------------------------------------------------------------------
@@ -212,6 +234,9 @@ class TabularGAN(SavableModel, BaseEstimator):
             suggest = max(self.pac, self.batch_size // self.pac * self.pac)
             raise ConfigError(ERR_PAC.format(batch=self.batch_size, pac=self.pac, suggest=suggest))
         check_choice("numeric", self.numeric, ("quantile", "gmm"))
+        check_bool("bf16", self.bf16)
+        check_bool("compile", self.compile)
+        check_distributed(self.distributed)
         cols = self.condition_columns
         if cols is not None and (
             isinstance(cols, str)
@@ -243,7 +268,9 @@ class TabularGAN(SavableModel, BaseEstimator):
             Training rows (every column is modelled).
         callbacks : sequence of callable, optional
             Each is called after every epoch as ``callback(epoch, epochs, metrics)`` with the
-            1-based epoch number, the number of epochs and that epoch's ``history_`` dict.
+            1-based epoch number, the number of epochs and that epoch's ``history_`` dict
+            (losses, ``loss``, ``seconds`` and ``elapsed_seconds``: enough for a display with the
+            loss and an ETA).
 
         Returns
         -------
@@ -268,8 +295,10 @@ class TabularGAN(SavableModel, BaseEstimator):
                     ERR_CONDITION_COLUMNS.format(names=unknown, cols=list(frame.columns))
                 )
         started = time.perf_counter()
-        device = resolve_device(self.device)
-        init_seed, encoder_seed, train_seed, sample_seed = derive_seeds(self.random_state, 4)
+        ensure_thread_policy()
+        dist, device = setup_distributed(self.distributed, resolve_device(self.device))
+        seeds = dist.broadcast_ints(derive_seeds(self.random_state, 4))
+        init_seed, encoder_seed, train_seed, sample_seed = seeds
 
         encoder = TabularEncoder(numeric=self.numeric, random_state=encoder_seed % 2**31)
         encoded = encoder.fit_transform(frame, discrete_columns=wanted)
@@ -284,7 +313,7 @@ class TabularGAN(SavableModel, BaseEstimator):
         self._build_networks(init_seed)
         self._sample_rng = np.random.default_rng(sample_seed)
 
-        data = torch.from_numpy(encoded).to(device)  # the whole table, once
+        data = to_device(encoded, device)  # the whole table, once
         self.history_: list[dict[str, float]] = []
         self.generator_ = train(
             self.generator_,
@@ -297,6 +326,7 @@ class TabularGAN(SavableModel, BaseEstimator):
             seed=train_seed,
             history=self.history_,
             callbacks=list(callbacks or []),
+            dist=dist,
         )
         self.fit_seconds_ = time.perf_counter() - started
         logger.info(

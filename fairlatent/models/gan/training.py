@@ -6,6 +6,9 @@
   generator's weights (:class:`WeightAverage`).
 * Everything lives on the training device for the whole fit; losses are summed on the device and
   read once per epoch.
+* Optional: bf16 autocast of the networks' forward passes (``bf16``), ``torch.compile`` of the
+  generator (``compile``; the critic's gradient penalty needs a double backward, which compiled
+  graphs do not support), and data-parallel training over several processes (``dist``).
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from fairlatent.encoding import Span
+from fairlatent.models.device import autocast, maybe_compile, to_device
+from fairlatent.models.distributed import SINGLE, Distributed
 from fairlatent.models.gan.conditions import ConditionTable, condition_spans
 from fairlatent.models.gan.networks import Critic
 from fairlatent.models.nn import apply_span_activations, segment_cross_entropy, span_layout
@@ -27,7 +33,14 @@ from fairlatent.models.params import EpochCallback
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ConditionPenalty", "TrainingSettings", "WeightAverage", "critic_loss", "train"]
+__all__ = [
+    "ConditionPenalty",
+    "TrainingSettings",
+    "WeightAverage",
+    "critic_loss",
+    "epoch_metrics",
+    "train",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,8 @@ class TrainingSettings:
     gp_lambda: float
     gumbel_tau: float
     ema_decay: float
+    bf16: bool = False
+    compile: bool = False
 
 
 class ConditionPenalty:
@@ -93,16 +108,20 @@ class WeightAverage:
         self.module = copy.deepcopy(module).requires_grad_(False)
         self.decay = decay
         self.updates = 0
-        self._pairs = list(zip(self.module.parameters(), module.parameters(), strict=True))
+        self._averages: list[torch.Tensor] = list(self.module.parameters())
+        self._lives: list[torch.Tensor] = list(module.parameters())
 
     @torch.no_grad()
     def update(self) -> None:
-        """Move the average towards the live module's current weights."""
+        """Move the average towards the live module's current weights.
+
+        One multi-tensor ``lerp`` (a single kernel launch on CUDA for all weights; on the CPU the
+        same per-tensor ``lerp_`` as a loop).
+        """
         self.updates += 1
         t = self.updates
         weight = 1.0 - min(self.decay, (1.0 + t) / (10.0 + t))
-        for average, live in self._pairs:
-            average.lerp_(live, weight)
+        torch._foreach_lerp_(self._averages, self._lives, weight)
 
     @torch.no_grad()
     def finish(self, inputs: Callable[[], torch.Tensor], batches: int = 20) -> nn.Module:
@@ -127,13 +146,16 @@ class WeightAverage:
 
 
 def critic_loss(
-    critic: Critic,
+    critic: nn.Module,
     real: torch.Tensor,
     fake: torch.Tensor,
     pack_cond: torch.Tensor,
     pac: int,
     gp_lambda: float,
     rng: torch.Generator,
+    *,
+    penalty_critic: nn.Module | None = None,
+    bf16: bool = False,
 ) -> torch.Tensor:
     """WGAN critic loss ``E[D(fake)] - E[D(real)]`` plus the gradient penalty.
 
@@ -145,7 +167,7 @@ def critic_loss(
     Parameters
     ----------
     critic : Critic
-        The critic (in training mode).
+        The critic (in training mode), or its DistributedDataParallel wrapper.
     real, fake : Tensor, shape (batch, dim)
         Real and generated rows, ``pac`` consecutive rows per pack.
     pack_cond : Tensor, shape (batch // pac, cond_dim)
@@ -156,6 +178,11 @@ def critic_loss(
         Weight of the gradient penalty (0: none).
     rng : torch.Generator
         Source of the dropout masks and the mixing weights.
+    penalty_critic : torch.nn.Module, optional
+        The network the interpolated packs go through (default ``critic``): the bare critic when
+        ``critic`` is its DistributedDataParallel wrapper, whose forward may run once per backward.
+    bf16 : bool, default False
+        Critic forwards under bf16 autocast (scores and penalty in float32).
 
     Returns
     -------
@@ -163,13 +190,19 @@ def critic_loss(
         Scalar loss.
     """
     packs = pack_cond.shape[0]
-    scores = critic(torch.cat([real, fake], dim=0), pack_cond.repeat(2, 1), rng).view(2, packs)
+    device = real.device
+    with autocast(device, bf16):
+        scores = critic(torch.cat([real, fake], dim=0), pack_cond.repeat(2, 1), rng)
+    scores = scores.float().view(2, packs) if bf16 else scores.view(2, packs)
     loss = scores[1].mean() - scores[0].mean()
     if gp_lambda > 0:
-        alpha = torch.rand((packs, 1, 1), generator=rng, device=real.device)
+        alpha = torch.rand((packs, 1, 1), generator=rng, device=device)
         alpha = alpha.expand(packs, pac, 1).reshape(-1, 1)
         mixed = (alpha * real + (1.0 - alpha) * fake).requires_grad_(True)
-        mixed_scores = critic(mixed, pack_cond, rng)
+        with autocast(device, bf16):
+            mixed_scores = (penalty_critic or critic)(mixed, pack_cond, rng)
+        if bf16:
+            mixed_scores = mixed_scores.float()
         (grad,) = torch.autograd.grad(mixed_scores.sum(), mixed, create_graph=True)
         norm = grad.reshape(packs, -1).norm(2, dim=1)
         loss = loss + gp_lambda * ((norm - 1.0) ** 2).mean()
@@ -188,6 +221,7 @@ def train(
     seed: int,
     history: list[dict[str, float]],
     callbacks: Sequence[EpochCallback] = (),
+    dist: Distributed = SINGLE,
 ) -> nn.Module:
     """Train the generator and critic in place; return the fitted generator.
 
@@ -204,16 +238,21 @@ def train(
     spans : sequence of Span
         The encoder's spans.
     settings : TrainingSettings
-        Training parameters.
+        Training parameters (``bf16``: forward passes under bf16 autocast; ``compile``: the
+        generator through ``torch.compile``).
     device : torch.device
         Training device.
     seed : int
-        Seed of the training stream (condition draws, real-row draws, noise, dropout).
+        Seed of the training stream (condition draws, real-row draws, noise, dropout); the same
+        on every rank.
     history : list of dict
-        Receives one dict per epoch: ``epoch``, ``generator_loss``, ``critic_loss``,
-        ``condition_loss``, ``seconds``.
+        Receives one dict per epoch (see :func:`epoch_metrics`).
     callbacks : sequence of callable
         Each called after every epoch as ``callback(epoch, epochs, metrics)``.
+    dist : Distributed, optional
+        This process's place in a data-parallel fit: every rank draws the same conditions, real
+        rows and latent noise from the shared stream and trains on its shard of the packs; its
+        gumbel noise, dropout masks and penalty weights come from a stream of its own.
 
     Returns
     -------
@@ -224,22 +263,28 @@ def train(
     gen = generator
     rng = torch.Generator(device=device)
     rng.manual_seed(seed % 2**63)
+    noise_rng = rng  # alone, one stream for everything (the numbers of a single-process fit)
+    if dist.enabled:
+        noise_rng = torch.Generator(device=device)
+        noise_rng.manual_seed(_rank_seed(seed, dist.rank))
     tau = float(settings.gumbel_tau)
     batch = int(settings.batch_size)
     emb = int(settings.embedding_dim)
     gp_lambda = float(settings.gp_lambda)
     pac = int(settings.pac)
     epochs = int(settings.epochs)
+    bf16 = bool(settings.bf16)
     dim = data.shape[1]
 
-    cond_matrix = torch.from_numpy(conditions.matrix()).to(device)
+    cond_matrix = to_device(conditions.matrix(), device)
     real_dtype = torch.float32 if device.type == "mps" else torch.float64  # mps: no float64
-    cond_probs = torch.from_numpy(conditions.probabilities(training=True))
-    cond_probs = cond_probs.to(device=device, dtype=real_dtype)
-    cond_codes = torch.from_numpy(conditions.table).to(device)
-    counts = torch.from_numpy(conditions.counts).to(device)
-    offsets = torch.from_numpy(conditions.row_offsets).to(device)
-    order = torch.from_numpy(conditions.row_order).to(device)
+    cond_probs = to_device(conditions.probabilities(training=True), device).to(dtype=real_dtype)
+    cond_codes = to_device(conditions.table, device)
+    if conditions.row_offsets is None or conditions.row_order is None:
+        raise ValueError("the condition table has no row lists: fit it on the training rows")
+    counts = to_device(conditions.counts, device)
+    offsets = to_device(conditions.row_offsets, device)
+    order = to_device(conditions.row_order, device)
     penalty = ConditionPenalty(condition_spans(spans, conditions.columns), dim, device)
 
     fused = device.type in ("cpu", "cuda")  # one kernel per optimizer step
@@ -252,17 +297,33 @@ def train(
     steps = max(1, data.shape[0] // batch)
 
     packs = batch // pac
+    # this rank's packs (and their rows) of every batch; None: all of them
+    mine = dist.shard(packs) if dist.enabled else None
+    rows_mine = slice(mine.start * pac, mine.stop * pac) if mine is not None else None
+    gen_net = maybe_compile(dist.wrap(gen, device), bool(settings.compile))
+    critic_net = dist.wrap(critic, device)
 
     def draw() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """One condition per pack; real rows drawn from each pack's condition."""
         idx = torch.multinomial(cond_probs, packs, replacement=True, generator=rng)
         rows_idx = idx.repeat_interleave(pac)
         u = torch.rand(batch, generator=rng, device=device, dtype=real_dtype)
+        if mine is not None:
+            idx, rows_idx, u = idx[mine], rows_idx[rows_mine], u[rows_mine]
         count = counts.index_select(0, rows_idx)
         pick = offsets.index_select(0, rows_idx) + (u * count).long().clamp_max(count - 1)
         real = data.index_select(0, order.index_select(0, pick))
         pack_cond = cond_matrix.index_select(0, idx)
         return rows_idx, pack_cond, pack_cond.repeat_interleave(pac, dim=0), real
+
+    def latent() -> torch.Tensor:
+        z = torch.randn((batch, emb), generator=rng, device=device)
+        return z if rows_mine is None else z[rows_mine]
+
+    def generate(inputs: torch.Tensor) -> torch.Tensor:
+        with autocast(device, bf16):
+            logits = gen_net(inputs)
+        return logits.float() if bf16 else logits
 
     gen.train()
     critic.train()
@@ -270,6 +331,7 @@ def train(
     decay = float(settings.ema_decay)
     average = WeightAverage(gen, decay) if decay > 0 else None
     n_critic = int(settings.critic_steps)
+    started = time.perf_counter()
     for epoch in range(1, epochs + 1):
         tick = time.perf_counter()
         totals = torch.zeros(3, device=device)
@@ -277,24 +339,38 @@ def train(
             # critic updates; the last one shares its fake batch with the generator update
             for k in range(n_critic):
                 idx, pack_cond, cond, real = draw()
-                z = torch.randn((batch, emb), generator=rng, device=device)
+                z = latent()
                 if k == n_critic - 1:
-                    logits = gen(torch.cat([z, cond], dim=1))
-                    fake = apply_span_activations(logits, spans, gumbel_tau=tau, generator=rng)
+                    logits = generate(torch.cat([z, cond], dim=1))
+                    fake = apply_span_activations(
+                        logits, spans, gumbel_tau=tau, generator=noise_rng
+                    )
                     fake_d = fake.detach()
                 else:
                     with torch.no_grad():
-                        logits_d = gen(torch.cat([z, cond], dim=1))
+                        logits_d = generate(torch.cat([z, cond], dim=1))
                         fake_d = apply_span_activations(
-                            logits_d, spans, gumbel_tau=tau, generator=rng
+                            logits_d, spans, gumbel_tau=tau, generator=noise_rng
                         )
-                loss_d = critic_loss(critic, real, fake_d, pack_cond, pac, gp_lambda, rng)
+                loss_d = critic_loss(
+                    critic_net,
+                    real,
+                    fake_d,
+                    pack_cond,
+                    pac,
+                    gp_lambda,
+                    noise_rng,
+                    penalty_critic=critic,
+                    bf16=bf16,
+                )
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 opt_d.step()
             for param in critic_params:
                 param.requires_grad_(False)
-            adversarial = -critic(fake, pack_cond, rng).mean()
+            with autocast(device, bf16):
+                scores = critic(fake, pack_cond, noise_rng)  # frozen: no gradient to reduce
+            adversarial = -(scores.float() if bf16 else scores).mean()
             cond_loss = penalty(logits, cond_codes.index_select(0, idx))
             loss_g = adversarial + cond_loss
             opt_g.zero_grad(set_to_none=True)
@@ -305,14 +381,18 @@ def train(
             for param in critic_params:
                 param.requires_grad_(True)
             totals += torch.stack([loss_g.detach(), loss_d.detach(), cond_loss.detach()])
+        if dist.enabled:  # every rank's mean losses: average them
+            totals = dist.sum_(totals) / dist.world_size
         g_loss, d_loss, c_loss = (totals / steps).tolist()  # one sync per epoch
-        metrics = {
-            "epoch": float(epoch),
-            "generator_loss": g_loss,
-            "critic_loss": d_loss,
-            "condition_loss": c_loss,
-            "seconds": time.perf_counter() - tick,
-        }
+        now = time.perf_counter()
+        metrics = epoch_metrics(
+            epoch,
+            generator_loss=g_loss,
+            critic_loss=d_loss,
+            condition_loss=c_loss,
+            seconds=now - tick,
+            elapsed=now - started,
+        )
         history.append(metrics)
         logger.debug("epoch %d/%d: %s", epoch, settings.epochs, metrics)
         for callback in callbacks:
@@ -329,3 +409,38 @@ def train(
     fitted.eval()
     critic.eval()
     return fitted
+
+
+def epoch_metrics(
+    epoch: int,
+    *,
+    generator_loss: float,
+    critic_loss: float,
+    condition_loss: float,
+    seconds: float,
+    elapsed: float,
+) -> dict[str, float]:
+    """Build the per-epoch dict of the history and of every callback.
+
+    Keys: ``epoch`` (from 1); ``generator_loss`` (adversarial plus condition penalty),
+    ``critic_loss`` (minus the critic's Wasserstein estimate plus the gradient penalty) and
+    ``condition_loss``, each the mean over the epoch's steps; ``loss`` (the number to show: the
+    critic loss, whose distance from 0 tracks how far the generated rows are from the real ones);
+    ``seconds`` (this epoch) and ``elapsed_seconds`` (since training started: with ``epoch`` and
+    the callback's ``epochs`` it gives an ETA).
+    """
+    return {
+        "epoch": float(epoch),
+        "generator_loss": generator_loss,
+        "critic_loss": critic_loss,
+        "condition_loss": condition_loss,
+        "loss": critic_loss,
+        "seconds": seconds,
+        "elapsed_seconds": elapsed,
+    }
+
+
+def _rank_seed(seed: int, rank: int) -> int:
+    """Seed of one rank's own noise stream, derived from the shared seed and the rank."""
+    state = np.random.SeedSequence([int(seed) % 2**63, int(rank)]).generate_state(1, np.uint64)
+    return int(state[0]) % 2**63

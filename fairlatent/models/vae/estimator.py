@@ -18,11 +18,13 @@ from sklearn.base import BaseEstimator
 
 from fairlatent.encoding import TabularEncoder
 from fairlatent.exceptions import DataError
-from fairlatent.models.device import resolve_device
+from fairlatent.models.device import resolve_device, to_device
+from fairlatent.models.distributed import check_distributed, setup_distributed
 from fairlatent.models.losses import LOG_SIGMA_MAX, LOG_SIGMA_MIN, span_losses
 from fairlatent.models.nn import gumbel_noise, span_layout
 from fairlatent.models.params import (
     EpochCallback,
+    check_bool,
     check_choice,
     check_count,
     check_number,
@@ -32,6 +34,7 @@ from fairlatent.models.params import (
 )
 from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
 from fairlatent.models.seeding import derive_seeds, sampling_generator
+from fairlatent.models.threads import ensure_thread_policy
 from fairlatent.models.vae.networks import VAENetwork
 from fairlatent.models.vae.training import CHUNK_ROWS, TrainingSettings
 from fairlatent.models.vae.training import train as train_vae
@@ -76,6 +79,16 @@ class TabularVAE(SavableModel, BaseEstimator):
         Numeric encoding of the internal :class:`~fairlatent.encoding.TabularEncoder`.
     device : str, default "auto"
         ``"auto"`` (cuda > mps > cpu), ``"cpu"``, ``"cuda"``, ``"cuda:<i>"`` or ``"mps"``.
+    bf16 : bool, default False
+        Run the network's forward pass under bf16 autocast during training (CUDA or CPU); the
+        losses stay in float32. Off by default: it changes the numbers, and on the CPU it gained
+        3-8 % at most (``benchmarks/RESULTS.md``); ``benchmarks/gpu_check.py`` measures it on a GPU.
+    compile : bool, default False
+        Train through ``torch.compile(network)``. Off by default: it costs tens of seconds of
+        compilation per fit and gained nothing on the CPU; ``benchmarks/gpu_check.py`` measures it.
+    distributed : bool, default False
+        Data-parallel training (DistributedDataParallel) when the fit runs under ``torchrun``
+        with several processes; alone, a plain fit (see :mod:`fairlatent.models.distributed`).
     random_state : int or None, default None
         Seed of the weight initialisation, the validation split, the shuffling, the latent noise
         and the default sampling stream. The same seed gives the same numbers on CPU. No global
@@ -97,7 +110,9 @@ class TabularVAE(SavableModel, BaseEstimator):
         Device the network lives on.
     history_ : list of dict
         One dict per epoch: ``epoch``, ``train_loss``, ``val_loss`` (NaN without validation),
-        ``recon``, ``kl``, ``seconds``.
+        ``recon``, ``kl``, ``loss`` (the one to show), ``seconds`` (the epoch's) and
+        ``elapsed_seconds`` (since training started); see
+        :func:`~fairlatent.models.vae.training.epoch_metrics`.
     best_epoch_ : int
         Epoch whose weights were kept.
     fit_seconds_ : float
@@ -141,6 +156,9 @@ class TabularVAE(SavableModel, BaseEstimator):
         patience: int | None = 10,
         numeric: Literal["quantile", "gmm"] = "quantile",
         device: str = "auto",
+        bf16: bool = False,
+        compile: bool = False,
+        distributed: bool = False,
         random_state: int | None = None,
     ) -> None:
         self.latent_dim = latent_dim
@@ -153,6 +171,9 @@ class TabularVAE(SavableModel, BaseEstimator):
         self.patience = patience
         self.numeric = numeric
         self.device = device
+        self.bf16 = bf16
+        self.compile = compile
+        self.distributed = distributed
         self.random_state = random_state
 
     # -- validation --------------------------------------------------------------------------------
@@ -168,6 +189,9 @@ class TabularVAE(SavableModel, BaseEstimator):
         check_number("learning_rate", self.learning_rate)
         check_number("val_fraction", self.val_fraction, inclusive=True, below=1.0)
         check_choice("numeric", self.numeric, ("quantile", "gmm"))
+        check_bool("bf16", self.bf16)
+        check_bool("compile", self.compile)
+        check_distributed(self.distributed)
 
     # -- fit ---------------------------------------------------------------------------------------
 
@@ -185,7 +209,9 @@ class TabularVAE(SavableModel, BaseEstimator):
             Training rows (every column is modelled).
         callbacks : sequence of callable, optional
             Each is called after every epoch as ``callback(epoch, epochs, metrics)`` with the
-            1-based epoch number, the maximum number of epochs and that epoch's ``history_`` dict.
+            1-based epoch number, the maximum number of epochs and that epoch's ``history_`` dict
+            (losses, ``loss``, ``seconds`` and ``elapsed_seconds``: enough for a display with the
+            loss and an ETA).
 
         Returns
         -------
@@ -201,8 +227,10 @@ class TabularVAE(SavableModel, BaseEstimator):
         """
         self._validate_params()
         started = time.perf_counter()
-        device = resolve_device(self.device)
-        init_seed, split_seed, train_seed, sample_seed = derive_seeds(self.random_state, 4)
+        ensure_thread_policy()
+        dist, device = setup_distributed(self.distributed, resolve_device(self.device))
+        seeds = dist.broadcast_ints(derive_seeds(self.random_state, 4))
+        init_seed, split_seed, train_seed, sample_seed = seeds
 
         encoder = TabularEncoder(numeric=self.numeric, random_state=split_seed % 2**31)
         encoded = encoder.fit_transform(frame)
@@ -219,8 +247,8 @@ class TabularVAE(SavableModel, BaseEstimator):
         self.module_ = self._build_module(init_seed)
         self._sample_rng = np.random.default_rng(sample_seed)
 
-        data = torch.from_numpy(encoded).to(device)  # the whole table, once
-        split = torch.from_numpy(order).to(device)
+        data = to_device(encoded, device)  # the whole table, once
+        split = to_device(order, device)
         train = data.index_select(0, split[n_val:])
         val = data.index_select(0, split[:n_val]) if n_val else None
         del data
@@ -235,6 +263,7 @@ class TabularVAE(SavableModel, BaseEstimator):
             seed=train_seed,
             history=self.history_,
             callbacks=list(callbacks or []),
+            dist=dist,
         )
         self.fit_seconds_ = time.perf_counter() - started
         logger.info(

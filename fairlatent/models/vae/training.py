@@ -13,13 +13,15 @@ import torch
 from torch import nn
 
 from fairlatent.encoding import Span
+from fairlatent.models.device import autocast, maybe_compile
+from fairlatent.models.distributed import SINGLE, Distributed
 from fairlatent.models.losses import span_reconstruction_loss
 from fairlatent.models.params import EpochCallback
 from fairlatent.models.vae.networks import VAENetwork, kl_divergence
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CHUNK_ROWS", "TrainingSettings", "train", "validation_loss"]
+__all__ = ["CHUNK_ROWS", "TrainingSettings", "epoch_metrics", "train", "validation_loss"]
 
 #: Rows per forward pass when no gradient is needed (validation, inference).
 CHUNK_ROWS = 16_384
@@ -35,6 +37,8 @@ class TrainingSettings:
     beta: float
     learning_rate: float
     patience: int | None
+    bf16: bool = False
+    compile: bool = False
 
 
 def _adam(module: nn.Module, learning_rate: float) -> torch.optim.Optimizer:
@@ -56,8 +60,13 @@ def train(
     seed: int,
     history: list[dict[str, Any]],
     callbacks: Sequence[EpochCallback] = (),
+    dist: Distributed = SINGLE,
 ) -> int:
     """Train ``module`` in place, with early stopping on ``val``; return the best epoch.
+
+    Everything stays on ``device``: the epoch's permutation is drawn there (a device generator),
+    batches are slices of the permuted table, and the losses are summed there and read once per
+    epoch (no host synchronisation per step).
 
     Parameters
     ----------
@@ -70,16 +79,19 @@ def train(
     spans : sequence of Span
         The encoder's spans.
     settings : TrainingSettings
-        Training parameters.
+        Training parameters (``bf16``: the network's forward under bf16 autocast; ``compile``:
+        the network through ``torch.compile``).
     device : torch.device
         Training device.
     seed : int
-        Seed of the shuffling and the latent noise.
+        Seed of the shuffling and the latent noise (the same on every rank).
     history : list of dict
-        Receives one dict per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``recon``, ``kl``,
-        ``seconds``.
+        Receives one dict per epoch (see :func:`epoch_metrics`).
     callbacks : sequence of callable
         Each called after every epoch as ``callback(epoch, epochs, metrics)``.
+    dist : Distributed, optional
+        This process's place in a data-parallel fit: every rank draws the same batches and
+        trains on its shard of each (see :mod:`fairlatent.models.distributed`).
 
     Returns
     -------
@@ -90,14 +102,17 @@ def train(
     batch_size = int(settings.batch_size)
     latent_dim = int(settings.latent_dim)
     epochs = int(settings.epochs)
+    bf16 = bool(settings.bf16)
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     optimizer = _adam(module, float(settings.learning_rate))
+    net = maybe_compile(dist.wrap(module, device), bool(settings.compile))
     n_train = train.shape[0]
     best_loss = math.inf
     best_state = None
     best_epoch = 0
     stale = 0
+    started = time.perf_counter()
     for epoch in range(1, epochs + 1):
         tick = time.perf_counter()
         module.train()
@@ -105,29 +120,48 @@ def train(
             0, torch.randperm(n_train, generator=generator, device=device)
         )
         totals = torch.zeros(3, device=device)
+        trained = 0
         for start in range(0, n_train, batch_size):
             batch = shuffled[start : start + batch_size]
-            noise = torch.randn((batch.shape[0], latent_dim), generator=generator, device=device)
-            logits, mu, log_var = module(batch, noise)
+            rows = batch.shape[0]
+            if dist.enabled and rows < dist.world_size:
+                continue  # a last batch too small to give every rank a row
+            noise = torch.randn((rows, latent_dim), generator=generator, device=device)
+            if dist.enabled:
+                part = dist.shard(rows)
+                batch, noise = batch[part], noise[part]
+            with autocast(device, bf16):
+                logits, mu, log_var = net(batch, noise)
+            if bf16:
+                logits, mu, log_var = logits.float(), mu.float(), log_var.float()
             recon = span_reconstruction_loss(
                 logits, batch, spans, numeric_log_sigma=module.log_sigma
             )
             kl = kl_divergence(mu, log_var)
             loss = recon + beta * kl
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if dist.enabled:  # DDP averages over ranks: weight each shard by its share of rows
+                (loss * (batch.shape[0] * dist.world_size / rows)).backward()
+            else:
+                loss.backward()
             optimizer.step()
             totals += torch.stack([loss, recon, kl]).detach() * batch.shape[0]
-        train_loss, recon_mean, kl_mean = (totals / n_train).tolist()  # one sync per epoch
-        val_loss = validation_loss(module, val, spans, beta) if val is not None else math.nan
-        metrics = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "val_loss": val_loss,
-            "recon": recon_mean,
-            "kl": kl_mean,
-            "seconds": time.perf_counter() - tick,
-        }
+            trained += rows
+        dist.sum_(totals)
+        train_loss, recon_mean, kl_mean = (totals / trained).tolist()  # one sync per epoch
+        val_loss = (
+            validation_loss(module, val, spans, beta, dist=dist) if val is not None else math.nan
+        )
+        now = time.perf_counter()
+        metrics = epoch_metrics(
+            epoch,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            recon=recon_mean,
+            kl=kl_mean,
+            seconds=now - tick,
+            elapsed=now - started,
+        )
         history.append(metrics)
         if not math.isfinite(train_loss):
             logger.warning(
@@ -156,11 +190,54 @@ def train(
     return best_epoch
 
 
+def epoch_metrics(
+    epoch: int,
+    *,
+    train_loss: float,
+    val_loss: float,
+    recon: float,
+    kl: float,
+    seconds: float,
+    elapsed: float,
+) -> dict[str, Any]:
+    """Build the per-epoch dict of the history and of every callback.
+
+    Keys: ``epoch`` (from 1); ``train_loss``, ``recon``, ``kl`` (means over the epoch's training
+    rows, latent code sampled); ``val_loss`` (negative ELBO of the validation rows at the
+    posterior mean, NaN without validation); ``loss`` (the number to show: ``val_loss``, or
+    ``train_loss`` without validation; early stopping watches it); ``seconds`` (this epoch,
+    validation included) and ``elapsed_seconds`` (since training started; with ``epoch`` and the
+    callback's ``epochs`` it gives an ETA, an upper bound when early stopping may end sooner).
+    """
+    return {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "val_loss": val_loss,
+        "recon": recon,
+        "kl": kl,
+        "loss": val_loss if math.isfinite(val_loss) else train_loss,
+        "seconds": seconds,
+        "elapsed_seconds": elapsed,
+    }
+
+
 def validation_loss(
-    module: VAENetwork, val: torch.Tensor, spans: Sequence[Span], beta: float
+    module: VAENetwork,
+    val: torch.Tensor,
+    spans: Sequence[Span],
+    beta: float,
+    *,
+    dist: Distributed = SINGLE,
 ) -> float:
-    """Mean negative ELBO of the rows ``val`` with the code at its posterior mean."""
+    """Mean negative ELBO of the rows ``val`` with the code at its posterior mean.
+
+    In a data-parallel fit every rank scores its shard of ``val`` and the sums are added up, so
+    every rank gets the same figure.
+    """
     module.eval()
+    n_val = val.shape[0]
+    if dist.enabled:
+        val = val[dist.shard(n_val)]
     total = torch.zeros((), device=val.device)
     with torch.inference_mode():
         for start in range(0, val.shape[0], CHUNK_ROWS):
@@ -170,4 +247,6 @@ def validation_loss(
                 logits, batch, spans, numeric_log_sigma=module.log_sigma
             )
             total += (recon + beta * kl_divergence(mu, log_var)) * batch.shape[0]
-    return float(total.item()) / val.shape[0]
+    if dist.enabled:
+        total = dist.sum_(total.clone())
+    return float(total.item()) / n_val
