@@ -23,6 +23,7 @@ from fairlatent.engine.units import (
     validation_summary,
 )
 from fairlatent.exceptions import ConfigError
+from fairlatent.models.params import epoch_callbacks
 from fairlatent.strategies import StrategyOutput
 from fairlatent.strategies.base import Strength
 
@@ -90,15 +91,24 @@ def debias_rows(
     -------
     DebiasResult
     """
+    with epoch_callbacks(callbacks or ()):
+        return _debias(plan, strategy, classifier, strength, pretrained)
+
+
+def _debias(
+    plan: AuditPlan,
+    strategy: str,
+    classifier: str,
+    strength: str | None,
+    pretrained: dict[str, Any] | None,
+) -> DebiasResult:
     cfg = plan.cfg
     rows = plan.frame
     fitting, validation = stratified_split(
         rows, target=cfg.target, test_size=cfg.validation_size, random_state=cfg.seed
     )
     split = Split(cfg.seed, rows, validation.iloc[:0], fitting, validation)
-    context = context_for(
-        plan, cfg.seed, pretrained=dict(pretrained or {}), callbacks=list(callbacks or [])
-    )
+    context = context_for(plan, cfg.seed, pretrained=dict(pretrained or {}))
     names = (
         [s for s in cfg.strategies if s != "none"] if strategy == AUTO else [strategy]
     )

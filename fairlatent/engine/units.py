@@ -20,6 +20,8 @@ from fairlatent.classifiers import FeatureSpec, stratified_split, train_classifi
 from fairlatent.config import AuditConfig
 from fairlatent.engine.tuning import Candidate, choose, objective
 from fairlatent.metrics.fairness import evaluate_predictions
+from fairlatent.models.params import epoch_callbacks
+from fairlatent.models.threads import apply_thread_policy
 from fairlatent.results import RunRecord
 from fairlatent.strategies import STRATEGIES, StrategyContext, StrategyOutput, StrategySpec
 from fairlatent.strategies.base import FittedStrategy, Strategy, Strength
@@ -150,22 +152,40 @@ class Transforms:
 
 
 def validation_summary(
-    plan: AuditPlan, output: StrategyOutput, clf: str, split: Split
+    plan: AuditPlan,
+    output: StrategyOutput,
+    clf: str,
+    split: Split,
+    rows: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[dict[str, float], Any]:
-    """Train ``clf`` on ``output`` and score it on the validation rows (no bootstrap)."""
-    trained = train_classifier(
-        clf, output, plan.features, random_state=split.seed, validation=split.validation
-    )
-    y_pred, _ = trained.predict(split.validation, random_state=split.seed)
+    """Train ``clf`` on ``output`` and score it on validation rows (no bootstrap).
+
+    ``rows`` = (post-processor rows, scored rows) separates the rows a post-processor is fitted on
+    from those it is scored on; by default both are all validation rows.
+    """
+    fit_on, score_on = rows or (split.validation, split.validation)
+    trained = train_classifier(clf, output, plan.features, random_state=split.seed, validation=fit_on)
+    y_pred, _ = trained.predict(score_on, random_state=split.seed)
     summary = evaluate_predictions(
-        split.validation[plan.cfg.target].to_numpy(),
+        score_on[plan.cfg.target].to_numpy(),
         y_pred,
-        split.validation[plan.features.group_column].to_numpy(),
+        score_on[plan.features.group_column].to_numpy(),
         n_boot=0,
         random_state=split.seed,
         min_support=plan.cfg.min_test_support,
     ).summary
     return summary, trained
+
+
+def validation_halves(plan: AuditPlan, split: Split) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the validation rows in two (stratified, seeded): one to fit on, one to score on.
+
+    A post-processor fitted and scored on the same rows looks better than it is (it has seen the
+    labels it is judged on), so post-processing strategies are tuned on two halves.
+    """
+    return stratified_split(
+        split.validation, target=plan.cfg.target, test_size=0.5, random_state=split.seed
+    )
 
 
 def tune_strength(
@@ -178,11 +198,13 @@ def tune_strength(
 ) -> tuple[Strength, dict[str, Any], dict[str, Any]]:
     """Score the grid on validation rows; return the choice, the tuning table and trained models."""
     grid = fitted.grid()
+    halves = validation_halves(plan, split) if strategy.kind == "post" and len(grid) > 1 else None
     candidates, trained = [], {}
     for strength in grid:
-        summary, model = validation_summary(plan, on_fitting(strength), clf, split)
+        summary, model = validation_summary(plan, on_fitting(strength), clf, split, halves)
         candidates.append(Candidate(strength, summary))
-        trained[strength.label] = model
+        if halves is None:  # a post-processor fitted on half the rows is refitted on all of them
+            trained[strength.label] = model
     budget = plan.cfg.accuracy_budget
     if strategy.max_accuracy_loss is not None:
         budget = min(budget, strategy.max_accuracy_loss)
@@ -192,12 +214,15 @@ def tune_strength(
     else:
         identity = next((c for c in candidates if c.strength.identity), None)
         if identity is None:
-            baseline, _ = validation_summary(plan, StrategyOutput(frame=split.fitting), clf, split)
+            baseline, _ = validation_summary(
+                plan, StrategyOutput(frame=split.fitting), clf, split, halves
+            )
         else:
             baseline = identity.summary
         chosen = choose(candidates, baseline_accuracy=baseline["accuracy"], budget=budget)
     table = {
         "classifier": clf,
+        "scored_on": "half of the validation rows" if halves else "validation rows",
         "budget": budget,
         "baseline_accuracy": None if baseline is None else baseline["accuracy"],
         "baseline_objective": None if baseline is None else objective(baseline),
@@ -322,12 +347,14 @@ def run_unit(
     list of StrategyRun
         One per strategy of the unit, in its order.
     """
+    apply_thread_policy(plan.cfg.threads)  # workers on other machines get the audit's count
     split = make_split(plan, unit.repeat)
-    context = context_for(plan, split.seed, callbacks=list(callbacks or []))
-    return [
-        run_strategy(plan, name, split, unit.repeat, context, progress)
-        for name in unit.strategies
-    ]
+    context = context_for(plan, split.seed)
+    with epoch_callbacks(callbacks or ()):
+        return [
+            run_strategy(plan, name, split, unit.repeat, context, progress)
+            for name in unit.strategies
+        ]
 
 
 def plan_units(cfg: AuditConfig) -> list[Unit]:

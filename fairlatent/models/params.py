@@ -6,10 +6,12 @@ what it must be and the value it got.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from fairlatent.exceptions import ConfigError
@@ -29,6 +31,39 @@ started), so that a display can show the loss and an ETA
 (``elapsed_seconds / epoch * (epochs - epoch)``; an upper bound when the VAE may stop early).
 The VAE fitted inside :class:`~fairlatent.samplers.LatentDensityResampler` reports the same keys.
 """
+
+_ACTIVE_CALLBACKS: ContextVar[tuple[EpochCallback, ...]] = ContextVar(
+    "fairlatent_epoch_callbacks", default=()
+)
+
+
+@contextlib.contextmanager
+def epoch_callbacks(callbacks: Iterable[EpochCallback]) -> Iterator[None]:
+    """Hand ``callbacks`` to every VAE/GAN fit run inside the ``with`` block (however nested).
+
+    The audit engine wraps each unit of work in it, so a progress display sees every model fit of
+    every strategy without each strategy and sampler passing callbacks along.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> with epoch_callbacks([lambda epoch, epochs, metrics: seen.append(epoch)]):
+    ...     for callback in active_epoch_callbacks():
+    ...         callback(1, 1, {})
+    >>> seen, active_epoch_callbacks()
+    ([1], ())
+    """
+    token = _ACTIVE_CALLBACKS.set(_ACTIVE_CALLBACKS.get() + tuple(callbacks))
+    try:
+        yield
+    finally:
+        _ACTIVE_CALLBACKS.reset(token)
+
+
+def active_epoch_callbacks() -> tuple[EpochCallback, ...]:
+    """Return the callbacks installed by the enclosing :func:`epoch_callbacks` blocks."""
+    return _ACTIVE_CALLBACKS.get()
+
 
 
 def _fail(name: str, expected: str, value: Any) -> ConfigError:

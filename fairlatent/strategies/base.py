@@ -54,8 +54,6 @@ class StrategyContext:
     shared : dict
         Per-split cache of fitted models that strategies may share (e.g. ``gan`` and ``vae+gan``
         train the same GAN on the same rows with the same seed, so the second reuses the first).
-    callbacks : list of callable
-        Per-epoch progress callbacks ``(epoch, epochs, metrics)`` handed to every model fit.
     """
 
     target: str
@@ -66,7 +64,6 @@ class StrategyContext:
     epochs: int | None = None
     pretrained: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
-    callbacks: list[Callable[..., Any]] = field(default_factory=list)
 
 
 #: Key of :attr:`StrategyOutput.artifacts` holding the fitted latent model (VAE plus latent density,

@@ -42,6 +42,7 @@ GRID: tuple[dict[str, Any], ...] = (
     {"lambda": -0.5},
     {"lambda": -1.0},
     {"lambda": -1.5},
+    {"lambda": 1.0},  # the textbook direction; harmful on Adult and Bank, validation decides
 )
 #: Strength used when nothing is tuned.
 DEFAULT: dict[str, Any] = {"lambda": -1.0, "mode": "weights"}

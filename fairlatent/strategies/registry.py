@@ -109,8 +109,8 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         "vae",
         "fairlatent.strategies.latent:LatentDensityStrategy",
         "DB-VAE (Amini et al. 2019): a VAE learns a latent space of the training rows (features "
-        "and label); rows from sparse latent regions are drawn more often, weight ∝ 1/(density "
-        "+ alpha)",
+        "and label); rows from sparse latent regions weigh more, weight ∝ 1/(density + alpha), "
+        "mixed with uniform weights at a tuned strength",
         colour="#16a34a",
         generative=True,
         analyses=("representation",),
@@ -141,10 +141,12 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         "latent-eo",
         "fairlatent.strategies.latent_eo:LatentEqualizedOddsStrategy",
         "latent equalized odds: within each label, each group's rows weighted by the density "
-        "ratio p(z | label) / p(z | group, label) in the VAE's latent space (cross-fitted "
-        "classifier), so every group's latent distribution matches the pooled one",
+        "ratio r = p(z | label) / p(z | group, label) in the VAE's latent space (cross-fitted "
+        "classifier) raised to a tuned power λ (λ = 1 matches each group to the pooled latent "
+        "distribution; the default λ = -1 weights up each group's typical regions)",
         colour="#0d9488",
         generative=True,
+        shares="vae",
     ),
     StrategySpec(
         "threshold",
@@ -193,6 +195,7 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         generative=True,
         uses_gan=True,
         debias=False,
+        shares="gan",
     ),
     StrategySpec(
         "gan+goal",
@@ -202,6 +205,7 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         generative=True,
         uses_gan=True,
         debias=False,
+        shares="gan",
     ),
 )
 

@@ -30,7 +30,7 @@ def test_registry_builds_the_strategy_with_options():
 
 
 def test_resample_output(data):
-    out = get_strategy("vae", **FAST).apply(data, context())
+    out = get_strategy("vae", sampling="resample", **FAST).apply(data, context())
     assert list(out.frame.columns) == list(data.columns)
     assert (out.frame.dtypes == data.dtypes).all()
     assert len(out.frame) == len(data) and out.sample_weight is None
@@ -48,7 +48,7 @@ def test_resample_output(data):
     assert GROUP_COLUMN not in model.columns and "label" not in model.columns
     assert model.rarity(data, data["label"]).shape == (len(data),)
     # same seed, same rows
-    again = get_strategy("vae", **FAST).apply(data, context())
+    again = get_strategy("vae", sampling="resample", **FAST).apply(data, context())
     np.testing.assert_array_equal(again.artifacts["sample_indices"],
                                   out.artifacts["sample_indices"])
 

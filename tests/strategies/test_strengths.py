@@ -35,15 +35,19 @@ def test_reweigh_interpolates_to_kamiran_calders(frame):
     assert [s.label for s in custom.grid()] == ["off", "λ=0.3"]
 
 
-def test_vae_default_draws_the_rows_fit_resample_draws(frame):
+def test_vae_default_weighs_the_rows_and_resample_draws_what_fit_resample_draws(frame):
     X, y = frame.drop(columns=["label", GROUP_COLUMN]), frame["label"]
     old = LatentDensityResampler(sensitive=["group"], scope="group", alpha=0.01, rule="max",
                                  vae_params=VAE_FAST, epochs=FAST["epochs"], device="cpu",
                                  random_state=2)
     old.fit_resample(X, y, groups=frame[GROUP_COLUMN])
     fitted = get_strategy("vae", **VAE_FAST).fit(frame, context())
-    assert fitted.default() == mix_strength(1.0, "resample")
-    out = fitted.transform(frame, fitted.default())
+    assert fitted.default() == mix_strength(1.0, "weights")
+    weighed = fitted.transform(frame, fitted.default())
+    np.testing.assert_allclose(weighed.sample_weight, old.weights_)
+    redrawn = get_strategy("vae", sampling="resample", **VAE_FAST).fit(frame, context())
+    assert redrawn.default() == mix_strength(1.0, "resample")
+    out = redrawn.transform(frame, redrawn.default())
     np.testing.assert_array_equal(out.artifacts["sample_indices"], old.sample_indices_)
 
 

@@ -35,6 +35,7 @@ from fairlatent.models.gan.training import TrainingSettings, train
 from fairlatent.models.params import (
     ERR_PARAM,
     EpochCallback,
+    active_epoch_callbacks,
     check_bool,
     check_choice,
     check_count,
@@ -325,7 +326,7 @@ class TabularGAN(SavableModel, BaseEstimator):
             device=device,
             seed=train_seed,
             history=self.history_,
-            callbacks=list(callbacks or []),
+            callbacks=[*(callbacks or []), *active_epoch_callbacks()],
             dist=dist,
         )
         self.fit_seconds_ = time.perf_counter() - started

@@ -24,6 +24,7 @@ from fairlatent.models.losses import LOG_SIGMA_MAX, LOG_SIGMA_MIN, span_losses
 from fairlatent.models.nn import gumbel_noise, span_layout
 from fairlatent.models.params import (
     EpochCallback,
+    active_epoch_callbacks,
     check_bool,
     check_choice,
     check_count,
@@ -262,7 +263,7 @@ class TabularVAE(SavableModel, BaseEstimator):
             device=device,
             seed=train_seed,
             history=self.history_,
-            callbacks=list(callbacks or []),
+            callbacks=[*(callbacks or []), *active_epoch_callbacks()],
             dist=dist,
         )
         self.fit_seconds_ = time.perf_counter() - started
