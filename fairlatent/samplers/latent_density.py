@@ -81,10 +81,13 @@ class LatentDensityResampler(BaseSampler):
     ----------
     sensitive : sequence of str, default ()
         Sensitive columns of ``X``; needed for ``scope="group"`` and used for group diagnostics.
-    scope : {"global", "group"}, default "global"
+    scope : {"global", "group"}, default "group"
         ``"global"``: one density over all rows. ``"group"``: one density within each sensitive
         group (combination of the ``sensitive`` columns, or the ``groups`` passed to ``fit``), so
         rarity is relative to one's own group, and each group keeps its size when resampling.
+        The defaults (``scope="group"``, ``rule="max"``) are the ``vae`` strategy's: the global
+        product rule concentrates the weights on a few hundred rows (effective sample size 206 of
+        34,189 on Adult) and costs accuracy.
     density : {"histogram", "gmm"}, default "histogram"
         :class:`~fairlatent.models.density.HistogramDensity` (DB-VAE) or
         :class:`~fairlatent.models.density.GaussianMixtureDensity`.
@@ -92,7 +95,7 @@ class LatentDensityResampler(BaseSampler):
         Smoothing: small = strong debiasing, large = nearly uniform weights.
     bins : int, default 10
         Histogram bins per latent dimension.
-    rule : {"product", "max"}, default "product"
+    rule : {"product", "max"}, default "max"
         How the per-dimension histograms combine (see ``HistogramDensity``).
     n_components : int, default 8
         Components of the Gaussian mixture (``density="gmm"``).
@@ -142,11 +145,11 @@ class LatentDensityResampler(BaseSampler):
         self,
         *,
         sensitive: Sequence[str] = (),
-        scope: Literal["global", "group"] = "global",
+        scope: Literal["global", "group"] = "group",
         density: Literal["histogram", "gmm"] = "histogram",
         alpha: float = 0.01,
         bins: int = 10,
-        rule: Literal["product", "max"] = "product",
+        rule: Literal["product", "max"] = "max",
         n_components: int = 8,
         sampling: Literal["resample", "weights"] = "resample",
         size: int | None = None,

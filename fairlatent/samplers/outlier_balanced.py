@@ -102,6 +102,7 @@ class OutlierBalancedResampler(CellBalancingResampler):
 
     def _fit_selection(self, X: pd.DataFrame, labels: np.ndarray, seed: int) -> None:
         self.scorer_ = LatentDensityResampler(
+            scope="global",  # rarity among all candidates' rows, whatever their group
             alpha=self.alpha,
             density=self.density,
             bins=self.bins,

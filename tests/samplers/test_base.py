@@ -93,5 +93,5 @@ def test_validated_input_is_normalised():
     assert data.y.dtype == bool  # the caller's y, for the output type
     given = sampler._validate_input(X, y, pd.Series([1, 2] * 15))
     assert list(given.groups[:2]) == ["1", "2"]
-    everyone = LatentDensityResampler()._validate_input(X, y, None)
+    everyone = LatentDensityResampler(scope="global")._validate_input(X, y, None)
     assert set(everyone.groups) == {"all"}

@@ -33,9 +33,20 @@ def make_frame(n: int = 240, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
 
 
 def sampler(**params) -> LatentDensityResampler:
+    """The global product rule (the paper's), whose machinery these tests exercise."""
     base = {"sensitive": ["sex"], "epochs": 2, "vae_params": FAST, "device": "cpu",
-            "random_state": 0}
+            "random_state": 0, "scope": "global", "rule": "product"}
     return LatentDensityResampler(**{**base, **params})
+
+
+def test_library_defaults_equal_the_vae_strategy_defaults():
+    from fairlatent.strategies import get_strategy
+
+    library = LatentDensityResampler().get_params()
+    strategy = get_strategy("vae")
+    assert (library["scope"], library["rule"], library["alpha"]) == (
+        strategy.scope, strategy.rule, strategy.alpha
+    ) == ("group", "max", 0.01)
 
 
 @pytest.fixture(scope="module")
