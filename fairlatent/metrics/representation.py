@@ -365,7 +365,7 @@ def _rare_groups(groups: np.ndarray, position: np.ndarray, rarity: np.ndarray) -
     for i in order:
         name = names[i]
         member = groups == name
-        row = {"group": str(name), "rows": int(counts[i]), "share_overall": _f(counts[i] / n),
+        row: dict[str, Any] = {"group": str(name), "rows": int(counts[i]), "share_overall": _f(counts[i] / n),
                "mean_rarity": _f(rarity[member].mean())}
         for share in RARE_SHARES:
             top = position < max(1, math.ceil(share * n))
@@ -425,14 +425,14 @@ def _rare_regions(
         labels = KMeans(n_clusters=k, n_init=4, random_state=random_state).fit_predict(z_test[rare])
     else:
         labels = np.zeros(n_rare, dtype=int)
-    clusters = []
+    clusters: list[dict[str, Any]] = []
     for c in range(k):
         rows = rare[labels == c]
         if len(rows) == 0:
             continue
         terms = describe_rows(test.iloc[rows], test, columns)
         conditions = [t["text"] for t in terms] or ["mixed profile (no single feature stands out)"]
-        errs = [{"strategy": str(s), "classifier": str(clf), "error": _f(w[rows].mean())}
+        errs: list[dict[str, Any]] = [{"strategy": str(s), "classifier": str(clf), "error": _f(w[rows].mean())}
                 for (s, clf), w in errors.items()]
         base_errs = [e for e in errs if e["strategy"] == baseline and e["error"] is not None]
         base = [e["error"] for e in base_errs]

@@ -127,7 +127,7 @@ class _FusedSpanNLL(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         output: torch.Tensor,
         target: torch.Tensor,
@@ -168,7 +168,7 @@ class _FusedSpanNLL(torch.autograd.Function):
         return loss
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         residual, precision, target, expo, summed, weight, log_sigma = ctx.saved_tensors
         layout: SpanLayout = ctx.layout
         n_rows = residual.shape[0]

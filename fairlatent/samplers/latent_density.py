@@ -378,7 +378,7 @@ class LatentDensityResampler(BaseSampler):
         return np.sort(np.concatenate(chosen))
 
     def fit_resample(
-        self, X: pd.DataFrame, y: Any, *, groups: Any = None
+        self, X: pd.DataFrame, y: Any, *, groups: Any = None, **params: Any
     ) -> tuple[pd.DataFrame, Any]:
         """Fit, then draw rows with replacement, probability ∝ weight.
 
@@ -401,7 +401,7 @@ class LatentDensityResampler(BaseSampler):
         """
         if self.sampling == "weights":
             raise ConfigError(ERR_WEIGHTS_MODE)
-        return super().fit_resample(X, y, groups=groups)
+        return super().fit_resample(X, y, groups=groups, **params)
 
     def _fit_resample(
         self, data: SamplerInput, **params: Any

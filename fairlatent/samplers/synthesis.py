@@ -154,7 +154,7 @@ class CellBalancingResampler(BaseSampler):
     # -- the algorithm -------------------------------------------------------------------------
 
     def fit_resample(
-        self, X: pd.DataFrame, y: Any, *, groups: Any = None, fitted_gan: Any = None
+        self, X: pd.DataFrame, y: Any, *, groups: Any = None, fitted_gan: Any = None, **params: Any
     ) -> tuple[pd.DataFrame, Any]:
         """Train the GAN and return real plus synthetic rows with every cell at its target.
 
@@ -182,7 +182,7 @@ class CellBalancingResampler(BaseSampler):
             ``y`` holds values other than 0 and 1 (and see
             :meth:`BaseSampler.fit_resample <fairlatent.samplers.base.BaseSampler.fit_resample>`).
         """
-        return super().fit_resample(X, y, groups=groups, fitted_gan=fitted_gan)
+        return super().fit_resample(X, y, groups=groups, fitted_gan=fitted_gan, **params)
 
     def fit(
         self, X: pd.DataFrame, y: Any, *, groups: Any = None, fitted_gan: Any = None
@@ -266,7 +266,7 @@ class CellBalancingResampler(BaseSampler):
         self._fit_selection(data.X, data.labels, select_seed)
 
     def _fit_resample(
-        self, data: SamplerInput, *, fitted_gan: Any = None
+        self, data: SamplerInput, *, fitted_gan: Any = None, **params: Any
     ) -> tuple[pd.DataFrame, Any, np.ndarray]:
         self._fit(data, fitted_gan=fitted_gan)
         result = self._resample(data)
