@@ -148,7 +148,9 @@ def run_all(
     results = []
     with context as n_jobs:
         logger.info("running %d units with backend %s (n_jobs=%d)", total, backend, n_jobs)
-        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+        # Ray's joblib backend cannot stream results; it returns them all at the end.
+        streaming = "list" if backend == "ray" else "generator"
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as=streaming)
         for result in parallel(joblib.delayed(func)(task) for task in tasks):
             results.append(result)
             if on_done:

@@ -133,3 +133,15 @@ def test_parallel_and_dask_runs_equal_the_serial_run(blend):
                             strategies=["none", "reweigh", "blend"], classifiers=["logreg"],
                             jobs=2, backend="dask", **options)
     pd.testing.assert_frame_equal(dask.metrics, expected)
+
+
+@pytest.mark.slow
+def test_ray_backend_equals_the_serial_run():
+    """Ray is an optional extra (not installed in CI; Dask is the tested primary engine)."""
+    pytest.importorskip("ray")
+    frame = make_biased_frame(400, seed=7)
+    options = {"target": "label", "sensitive": "group", "n_boot": 20, "repeats": 2,
+               "strategies": ["none", "reweigh"], "classifiers": ["logreg"]}
+    serial = fairlatent.audit(frame, **options)
+    on_ray = fairlatent.audit(frame, jobs=2, backend="ray", **options)
+    pd.testing.assert_frame_equal(on_ray.metrics, serial.metrics)
