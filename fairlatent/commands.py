@@ -154,7 +154,7 @@ def synthesise(
     Rows are generated and written in batches of :data:`SYNTH_BATCH_ROWS`, so any number of
     rows can be asked for; the first batch uses ``seed`` itself, later ones seeds derived from it.
     The data goes through the audit's column cleaning first
-    (:func:`~fairlatent.data.schema.drop_unusable_columns`): identifiers, free text and empty
+    (:func:`~fairlatent.data.clean.clean_features`): identifiers, free text and empty
     columns are left out, infinities become missing values, and date columns are learnt as days
     and written back as dates.
 

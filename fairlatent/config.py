@@ -86,7 +86,7 @@ class AuditConfig:
     include_sensitive : bool
         Keep the sensitive columns as classifier features.
     min_group_size : int
-        Groups with fewer rows are merged into ``other``.
+        Groups with fewer rows are merged into one group, ``(small groups)``.
     drop : list of str
         Columns to ignore.
     max_categories : int

@@ -142,13 +142,6 @@ class Registry(Generic[S]):
             self.register(spec, origin=label)
             logger.info("registered %s plug-in %r from %s", self.kind, spec.name, label)
 
-    def reload_plugins(self) -> None:
-        """Forget entry-point plug-ins and discover them again (after installing one)."""
-        for name, origin in list(self._origin.items()):
-            if origin != "fairlatent" and origin != "register()":
-                self.unregister(name)
-        self._plugins_loaded = False
-
     def names(self) -> list[str]:
         """Return the registered names, built-ins first."""
         self._load_plugins()

@@ -3,7 +3,6 @@
 from fairlatent.classifiers.fitting import (
     FeatureSpec,
     TrainedClassifier,
-    fit_predict,
     train_classifier,
 )
 from fairlatent.classifiers.pipelines import split_feature_kinds
@@ -15,7 +14,6 @@ __all__ = [
     "ClassifierSpec",
     "FeatureSpec",
     "TrainedClassifier",
-    "fit_predict",
     "train_classifier",
     "make_classifier",
     "split_feature_kinds",

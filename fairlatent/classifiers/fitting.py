@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from fairlatent.classifiers.registry import make_classifier
-from fairlatent.data.groups import GROUP_COLUMN
 from fairlatent.exceptions import ConfigError
 from fairlatent.strategies.base import StrategyOutput
 
@@ -147,28 +146,3 @@ def train_classifier(
         )
     return TrainedClassifier(pipeline, postprocessor, features)
 
-
-def fit_predict(
-    classifier: str,
-    output: StrategyOutput,
-    test: pd.DataFrame,
-    *,
-    numeric: list[str],
-    categorical: list[str],
-    target: str,
-    random_state: int,
-    group_column: str = GROUP_COLUMN,
-    validation: pd.DataFrame | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Train ``classifier`` on ``output`` and predict the ``test`` rows (one call).
-
-    Returns
-    -------
-    y_pred : ndarray of {0, 1}
-    scores : ndarray of float or None
-    """
-    features = FeatureSpec(numeric, categorical, target, group_column)
-    trained = train_classifier(
-        classifier, output, features, random_state=random_state, validation=validation
-    )
-    return trained.predict(test, random_state=random_state)

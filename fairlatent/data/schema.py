@@ -41,7 +41,6 @@ __all__ = [
     "RESERVED_PREFIX",
     "Schema",
     "check_reserved_columns",
-    "drop_unusable_columns",
     "normalise_label",
     "prepare",
 ]
@@ -389,20 +388,3 @@ def check_reserved_columns(columns: Any) -> None:
                 MSG_RESERVED.format(column=str(column), prefix=RESERVED_PREFIX, group=GROUP_COLUMN)
             )
 
-
-def drop_unusable_columns(
-    frame: pd.DataFrame, *, max_categories: int | None = None
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Make every column usable by a generative model, as :func:`prepare` does for features.
-
-    Empty, identifier and free-text columns are dropped; dates become days since 1970-01-01;
-    infinities become missing values; with ``max_categories``, rare levels are pooled (see
-    :func:`~fairlatent.data.clean.clean_features`).
-
-    Returns
-    -------
-    frame, dropped : DataFrame, dict
-        The usable frame, and column -> reason for each dropped column.
-    """
-    cleaned = clean_features(frame, max_categories=max_categories)
-    return cleaned.frame, cleaned.dropped

@@ -113,9 +113,11 @@ class LatentDensity(BaseEstimator):
         self.reference_ = np.sort(-self._log_density(array))
         return self
 
-    def _check_fitted(self) -> None:
+    def _checked(self, z: Any) -> np.ndarray:
+        """Require a fitted estimator and latent means of its dimensions; return them checked."""
         if not hasattr(self, "reference_"):
             raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
+        return _check_z(z, self.n_features_in_)
 
     def log_density(self, z: Any) -> np.ndarray:
         """Log of the estimated latent density at each row (higher = more common).
@@ -128,8 +130,7 @@ class LatentDensity(BaseEstimator):
         -------
         ndarray of shape (n_rows,)
         """
-        self._check_fitted()
-        return self._log_density(_check_z(z, self.n_features_in_))
+        return self._log_density(self._checked(z))
 
     def rarity(self, z: Any) -> np.ndarray:
         """Rarity of each row in ``[0, 1]``: the share of the fitted rows that are more common.
@@ -157,8 +158,7 @@ class LatentDensity(BaseEstimator):
         ndarray of shape (n_rows,)
             Positive weights whose mean over these rows is 1.
         """
-        self._check_fitted()
-        return self._sampling_weights(_check_z(z, self.n_features_in_))
+        return self._sampling_weights(self._checked(z))
 
     # subclass hooks -------------------------------------------------------------------------
     def _check_params(self) -> None:  # pragma: no cover - overridden
@@ -245,13 +245,16 @@ class HistogramDensity(LatentDensity):
         self.masses_ = masses
         self.n_fit_ = n
 
+    def _bin_index(self, z: np.ndarray) -> np.ndarray:
+        """Bin of every row in every dimension (n x d)."""
+        idx = np.empty(z.shape, dtype=np.intp)
+        for i in range(z.shape[1]):
+            idx[:, i] = np.searchsorted(self.edges_[i], z[:, i], side="right")
+        return idx
+
     def _bin_masses(self, z: np.ndarray) -> np.ndarray:
         """``Q_i(z_i)`` for every row and dimension (n x d)."""
-        out = np.empty_like(z)
-        for i in range(z.shape[1]):
-            idx = np.searchsorted(self.edges_[i], z[:, i], side="right")
-            out[:, i] = self.masses_[i][idx]
-        return out
+        return self.masses_[np.arange(z.shape[1]), self._bin_index(z)]
 
     def _log_density(self, z: np.ndarray) -> np.ndarray:
         q = np.maximum(self._bin_masses(z), 0.5 / self.n_fit_)
@@ -265,10 +268,10 @@ class HistogramDensity(LatentDensity):
         # reference lab code: smooth, renormalise, invert, normalise over rows, max over dims
         smoothed = self.masses_ + alpha
         smoothed = smoothed / smoothed.sum(axis=1, keepdims=True)
+        idx = self._bin_index(z)
         weights = np.zeros(len(z))
         for i in range(z.shape[1]):
-            idx = np.searchsorted(self.edges_[i], z[:, i], side="right")
-            p = 1.0 / smoothed[i][idx]
+            p = 1.0 / smoothed[i][idx[:, i]]
             weights = np.maximum(weights, p / p.sum())
         return weights / weights.mean()
 

@@ -114,8 +114,6 @@ def span_reconstruction_loss(
         return span_losses(output, target, spans, numeric_log_sigma=numeric_log_sigma).sum(1).mean()
     return _FusedSpanNLL.apply(output, target, numeric_log_sigma, layout)
 
-    return _FusedSpanNLL.apply(output, target, numeric_log_sigma, layout)
-
 
 class _FusedSpanNLL(torch.autograd.Function):
     """Mean summed span loss with a hand-written backward pass.

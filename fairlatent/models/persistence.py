@@ -25,6 +25,7 @@ from fairlatent.exceptions import ModelFileError, NotFittedError, OutputError
 from fairlatent.models.device import resolve_device
 from fairlatent.models.distributed import is_main_process
 from fairlatent.models.seeding import derive_seeds
+from fairlatent.models.training import FIT_SEEDS
 
 logger = logging.getLogger(__name__)
 
@@ -322,6 +323,6 @@ class SavableModel:
             model._restore_config(config)
         with weights_errors(directory):
             model._restore_weights(load_weights(directory, model.device_))
-        model._sample_rng = np.random.default_rng(derive_seeds(model.random_state, 4)[3])
+        model._sample_rng = np.random.default_rng(derive_seeds(model.random_state, FIT_SEEDS)[3])
         logger.info("loaded %s from %s onto %s", kind, directory, model.device_)
         return model

@@ -428,7 +428,8 @@ class CellBalancingResampler(BaseSampler):
         """Give synthetic rows of group ``g`` sensitive values drawn from that group's real rows.
 
         For an ordinary group every real row has the same values, so the rows get exactly them;
-        for a merged group (``other``) the values follow their frequency among its real rows.
+        for a merged group (:data:`~fairlatent.data.groups.OTHER_GROUP`) the values follow their
+        frequency among its real rows.
         """
         rows = rows.reset_index(drop=True).copy()
         if not list(self.sensitive):

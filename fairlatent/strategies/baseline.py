@@ -21,9 +21,6 @@ from fairlatent.strategies.common import FittedParts, identity_output
 class NoMitigation(Strategy):
     """Baseline: train on the real training rows as they are."""
 
-    name = "none"
-    description = "baseline: classifiers trained on the real training rows, unchanged"
-
     def _apply(self, train: pd.DataFrame, context: StrategyContext) -> StrategyOutput:
         return StrategyOutput(frame=train)
 
@@ -76,12 +73,6 @@ class Reweighing(Strategy):
     >>> [s.label for s in get_strategy("reweigh").fit(None, None).grid()]
     ['off', 'λ=0.25', 'λ=0.5', 'λ=0.75', 'λ=1']
     """
-
-    name = "reweigh"
-    description = (
-        "Kamiran & Calders reweighing: each group x label cell weighted by "
-        "P(group)P(label)/P(group, label)"
-    )
 
     def __init__(
         self, *, strengths: Sequence[float] = (0.25, 0.5, 0.75, 1.0), default: float = 1.0

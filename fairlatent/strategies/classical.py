@@ -138,7 +138,6 @@ class ThresholdStrategy(_PostProcessing):
         Setting used when nothing is tuned.
     """
 
-    name = "threshold"
     postprocessor = ThresholdPostProcessor
     GRID: ClassVar[tuple[dict[str, Any], ...]] = (
         {"constraints": "equalized_odds"},
@@ -162,7 +161,6 @@ class GoalStrategy(_PostProcessing):
     default : dict, default {"dp_max": 0.04, "eo_max": 0.08}
     """
 
-    name = "goal"
     postprocessor = GoalPostProcessor
     GRID: ClassVar[tuple[dict[str, Any], ...]] = (
         {"dp_max": 0.12, "eo_max": 0.12},
@@ -188,7 +186,6 @@ class ExponentiatedGradientStrategy(_GridStrategy):
     """
 
     kind: ClassVar[StrategyKind] = "in"
-    name = "expgrad"
     GRID: ClassVar[tuple[dict[str, Any], ...]] = (
         {"constraint": "equalized_odds", "eps": 0.02},
         {"constraint": "demographic_parity", "eps": 0.02},
@@ -222,7 +219,6 @@ class CorrelationRemoverStrategy(_GridStrategy):
     default : dict, default {"alpha": 1.0}
     """
 
-    name = "corr-remove"
     GRID: ClassVar[tuple[dict[str, Any], ...]] = ({"alpha": 0.5}, {"alpha": 1.0})
     DEFAULT: ClassVar[dict[str, Any]] = GRID[1]
 

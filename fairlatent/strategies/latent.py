@@ -126,17 +126,11 @@ class LatentDensityStrategy(Strategy):
     --------
     >>> from fairlatent.strategies import get_strategy
     >>> strategy = get_strategy("vae", scope="group", alpha=0.05)
-    >>> strategy.name
-    'vae'
+    >>> strategy.scope, strategy.alpha
+    ('group', 0.05)
     """
 
     max_accuracy_loss: ClassVar[float | None] = 0.005
-    name = "vae"
-    description = (
-        "DB-VAE (Amini et al. 2019): a VAE learns a latent space of the training rows (features "
-        "and label); rows from sparse latent regions are drawn more often, weight ∝ 1/(density "
-        "+ alpha)"
-    )
 
     def __init__(
         self,
@@ -242,7 +236,6 @@ class LatentDensityStrategy(Strategy):
     def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedLatentDensity:
         return FittedLatentDensity(self, context, self.fit_resampler(train, context))
 
-
     def _diagnostics(
         self,
         sampler: LatentDensityResampler,
@@ -294,6 +287,7 @@ class LatentDensityStrategy(Strategy):
             },
             "groups": _group_table(groups, y, w, rarity, new_groups, new_y, new_w),
         }
+
 
 def mix_strength(mix: float, sampling: str = "weights", alpha: float | None = None) -> Strength:
     """Return the DB-VAE strength at mix ``mix`` (0 is ``off``).

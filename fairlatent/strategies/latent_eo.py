@@ -161,13 +161,6 @@ class LatentEqualizedOddsStrategy(Strategy):
     True
     """
 
-    name = "latent-eo"
-    description = (
-        "latent equalized odds: within each label, each group's rows weighted by the density ratio "
-        "p(z | label) / p(z | group, label) in the VAE's latent space, so every group's latent "
-        "distribution matches the pooled one"
-    )
-
     def __init__(
         self,
         *,

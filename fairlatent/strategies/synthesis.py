@@ -62,12 +62,6 @@ class CellBalancingStrategy(Strategy):
     of the training rows and the whole of them alike.
     """
 
-    name = "gan"
-    description = (
-        "conditional WGAN-GP synthesises rows so every group reaches the overall base rate "
-        "(group sizes kept; real rows of the commoner label dropped at random)"
-    )
-
     def __init__(
         self,
         *,
@@ -243,12 +237,6 @@ class OutlierBalancedStrategy(CellBalancingStrategy):
     **others
         As :class:`CellBalancingStrategy`.
     """
-
-    name = "vae+gan"
-    description = (
-        "outlier-balanced synthesis: GAN candidates for each under-target cell kept with probability "
-        "∝ inverse VAE latent density; real rows dropped from dense regions first"
-    )
 
     def __init__(
         self,

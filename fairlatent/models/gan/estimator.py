@@ -26,8 +26,7 @@ from fairlatent.exceptions import (
     DataError,
     SchemaError,
 )
-from fairlatent.models.device import resolve_device, to_device
-from fairlatent.models.distributed import check_distributed, setup_distributed
+from fairlatent.models.device import to_device
 from fairlatent.models.gan.conditions import ConditionTable
 from fairlatent.models.gan.networks import Critic, Generator
 from fairlatent.models.gan.sampling import draw_rows
@@ -35,9 +34,6 @@ from fairlatent.models.gan.training import TrainingSettings, train
 from fairlatent.models.params import (
     ERR_PARAM,
     EpochCallback,
-    active_epoch_callbacks,
-    check_bool,
-    check_choice,
     check_count,
     check_number,
     check_positive_int,
@@ -45,8 +41,8 @@ from fairlatent.models.params import (
     settings_from,
 )
 from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
-from fairlatent.models.seeding import derive_seeds, sampling_generator
-from fairlatent.models.threads import ensure_thread_policy
+from fairlatent.models.seeding import sampling_generator
+from fairlatent.models.training import check_fit_options, start_fit
 
 logger = logging.getLogger(__name__)
 
@@ -234,10 +230,7 @@ class TabularGAN(SavableModel, BaseEstimator):
         if self.batch_size % self.pac:
             suggest = max(self.pac, self.batch_size // self.pac * self.pac)
             raise ConfigError(ERR_PAC.format(batch=self.batch_size, pac=self.pac, suggest=suggest))
-        check_choice("numeric", self.numeric, ("quantile", "gmm"))
-        check_bool("bf16", self.bf16)
-        check_bool("compile", self.compile)
-        check_distributed(self.distributed)
+        check_fit_options(self)
         cols = self.condition_columns
         if cols is not None and (
             isinstance(cols, str)
@@ -296,10 +289,9 @@ class TabularGAN(SavableModel, BaseEstimator):
                     ERR_CONDITION_COLUMNS.format(names=unknown, cols=list(frame.columns))
                 )
         started = time.perf_counter()
-        ensure_thread_policy()
-        dist, device = setup_distributed(self.distributed, resolve_device(self.device))
-        seeds = dist.broadcast_ints(derive_seeds(self.random_state, 4))
-        init_seed, encoder_seed, train_seed, sample_seed = seeds
+        start = start_fit(self)
+        init_seed, encoder_seed, _, sample_seed = start.seeds
+        device = start.device
 
         encoder = TabularEncoder(numeric=self.numeric, random_state=encoder_seed % 2**31)
         encoded = encoder.fit_transform(frame, discrete_columns=wanted)
@@ -323,11 +315,7 @@ class TabularGAN(SavableModel, BaseEstimator):
             self._conditions,
             self.spans_,
             settings_from(TrainingSettings, self),
-            device=device,
-            seed=train_seed,
-            history=self.history_,
-            callbacks=[*(callbacks or []), *active_epoch_callbacks()],
-            dist=dist,
+            start.training_run(self.history_, callbacks),
         )
         self.fit_seconds_ = time.perf_counter() - started
         logger.info(

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import copy
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,13 +24,10 @@ from torch import nn
 
 from fairlatent.encoding import Span
 from fairlatent.models.device import autocast, maybe_compile, to_device
-from fairlatent.models.distributed import SINGLE, Distributed
 from fairlatent.models.gan.conditions import ConditionTable, condition_spans
 from fairlatent.models.gan.networks import Critic
 from fairlatent.models.nn import apply_span_activations, segment_cross_entropy, span_layout
-from fairlatent.models.params import EpochCallback
-
-logger = logging.getLogger(__name__)
+from fairlatent.models.training import TrainingRun
 
 __all__ = [
     "ConditionPenalty",
@@ -216,12 +212,7 @@ def train(
     conditions: ConditionTable,
     spans: Sequence[Span],
     settings: TrainingSettings,
-    *,
-    device: torch.device,
-    seed: int,
-    history: list[dict[str, float]],
-    callbacks: Sequence[EpochCallback] = (),
-    dist: Distributed = SINGLE,
+    run: TrainingRun,
 ) -> nn.Module:
     """Train the generator and critic in place; return the fitted generator.
 
@@ -240,19 +231,13 @@ def train(
     settings : TrainingSettings
         Training parameters (``bf16``: forward passes under bf16 autocast; ``compile``: the
         generator through ``torch.compile``).
-    device : torch.device
-        Training device.
-    seed : int
-        Seed of the training stream (condition draws, real-row draws, noise, dropout); the same
-        on every rank.
-    history : list of dict
-        Receives one dict per epoch (see :func:`epoch_metrics`).
-    callbacks : sequence of callable
-        Each called after every epoch as ``callback(epoch, epochs, metrics)``.
-    dist : Distributed, optional
-        This process's place in a data-parallel fit: every rank draws the same conditions, real
-        rows and latent noise from the shared stream and trains on its shard of the packs; its
-        gumbel noise, dropout masks and penalty weights come from a stream of its own.
+    run : TrainingRun
+        Device; seed of the training stream (condition draws, real-row draws, noise, dropout),
+        the same on every rank; the history, which receives one dict per epoch (see
+        :func:`epoch_metrics`), and the callbacks; the data-parallel place: every rank draws the
+        same conditions, real rows and latent noise from the shared stream and trains on its
+        shard of the packs; its gumbel noise, dropout masks and penalty weights come from a
+        stream of its own.
 
     Returns
     -------
@@ -261,6 +246,7 @@ def train(
         eval mode.
     """
     gen = generator
+    device, dist, seed = run.device, run.dist, run.seed
     rng = torch.Generator(device=device)
     rng.manual_seed(seed % 2**63)
     noise_rng = rng  # alone, one stream for everything (the numbers of a single-process fit)
@@ -393,10 +379,7 @@ def train(
             seconds=now - tick,
             elapsed=now - started,
         )
-        history.append(metrics)
-        logger.debug("epoch %d/%d: %s", epoch, settings.epochs, metrics)
-        for callback in callbacks:
-            callback(epoch, epochs, metrics)
+        run.record_epoch(epoch, epochs, metrics)
     fitted: nn.Module = gen
     if average is not None:
 

@@ -18,15 +18,11 @@ from sklearn.base import BaseEstimator
 
 from fairlatent.encoding import TabularEncoder
 from fairlatent.exceptions import DataError
-from fairlatent.models.device import resolve_device, to_device
-from fairlatent.models.distributed import check_distributed, setup_distributed
+from fairlatent.models.device import to_device
 from fairlatent.models.losses import LOG_SIGMA_MAX, LOG_SIGMA_MIN, span_losses
 from fairlatent.models.nn import gumbel_noise, span_layout
 from fairlatent.models.params import (
     EpochCallback,
-    active_epoch_callbacks,
-    check_bool,
-    check_choice,
     check_count,
     check_number,
     check_positive_int,
@@ -34,8 +30,8 @@ from fairlatent.models.params import (
     settings_from,
 )
 from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
-from fairlatent.models.seeding import derive_seeds, sampling_generator
-from fairlatent.models.threads import ensure_thread_policy
+from fairlatent.models.seeding import sampling_generator
+from fairlatent.models.training import check_fit_options, start_fit
 from fairlatent.models.vae.networks import VAENetwork
 from fairlatent.models.vae.training import CHUNK_ROWS, TrainingSettings
 from fairlatent.models.vae.training import train as train_vae
@@ -189,10 +185,7 @@ class TabularVAE(SavableModel, BaseEstimator):
         check_number("beta", self.beta, inclusive=True)
         check_number("learning_rate", self.learning_rate)
         check_number("val_fraction", self.val_fraction, inclusive=True, below=1.0)
-        check_choice("numeric", self.numeric, ("quantile", "gmm"))
-        check_bool("bf16", self.bf16)
-        check_bool("compile", self.compile)
-        check_distributed(self.distributed)
+        check_fit_options(self)
 
     # -- fit ---------------------------------------------------------------------------------------
 
@@ -228,10 +221,9 @@ class TabularVAE(SavableModel, BaseEstimator):
         """
         self._validate_params()
         started = time.perf_counter()
-        ensure_thread_policy()
-        dist, device = setup_distributed(self.distributed, resolve_device(self.device))
-        seeds = dist.broadcast_ints(derive_seeds(self.random_state, 4))
-        init_seed, split_seed, train_seed, sample_seed = seeds
+        start = start_fit(self)
+        init_seed, split_seed, _, sample_seed = start.seeds
+        device = start.device
 
         encoder = TabularEncoder(numeric=self.numeric, random_state=split_seed % 2**31)
         encoded = encoder.fit_transform(frame)
@@ -260,11 +252,7 @@ class TabularVAE(SavableModel, BaseEstimator):
             val,
             self.spans_,
             settings_from(TrainingSettings, self),
-            device=device,
-            seed=train_seed,
-            history=self.history_,
-            callbacks=[*(callbacks or []), *active_epoch_callbacks()],
-            dist=dist,
+            start.training_run(self.history_, callbacks),
         )
         self.fit_seconds_ = time.perf_counter() - started
         logger.info(

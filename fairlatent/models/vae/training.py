@@ -16,7 +16,7 @@ from fairlatent.encoding import Span
 from fairlatent.models.device import autocast, maybe_compile
 from fairlatent.models.distributed import SINGLE, Distributed
 from fairlatent.models.losses import span_reconstruction_loss
-from fairlatent.models.params import EpochCallback
+from fairlatent.models.training import TrainingRun
 from fairlatent.models.vae.networks import VAENetwork, kl_divergence
 
 logger = logging.getLogger(__name__)
@@ -55,12 +55,7 @@ def train(
     val: torch.Tensor | None,
     spans: Sequence[Span],
     settings: TrainingSettings,
-    *,
-    device: torch.device,
-    seed: int,
-    history: list[dict[str, Any]],
-    callbacks: Sequence[EpochCallback] = (),
-    dist: Distributed = SINGLE,
+    run: TrainingRun,
 ) -> int:
     """Train ``module`` in place, with early stopping on ``val``; return the best epoch.
 
@@ -81,30 +76,24 @@ def train(
     settings : TrainingSettings
         Training parameters (``bf16``: the network's forward under bf16 autocast; ``compile``:
         the network through ``torch.compile``).
-    device : torch.device
-        Training device.
-    seed : int
-        Seed of the shuffling and the latent noise (the same on every rank).
-    history : list of dict
-        Receives one dict per epoch (see :func:`epoch_metrics`).
-    callbacks : sequence of callable
-        Each called after every epoch as ``callback(epoch, epochs, metrics)``.
-    dist : Distributed, optional
-        This process's place in a data-parallel fit: every rank draws the same batches and
-        trains on its shard of each (see :mod:`fairlatent.models.distributed`).
+    run : TrainingRun
+        Device; seed of the shuffling and the latent noise; the history, which receives one dict
+        per epoch (see :func:`epoch_metrics`), and the callbacks; the data-parallel place: every
+        rank draws the same batches and trains on its shard of each.
 
     Returns
     -------
     int
         The epoch whose weights ``module`` holds at the end (in eval mode).
     """
+    device, dist = run.device, run.dist
     beta = float(settings.beta)
     batch_size = int(settings.batch_size)
     latent_dim = int(settings.latent_dim)
     epochs = int(settings.epochs)
     bf16 = bool(settings.bf16)
     generator = torch.Generator(device=device)
-    generator.manual_seed(seed)
+    generator.manual_seed(run.seed)
     optimizer = _adam(module, float(settings.learning_rate))
     net = maybe_compile(dist.wrap(module, device), bool(settings.compile))
     n_train = train.shape[0]
@@ -162,7 +151,6 @@ def train(
             seconds=now - tick,
             elapsed=now - started,
         )
-        history.append(metrics)
         if not math.isfinite(train_loss):
             logger.warning(
                 "training loss is %s at epoch %d; lower learning_rate (now %g)",
@@ -170,9 +158,7 @@ def train(
                 epoch,
                 settings.learning_rate,
             )
-        logger.debug("epoch %d/%d: %s", epoch, settings.epochs, metrics)
-        for callback in callbacks:
-            callback(epoch, epochs, metrics)
+        run.record_epoch(epoch, epochs, metrics)
         if val is None:
             best_epoch = epoch
             continue
