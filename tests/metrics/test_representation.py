@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from fairlatent.exceptions import DataError, SchemaError
-from fairlatent.metrics.representation import describe_rows, representation_audit
+from fairlatent.metrics.representation import representation_audit
 from fairlatent.samplers import LatentDensityResampler
 
 FAST = {"hidden_dims": (16, 16), "latent_dim": 4}
@@ -90,20 +90,6 @@ def test_same_seed_same_audit(setup):
     again = representation_audit(sampler.latent_model_, train=train, test=test, target="income",
                                  group_column=GROUP, predictions=predictions, random_state=0)
     assert json.dumps(again) == json.dumps(rep)
-
-
-def test_describe_rows():
-    ref = pd.DataFrame({
-        "sex": ["F"] * 10 + ["M"] * 30,
-        "age": list(range(60, 70)) + list(range(20, 50)),
-        "hours": [55.0] * 10 + [40.0] * 30,
-        "job": ["a", "b"] * 20,
-    })
-    terms = describe_rows(ref.iloc[:10], ref, ["sex", "age", "hours", "job"], max_terms=4)
-    texts = [t["text"] for t in terms]
-    assert texts == ["sex=F", "hours=55", "age 61-68"]
-    assert not any(t.startswith("job") for t in texts)
-    assert describe_rows(ref, ref, ["sex", "age"]) == []
 
 
 def test_input_errors(setup):
