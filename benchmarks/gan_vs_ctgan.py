@@ -42,12 +42,8 @@ Threads: ``--threads N`` sets ``torch.set_num_threads(N)``, limits BLAS/OpenMP p
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import sys
 import time
-import warnings
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -56,7 +52,7 @@ import numpy as np
 import pandas as pd
 import torch
 from ctgan import CTGAN
-from harness import ADULT, EpochMarks, LossWatcher, load_avg, md_table, read_adult, set_threads
+from harness import ADULT, EpochMarks, LossWatcher, load_avg, md_table, read_adult, start_run
 
 from fairlatent.classifiers import make_classifier, split_feature_kinds, stratified_split
 from fairlatent.data.schema import GROUP_COLUMN, prepare
@@ -282,16 +278,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--data", type=Path, default=ADULT, help="Adult CSV (default: bundled)")
     args = parser.parse_args()
-    set_threads(args.threads)
-    warnings.filterwarnings("ignore")
     started = time.perf_counter()
-    meta: dict[str, Any] = {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", *sys.argv]),
-        "cpus": os.cpu_count(), "threads": args.threads, "epochs": args.epochs,
-        "batch_size": BATCH, "pac": PAC, "load_before": load_avg(),
-        "torch": torch.__version__, "pandas": pd.__version__, "ctgan": version("ctgan"),
-    }
+    meta = start_run(
+        args.threads, epochs=args.epochs, batch_size=BATCH, pac=PAC, load_before=load_avg(),
+        torch=torch.__version__, pandas=pd.__version__, ctgan=version("ctgan"),
+    )
     raw = read_adult(args.data)
     data = prepare(raw, target=TARGET, sensitive=[SENSITIVE], positive_label=LABELS[1])
     train, test = stratified_split(data.frame, target=TARGET, test_size=0.3,

@@ -36,7 +36,6 @@ compile should become the default on GPUs is for a human to decide from these fi
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import subprocess
@@ -50,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from harness import ADULT, md_table, read_adult, resample_rows
+from harness import ADULT, md_table, read_adult, resample_rows, run_meta
 
 from fairlatent.models.device import resolve_device
 from fairlatent.models.gan import TabularGAN
@@ -109,14 +108,12 @@ def syncs_per_epoch(model: str, frame: pd.DataFrame, device: str, epochs: int) -
 
 
 def environment(device: str) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", *sys.argv]),
-        "torch": torch.__version__,
-        "cuda_build": torch.version.cuda,
-        "device": device,
-        "cpu_count": os.cpu_count(),
-    }
+    info = run_meta(
+        torch=torch.__version__,
+        cuda_build=torch.version.cuda,
+        device=device,
+        cpu_count=os.cpu_count(),
+    )
     if device.startswith("cuda"):
         index = torch.device(device).index or 0
         props = torch.cuda.get_device_properties(index)

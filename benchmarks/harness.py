@@ -1,4 +1,7 @@
-"""Timing helpers shared by the side-by-side benchmarks (``vae_speed.py``, ``gan_vs_ctgan.py``).
+"""Helpers shared by the benchmarks: the run's record and thread budget, epoch timing, tables.
+
+The side-by-side benchmarks (``vae_speed.py``, ``gan_vs_ctgan.py``) use all of it; the others the
+run record (:func:`run_meta`), the Adult reader and the tables.
 
 Imported as a sibling module: the scripts run as ``python benchmarks/<script>.py``, which puts
 this folder on ``sys.path``.
@@ -6,9 +9,12 @@ this folder on ``sys.path``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +44,25 @@ def set_threads(n: int) -> None:
 def load_avg() -> list[float]:
     """The 1, 5 and 15 minute load averages, rounded."""
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def run_meta(**figures: Any) -> dict[str, Any]:
+    """Start a run's record: its date and command line, then ``figures`` in the order given."""
+    return {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join([".venv/bin/python", *sys.argv]),
+        **figures,
+    }
+
+
+def start_run(threads: int, **figures: Any) -> dict[str, Any]:
+    """Start a side-by-side run: ``threads`` threads for both libraries, warnings off, the record.
+
+    The record holds the date, command, ``cpus``, ``threads`` and then ``figures``.
+    """
+    set_threads(threads)
+    warnings.filterwarnings("ignore")
+    return run_meta(cpus=os.cpu_count(), threads=threads, **figures)
 
 
 class EpochMarks:

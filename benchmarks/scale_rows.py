@@ -26,7 +26,6 @@ that a peak can be pinned to the step that caused it.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import subprocess
@@ -157,14 +156,10 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from harness import load_avg, md_table, read_adult, resample_rows
+    from harness import load_avg, md_table, read_adult, resample_rows, run_meta
 
     adult = read_adult(args.data)
-    meta = {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", *sys.argv]),
-        "cpu_count": os.cpu_count(), "load_before": load_avg(),
-    }
+    meta = run_meta(cpu_count=os.cpu_count(), load_before=load_avg())
     print(f"scale_rows: load {meta['load_before']}", flush=True)
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:

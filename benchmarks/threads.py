@@ -35,7 +35,6 @@ for _name in ("FAIRLATENT_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENB
     os.environ.pop(_name, None)  # before torch is imported: the policy default, not an override
 
 import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
@@ -47,7 +46,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
-from harness import ADULT, load_avg, md_table, read_adult  # noqa: E402
+from harness import ADULT, load_avg, md_table, read_adult, run_meta  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from fairlatent.models.gan import TabularGAN  # noqa: E402
@@ -165,14 +164,12 @@ def main() -> None:
     cores = usable_cores()
     default = resolve_threads(None)
     counts = sorted({default, 1, cores})
-    meta: dict[str, Any] = {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", *sys.argv]),
-        "cpu_count": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
-        "cgroup_cpu_limit": cgroup_cpu_limit(), "usable_cores": cores,
-        "policy_default": default, "counts": counts, "epochs": args.epochs,
-        "rounds": args.rounds, "python": platform.python_version(), "torch": torch.__version__,
-    }
+    meta = run_meta(
+        cpu_count=os.cpu_count(), affinity=len(os.sched_getaffinity(0)),
+        cgroup_cpu_limit=cgroup_cpu_limit(), usable_cores=cores, policy_default=default,
+        counts=counts, epochs=args.epochs, rounds=args.rounds, python=platform.python_version(),
+        torch=torch.__version__,
+    )
     frame = read_adult(args.data)
     print(f"threads: {len(frame):,} rows, usable cores {cores}, policy default {default}, "
           f"counts {counts}", flush=True)

@@ -36,14 +36,11 @@ Threads: ``--threads N`` sets ``torch.set_num_threads(N)``, limits BLAS/OpenMP p
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
 import platform
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +49,7 @@ import pandas as pd
 import torch
 from ctgan import TVAE
 from ctgan.data_transformer import DataTransformer
-from harness import ADULT, EpochMarks, LossWatcher, load_avg, md_table, read_adult, set_threads
+from harness import ADULT, EpochMarks, LossWatcher, load_avg, md_table, read_adult, start_run
 
 from fairlatent.encoding import TabularEncoder
 from fairlatent.models.vae import TabularVAE
@@ -267,17 +264,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ADULT, help="Adult CSV (default: bundled)")
     args = parser.parse_args()
 
-    set_threads(args.threads)
-    warnings.filterwarnings("ignore")
     started = time.perf_counter()
-    meta: dict[str, Any] = {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", *sys.argv]),
-        "cpus": os.cpu_count(), "threads": args.threads, "epochs": args.epochs,
-        "batch_size": BATCH, "rounds": args.rounds, "load_before": load_avg(),
-        "python": platform.python_version(), "torch": torch.__version__,
-        "pandas": pd.__version__, "ctgan": _version("ctgan"),
-    }
+    meta = start_run(
+        args.threads, epochs=args.epochs, batch_size=BATCH, rounds=args.rounds,
+        load_before=load_avg(), python=platform.python_version(), torch=torch.__version__,
+        pandas=pd.__version__, ctgan=_version("ctgan"),
+    )
     frame, train, discrete = load_adult(args.seed, args.data)
     meta["train_rows"] = len(train)
     print(f"vae_speed: {len(train):,} rows, threads={args.threads}, epochs={args.epochs}, "
