@@ -82,16 +82,20 @@ class CellBalancingStrategy(Strategy):
     def _epochs(self, context: StrategyContext) -> int:
         return self.epochs or context.epochs or GAN_EPOCHS
 
+    def _sampler_options(self, context: StrategyContext) -> dict[str, Any]:
+        """Options of the cell-balancing resampler, from this strategy and the audit's context."""
+        return {
+            "sensitive": list(context.sensitive),
+            "target_sizes": self.target_sizes,
+            "keep_size": self.keep_size,
+            "gan_params": self.gan_params,
+            "epochs": self._epochs(context),
+            "device": context.device,
+            "random_state": context.random_state,
+        }
+
     def _sampler(self, context: StrategyContext) -> CellBalancingResampler:
-        return CellBalancingResampler(
-            sensitive=list(context.sensitive),
-            target_sizes=self.target_sizes,
-            keep_size=self.keep_size,
-            gan_params=self.gan_params,
-            epochs=self._epochs(context),
-            device=context.device,
-            random_state=context.random_state,
-        )
+        return CellBalancingResampler(**self._sampler_options(context))
 
     def fit_sampler(self, train: pd.DataFrame, context: StrategyContext) -> CellBalancingResampler:
         """Fit this strategy's sampler on ``train``, sharing the GAN through ``context.shared``.
@@ -263,17 +267,11 @@ class OutlierBalancedStrategy(CellBalancingStrategy):
 
     def _sampler(self, context: StrategyContext) -> OutlierBalancedResampler:
         return OutlierBalancedResampler(
-            sensitive=list(context.sensitive),
-            target_sizes=self.target_sizes,
-            keep_size=self.keep_size,
+            **self._sampler_options(context),
             candidate_factor=self.candidate_factor,
             alpha=self.alpha,
-            gan_params=self.gan_params,
             vae_params=self.vae_params,
-            epochs=self._epochs(context),
             vae_epochs=self.vae_epochs or context.epochs,
-            device=context.device,
-            random_state=context.random_state,
         )
 
     def _diagnostics(self, sampler: CellBalancingResampler, result: Resampled) -> dict[str, Any]:
