@@ -391,6 +391,9 @@ def test_interrupted_synth_leaves_no_temporary_file(tmp_path, saved_gan, signum,
         [sys.executable, "-m", "fairlatent.cli", "synth", "--model", str(saved_gan), "--rows",
          "50000000", "--out", str(out_dir / "big.csv")],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell that starts the test run in the background (`pytest &`) ignores SIGINT for it,
+        # and an ignored signal stays ignored across exec: give the CLI Python's usual Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not any(p.suffix == ".tmp" for p in out_dir.iterdir()):
