@@ -127,3 +127,22 @@ def test_comparison_rows_carry_intervals(result):
     cell = next(c for c in reweigh["cells"] if c["metric"] == "dp_difference")
     assert cell["delta_low"] <= cell["delta_high"]
     assert cell["mark"] in {"better", "worse", "same"}
+
+
+def _recommendation(strategy, dp, eo, accuracy=0.89):
+    return {"strategy": strategy,
+            "test": {"pick": {"accuracy": accuracy, "dp_difference": dp, "eo_difference": eo},
+                     "baseline": {"accuracy": 0.90}},
+            "validation": {"pick": {"dp_difference": 0.03, "eo_difference": 0.07}}}
+
+
+def test_goal_gap_names_what_the_recommendation_missed_and_why():
+    from fairlatent.results.verdict import goal_gap_text
+
+    text = goal_gap_text(_recommendation("reweigh", 0.02, 0.13), ["none", "reweigh"])
+    assert "EO 0.130 (goal ≤ 0.08)" in text and "DP 0.020" not in text.split("Why")[0]
+    assert "add --strategies goal" in text and "on validation: DP 0.030, EO 0.070" in text
+    with_goal = goal_gap_text(_recommendation("gan+goal", 0.05, 0.05, accuracy=0.87),
+                              ["none", "gan+goal"])
+    assert "DP 0.050 (goal ≤ 0.04)" in with_goal and "3.0 accuracy points lost" in with_goal
+    assert "add --strategies goal" not in with_goal and "goal strategies ran too" in with_goal
