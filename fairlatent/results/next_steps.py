@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fairlatent.results.verdict import GOAL
+from fairlatent.strategies import STRATEGIES
 
 if TYPE_CHECKING:
     from fairlatent.results.records import AuditResult
@@ -38,6 +39,27 @@ def headline(result: AuditResult) -> list[str]:
             f"unfavourable test rows): {', '.join(first.too_small)}."
         )
     return lines
+
+
+def how_to_apply(strategy: str, classifier: str) -> str:
+    """Say how a user applies ``strategy``: its training set from ``debias``, or in their pipeline.
+
+    Examples
+    --------
+    >>> how_to_apply("reweigh", "logreg")
+    'write its training set with `fairlatent debias DATA --strategy reweigh --classifier logreg`'
+    """
+    if strategy in STRATEGIES and STRATEGIES.get(strategy).debias:
+        return (
+            f"write its training set with `fairlatent debias DATA --strategy {strategy} "
+            f"--classifier {classifier}`"
+        )
+    return (
+        "it changes the classifier or its decisions per group, which a training set cannot "
+        "carry, so apply it where you fit the classifier (see the glossary); `fairlatent debias "
+        f"DATA --strategy auto --classifier {classifier}` writes the best data-only strategy's "
+        "training set"
+    )
 
 
 def next_steps(result: AuditResult) -> list[str]:
@@ -73,8 +95,7 @@ def next_steps(result: AuditResult) -> list[str]:
             strength = ", ".join(dict.fromkeys(rec["strengths"]))
             steps.append(
                 f"{clf}: use {rec['strategy']} (strength {strength}), the strategy validation "
-                "picked; write its training set with `fairlatent debias DATA --strategy auto "
-                f"--classifier {clf}`"
+                f"picked; {how_to_apply(rec['strategy'], clf)}"
                 + ("." if rec["agrees"] else ", but first rerun with --repeats 3: the test rows "
                    "disagree with validation.")
             )

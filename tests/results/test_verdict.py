@@ -146,3 +146,12 @@ def test_goal_gap_names_what_the_recommendation_missed_and_why():
                               ["none", "gan+goal"])
     assert "DP 0.050 (goal ≤ 0.04)" in with_goal and "3.0 accuracy points lost" in with_goal
     assert "add --strategies goal" not in with_goal and "goal strategies ran too" in with_goal
+
+
+def test_next_steps_send_only_data_strategies_to_debias():
+    from fairlatent.results.next_steps import how_to_apply
+
+    assert "--strategy gan --classifier hgb" in how_to_apply("gan", "hgb")
+    for post in ("goal", "threshold", "gan+threshold", "reweigh+threshold"):
+        text = how_to_apply(post, "logreg")
+        assert "cannot carry" in text and f"--strategy {post}" not in text
