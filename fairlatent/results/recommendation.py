@@ -101,6 +101,11 @@ def recommend(result: AuditResult) -> list[dict[str, Any]]:
     return out
 
 
+def _points(loss: float) -> str:
+    """Word an accuracy loss in points: ``1.4 accuracy points lost`` or ``0.2 ... gained``."""
+    return f"{abs(loss):.1f} accuracy points {'lost' if loss >= 0 else 'gained'}"
+
+
 def recommendation_text(rec: dict[str, Any]) -> str:
     """One paragraph on a recommendation: what validation picked, what the test rows show."""
     val, test = rec["validation"], rec["test"]
@@ -115,7 +120,7 @@ def recommendation_text(rec: dict[str, Any]) -> str:
     text = (
         f"Recommended (chosen on validation rows, never the test rows): {rec['strategy']} at "
         f"strength {strengths} — on validation, max(DP, EO) {val['baseline']['objective']:.3f} → "
-        f"{val['pick']['objective']:.3f} for {loss:+.1f} accuracy points lost. On the test rows: "
+        f"{val['pick']['objective']:.3f} for {_points(loss)}. On the test rows: "
         f"DP difference {test['baseline']['dp_difference']:.3f} → {test['pick']['dp_difference']:.3f}, "
         f"EO difference {test['baseline']['eo_difference']:.3f} → {test['pick']['eo_difference']:.3f}, "
         f"accuracy {test['baseline']['accuracy']:.3f} → {test['pick']['accuracy']:.3f}."
