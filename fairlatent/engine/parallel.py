@@ -148,8 +148,9 @@ def run_all(
     results = []
     with context as n_jobs:
         logger.info("running %d units with backend %s (n_jobs=%d)", total, backend, n_jobs)
-        # Ray's joblib backend cannot stream results; it returns them all at the end.
-        streaming = "list" if backend == "ray" else "generator"
+        # Some backends (Ray's) cannot stream results; they return them all at the end.
+        active, _ = joblib.parallel.get_active_backend()
+        streaming = "generator" if active.supports_return_generator else "list"
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as=streaming)
         for result in parallel(joblib.delayed(func)(task) for task in tasks):
             results.append(result)
