@@ -407,3 +407,61 @@ def test_interrupted_synth_leaves_no_temporary_file(tmp_path, saved_gan, signum,
     lines = [line for line in (stdout + stderr).splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: interrupted"), lines
     assert list(out_dir.iterdir()) == []
+
+
+# --- Hostile inputs, round two (issue 21) -------------------------------------------------------
+
+
+def six_group_frame(seed=0):
+    """Recidivism-like: three big groups, one of 40 rows all unfavourable, two of 12-18 rows."""
+    rng = np.random.default_rng(seed)
+    sizes = {"A": 360, "B": 260, "C": 140, "D": 40, "E": 18, "F": 12}
+    rates = {"A": 0.5, "B": 0.35, "C": 0.45, "D": 0.0, "E": 0.6, "F": 0.95}
+    group = np.concatenate([[g] * n for g, n in sizes.items()])
+    label = rng.random(len(group)) < np.array([rates[g] for g in group])
+    n = len(group)
+    return pd.DataFrame({
+        "age": rng.integers(18, 70, n) - 5 * label,
+        "priors": rng.poisson(1 + 3 * label),
+        "charge": np.where(rng.random(n) < 0.3 + 0.3 * label, "F", "M"),
+        "race": group,
+        "recid": np.where(label, "yes", "no"),
+    })
+
+
+def majority_rate(result_row):
+    groups = result_row["by_group"].values()
+    rows = sum(g["count"] for g in groups)
+    favourable = sum(g["count"] * g["base_rate"] for g in groups) / rows
+    return max(favourable, 1 - favourable)
+
+
+def audit_six_groups(tmp_path, seed, strategies):
+    csv = tmp_path / f"six_{seed}.csv"
+    six_group_frame(seed).to_csv(csv, index=False)
+    out = tmp_path / f"out_{seed}"
+    result = runner.invoke(app, [
+        "audit", str(csv), "--target", "recid", "--sensitive", "race", "--strategies", strategies,
+        "--epochs", "2", "--repeats", "1", "--n-boot", "0", "--seed", str(seed), "--out", str(out),
+        "--device", "cpu",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    for row in metrics["results"]:
+        if row["strategy"] in ("threshold", "goal", "reweigh+threshold"):
+            assert row["summary"]["accuracy"] >= majority_rate(row), row["strategy"]
+    return metrics
+
+
+def test_post_processors_on_thin_and_one_label_groups(tmp_path):
+    """threshold crashed ('Degenerate labels for sensitive feature value D'), goal collapsed."""
+    metrics = audit_six_groups(tmp_path, 0, "none,threshold,goal,reweigh+threshold")
+    notices = " ".join(metrics["schema"]["notices"])
+    assert "to the classifier's own predictions" in notices
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_six_group_audit_with_every_kind_of_strategy(tmp_path, seed):
+    audit_six_groups(tmp_path, seed, "none,reweigh,latent-eo,gan,threshold,goal")
