@@ -328,10 +328,17 @@ def load_and_audit(
     progress: ProgressCallback | None = None,
     callbacks: list[EpochCallback] | None = None,
 ) -> AuditResult:
-    """Read ``path`` (CSV or Parquet) and run :func:`audit` with ``config``."""
+    """Read ``path`` (CSV or Parquet) and run :func:`audit` with ``config``.
+
+    The sensitive columns are read literally (only empty fields are missing), so groups named
+    ``NA`` or ``None`` stay groups; see :func:`~fairlatent.data.io.read_table`.
+    """
+    from fairlatent.data.groups import sensitive_column
     from fairlatent.data.io import data_stem, read_table
 
-    result = audit(read_table(path), config=config, progress=progress, callbacks=callbacks)
+    literal = [sensitive_column(spec) for spec in config.sensitive]
+    frame = read_table(path, literal_columns=literal)
+    result = audit(frame, config=config, progress=progress, callbacks=callbacks)
     result.data_summary["name"] = data_stem(path)
     return result
 

@@ -355,6 +355,7 @@ def debias_table(
     """
     from fairlatent.api import audit_plan, prepare_data
     from fairlatent.config import AuditConfig
+    from fairlatent.data.groups import sensitive_column
     from fairlatent.data.io import read_table
     from fairlatent.data.schema import GROUP_COLUMN
     from fairlatent.engine.debias import AUTO, debias_rows
@@ -387,7 +388,7 @@ def debias_table(
         strategies=debiasing if strategy == AUTO else [strategy],
     ).validate()
     check_output_file(out)
-    raw = read_table(data)
+    raw = read_table(data, literal_columns=[sensitive_column(spec) for spec in cfg.sensitive])
     for column, purpose in (
         (SYNTHETIC_FLAG, "flag the generated rows"),
         (WEIGHT_COLUMN, "hold the rows' weights"),
