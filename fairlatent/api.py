@@ -244,6 +244,15 @@ def _strategy_info(runs: list[StrategyRun]) -> dict[str, dict[str, Any]]:
 
 def _check_reference(cfg: AuditConfig, data: PreparedData) -> None:
     groups = sorted(data.frame[GROUP_COLUMN].unique())
+    merged_into = {
+        small: label for label, names in data.schema.merged_groups.items() for small in names
+    }
+    if cfg.reference in merged_into:
+        raise ConfigError(
+            f"reference group {cfg.reference!r} has fewer than {cfg.min_group_size} rows, so it "
+            f"was merged into {merged_into[cfg.reference]!r}; lower --min-group-size to keep it "
+            f"apart, or choose one of {', '.join(map(repr, groups))}"
+        )
     if cfg.reference is not None and cfg.reference not in groups:
         raise ConfigError(
             f"reference group {cfg.reference!r} is not a group of the data; choose one of "

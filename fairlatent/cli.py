@@ -216,7 +216,7 @@ def _guarded() -> Iterator[_RunGuard]:
 
 
 def _interrupted(err: BaseException, name: str) -> str:
-    """The interruption message: what was written before it, if anything (see ``written``)."""
+    """Return the interruption message: what was written before it (see ``written``)."""
     written = getattr(err, "written", None)
     if written:
         return MSG_INTERRUPTED_AFTER.format(signal=name, written=", ".join(written))

@@ -37,7 +37,8 @@ def read_table(path: str | Path, *, literal_columns: Collection[str] = ()) -> pd
     whitespace around text values and names is stripped; bytes values are decoded as UTF-8
     (undecodable bytes written as ``\xNN``). In the ``literal_columns`` (the sensitive
     attributes) only empty fields are missing: ``NA`` or ``None`` there is a real group, and the
-    text is kept exactly (the schema strips whitespace and says when that joins two values).
+    text is kept exactly (the schema strips whitespace and says when that joins two values),
+    unless every other value is a number: then the column is numeric and the tokens missing.
 
     Parameters
     ----------
@@ -138,7 +139,7 @@ def _read_csv(path: Path, literal: Collection[str] = ()) -> pd.DataFrame:
             sep=delimiter,
             na_values=na_values,
             keep_default_na=False,
-            dtype={h: "string" for h in raw_literal} or None,
+            dtype=dict.fromkeys(raw_literal, "string") or None,
             skipinitialspace=True,
             compression="gzip" if compressed else None,
             encoding="utf-8",
@@ -183,15 +184,31 @@ def _tidy(frame: pd.DataFrame, path: Path, literal: Collection[str] = ()) -> pd.
         if series.dtype == object and series.map(lambda v: isinstance(v, bytes)).any():
             series = series.map(_decoded)
         if column in literal:
-            frame[column] = series.astype("string").mask(series.astype("string") == "", pd.NA)
+            frame[column] = _literal(series)
         elif pd.api.types.is_string_dtype(series) or series.dtype == object:
             stripped = series.astype("string").str.strip()
             frame[column] = stripped.where(~stripped.isin(MISSING_TOKENS), pd.NA)
     return frame
 
 
+def _literal(series: pd.Series) -> pd.Series:
+    """Read a sensitive column: numbers if all values but missing tokens are, else literal text.
+
+    ``age`` with ``NA`` holes stays numeric; text is kept as written (empty -> missing).
+    """
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return series
+    text = series.astype("string")
+    text = text.mask(text.str.strip() == "", pd.NA)
+    tokens = text.str.strip().isin(MISSING_TOKENS).fillna(False)
+    numbers = pd.to_numeric(text.where(~tokens), errors="coerce")
+    if numbers.notna().any() and bool((numbers.notna() | text.isna() | tokens).all()):
+        return numbers
+    return text
+
+
 def _decoded(value: object) -> object:
-    """Bytes as UTF-8 text (undecodable bytes as ``\\xNN``); other values unchanged."""
+    r"""Decode bytes as UTF-8 text (undecodable bytes as ``\xNN``); other values unchanged."""
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="backslashreplace")
     return value

@@ -336,7 +336,7 @@ def prepare(
 
 
 def _named_frame(frame: Any) -> pd.DataFrame:
-    """The frame with text column names; a clear error for anything else (array, Series)."""
+    """Return the frame with text column names; a clear error for anything else (an array)."""
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(MSG_NOT_A_FRAME.format(found=type(frame).__name__))
     if isinstance(frame.columns, pd.MultiIndex):

@@ -112,7 +112,7 @@ def pool_thin_groups(
     pooling = GroupPooling(fitted={g: g for g in strong})
     if thin and _supported(y[np.isin(groups, thin)], min_support) and strong:
         pooling.pooled = thin
-        pooling.fitted.update({g: POOLED_GROUPS for g in thin})
+        pooling.fitted.update(dict.fromkeys(thin, POOLED_GROUPS))
     else:
         pooling.passed_through = thin
     if len(set(pooling.fitted.values())) < 2:  # nothing to equalise: leave every group alone

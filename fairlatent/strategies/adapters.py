@@ -299,6 +299,9 @@ class _PrefitPostProcessor:
 
     estimator_: Any
     groups_: set[str]
+    pooling_: GroupPooling
+    fallback_: str | None
+    majority_label_: int
     min_support: int = MIN_LABEL_SUPPORT
 
     def fit(self, estimator: Any, X: pd.DataFrame, y: Any, groups: Any) -> Any:
@@ -388,7 +391,7 @@ class _PrefitPostProcessor:
 
 
 def _fitting_labels(pooling: GroupPooling, groups: np.ndarray) -> np.ndarray:
-    """The label each row's group is fitted under (pooled groups share one)."""
+    """Return the label each row's group is fitted under (pooled groups share one)."""
     return np.array([pooling.fitted[g] for g in groups], dtype=object).astype(str)
 
 

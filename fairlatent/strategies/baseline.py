@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from fairlatent.exceptions import ConfigError
-
 from fairlatent.strategies.base import (
     OFF,
     FittedStrategy,
