@@ -12,7 +12,7 @@ DEMO_STRATEGIES ?= none,reweigh,vae,latent-eo,gan,vae+gan,threshold,goal,reweigh
 # Units (strategies, or strategies sharing one model) run side by side, one thread each.
 DEMO_JOBS ?= -1
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast fuzz lint bench clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not slow"
+
+# The hostile-input property test on many more generated frames than `make test` tries.
+FUZZ_EXAMPLES ?= 200
+fuzz: $(STAMP)
+	OMP_NUM_THREADS=1 FAIRLATENT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -m fuzz \
+		tests/cli/test_hostile_frames.py
 
 # Guard rails: style (ruff), the one-way layer contract (import-linter), types (mypy).
 lint: $(STAMP)

@@ -244,6 +244,15 @@ def _strategy_info(runs: list[StrategyRun]) -> dict[str, dict[str, Any]]:
 
 def _check_reference(cfg: AuditConfig, data: PreparedData) -> None:
     groups = sorted(data.frame[GROUP_COLUMN].unique())
+    merged_into = {
+        small: label for label, names in data.schema.merged_groups.items() for small in names
+    }
+    if cfg.reference in merged_into:
+        raise ConfigError(
+            f"reference group {cfg.reference!r} has fewer than {cfg.min_group_size} rows, so it "
+            f"was merged into {merged_into[cfg.reference]!r}; lower --min-group-size to keep it "
+            f"apart, or choose one of {', '.join(map(repr, groups))}"
+        )
     if cfg.reference is not None and cfg.reference not in groups:
         raise ConfigError(
             f"reference group {cfg.reference!r} is not a group of the data; choose one of "
@@ -328,10 +337,17 @@ def load_and_audit(
     progress: ProgressCallback | None = None,
     callbacks: list[EpochCallback] | None = None,
 ) -> AuditResult:
-    """Read ``path`` (CSV or Parquet) and run :func:`audit` with ``config``."""
+    """Read ``path`` (CSV or Parquet) and run :func:`audit` with ``config``.
+
+    The sensitive columns are read literally (only empty fields are missing), so groups named
+    ``NA`` or ``None`` stay groups; see :func:`~fairlatent.data.io.read_table`.
+    """
+    from fairlatent.data.groups import sensitive_column
     from fairlatent.data.io import data_stem, read_table
 
-    result = audit(read_table(path), config=config, progress=progress, callbacks=callbacks)
+    literal = [sensitive_column(spec) for spec in config.sensitive]
+    frame = read_table(path, literal_columns=literal)
+    result = audit(frame, config=config, progress=progress, callbacks=callbacks)
     result.data_summary["name"] = data_stem(path)
     return result
 

@@ -36,6 +36,37 @@ EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 MSG_INTERRUPTED = "interrupted ({signal}); nothing was written"
+MSG_INTERRUPTED_AFTER = (
+    "interrupted ({signal}) while saving the model: {written} was written completely, the model "
+    "was not saved"
+)
+#: Characters that are escaped before text reaches the terminal: C0/C1 controls (ESC starts
+#: colour, cursor and title sequences), DEL, and the bidirectional overrides that reorder text.
+_BIDI = {0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def terminal_text(text: object) -> str:
+    r"""``text`` safe to print: every control character escaped visibly, as ``\xNN``/``\uNNNN``.
+
+    The one sanitiser of every string the CLI prints (messages, notices, verdicts, tables,
+    paths), so a value from the data (a group named ``"A\x1b[2J"``, with a real ESC) cannot
+    clear, recolour or retitle the terminal, or hide text. Backslashes stay as they are.
+
+    Examples
+    --------
+    >>> terminal_text("A\x1b[2J\x1b]0;title\x07 B\u202e")
+    'A\\x1b[2J\\x1b]0;title\\x07 B\\u202e'
+    """
+    out = []
+    for char in str(text):
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        elif code in _BIDI:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _names(registry_name: str) -> str:
@@ -105,7 +136,7 @@ def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     from rich.text import Text
 
     line = Text("error: ", style="bold red")
-    line.append(" ".join(message.split()))  # one line, whatever the message holds
+    line.append(terminal_text(" ".join(message.split())))  # one line, whatever it holds
     Console(stderr=True, highlight=False, soft_wrap=True).print(line)
     raise typer.Exit(code=code)
 
@@ -174,14 +205,22 @@ def _guarded() -> Iterator[_RunGuard]:
                 yield guard
             except FairlatentError as err:
                 _fail(str(err))
-            except KeyboardInterrupt:
-                _fail(MSG_INTERRUPTED.format(signal="Ctrl-C"), EXIT_INTERRUPTED)
-            except Terminated:
-                _fail(MSG_INTERRUPTED.format(signal="SIGTERM"), EXIT_TERMINATED)
+            except KeyboardInterrupt as err:
+                _fail(_interrupted(err, "Ctrl-C"), EXIT_INTERRUPTED)
+            except Terminated as err:
+                _fail(_interrupted(err, "SIGTERM"), EXIT_TERMINATED)
     finally:
         root.handlers = saved
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(err: BaseException, name: str) -> str:
+    """Return the interruption message: what was written before it (see ``written``)."""
+    written = getattr(err, "written", None)
+    if written:
+        return MSG_INTERRUPTED_AFTER.format(signal=name, written=", ".join(written))
+    return MSG_INTERRUPTED.format(signal=name)
 
 
 def _version(value: bool) -> None:
@@ -506,15 +545,15 @@ def _print_summary(result: Any, paths: dict[str, Path]) -> None:
 
     console = Console()
     for line in result.headline():
-        console.print(line, markup=False, highlight=False, style="bold")
+        console.print(terminal_text(line), markup=False, highlight=False, style="bold")
     summary = result.summary()
     table = Table(title="fairlatent audit (mean over repeats, test rows, groups compared)")
     for col in ("classifier", "strategy", "accuracy", "DP diff", "EO diff", "EOp diff"):
         table.add_column(col, justify="left" if col in {"classifier", "strategy"} else "right")
     for (strategy, clf), row in summary.iterrows():
         table.add_row(
-            clf,
-            strategy,
+            terminal_text(clf),
+            terminal_text(strategy),
             f"{row['accuracy']:.3f}",
             f"{row['dp_difference']:.3f}",
             f"{row['eo_difference']:.3f}",
@@ -522,13 +561,13 @@ def _print_summary(result: Any, paths: dict[str, Path]) -> None:
         )
     console.print(table)
     for verdict in result.verdict():
-        console.print(verdict["text"], markup=False, highlight=False)
+        console.print(terminal_text(verdict["text"]), markup=False, highlight=False)
     console.print("What to do next:", style="bold")
     for number, step in enumerate(result.next_steps(), start=1):
-        console.print(f"  {number}. {step}", markup=False, highlight=False)
+        console.print(f"  {number}. {terminal_text(step)}", markup=False, highlight=False)
     _print_notices(result.schema.notices, console)
-    console.print(f"report:  {paths['report']}", markup=False)
-    console.print(f"metrics: {paths['metrics']}", markup=False)
+    console.print(f"report:  {terminal_text(paths['report'])}", markup=False, highlight=False)
+    console.print(f"metrics: {terminal_text(paths['metrics'])}", markup=False, highlight=False)
 
 
 def _print_notices(notices: list[str], console: Any = None) -> None:
@@ -540,7 +579,7 @@ def _print_notices(notices: list[str], console: Any = None) -> None:
     console = console or Console(stderr=True)
     console.print("Notices:", style="bold")
     for notice in notices:
-        console.print(f"  - {notice}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"  - {terminal_text(notice)}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -605,7 +644,7 @@ def synth(
         notices.extend(guard.notices())
     if not quiet:
         _print_notices(notices)
-        typer.echo(f"synthetic rows: {path}")
+        typer.echo(f"synthetic rows: {terminal_text(path)}")
 
 
 @app.command()
@@ -642,6 +681,13 @@ def debias(
         int, typer.Option(help="Smaller groups merge into one group, '(small groups)'.")
     ] = 30,
     drop: Annotated[str | None, typer.Option(help="Comma-separated columns to ignore.")] = None,
+    max_categories: Annotated[
+        int | None,
+        typer.Option(
+            help="Levels a categorical feature keeps (its most frequent); the rest are pooled "
+            f"into one level, in the rows written too. {_default('max_categories')}"
+        ),
+    ] = None,
     epochs: Annotated[
         int | None, typer.Option(help="Epochs for the VAE/GAN. \\[default: the models' own]")
     ] = None,
@@ -672,6 +718,7 @@ def debias(
             positive_label=positive_label,
             min_group_size=min_group_size,
             drop=_split(drop),
+            max_categories=max_categories,
             epochs=epochs,
             seed=seed,
             device=device,
@@ -682,11 +729,11 @@ def debias(
         notices = [*summary["notices"], *guard.notices()]
     if not quiet:
         _print_notices(notices)
-        typer.echo(
+        typer.echo(terminal_text(
             f"debiased training set: {summary['path']} ({summary['rows']} rows, "
             f"{summary['synthetic_rows']} synthetic; strategy {summary['strategy']} at strength "
             f"{summary['strength']})"
-        )
+        ))
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -698,8 +745,25 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    SIGTERM is turned into an exception from the first moment (option parsing and imports take
+    seconds), so a command stopped before its work starts still says so in one line and exits
+    with 143 instead of dying silently.
+    """
+    import sys
+
+    from fairlatent.report import Terminated
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        app()
+    except Terminated:
+        sys.stderr.write("error: " + MSG_INTERRUPTED.format(signal="SIGTERM") + "\n")
+        sys.exit(EXIT_TERMINATED)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -49,6 +50,11 @@ MSG_OUTPUT_COLUMN = (
     "the data already has a column {column!r}, which debias adds to {purpose}; yours would be "
     "overwritten: rename it, or leave it out with --drop {column}"
 )
+MSG_NOTHING_SAVED = (
+    "WARNING: --save-model {path}: nothing was saved, because the rows written come from "
+    "strategy {strategy} at strength {strength}, which uses no GAN; pass --strategy gan (or "
+    "vae+gan) with a --strength other than off to train and save one"
+)
 MSG_MODEL_COLUMNS = (
     "the GAN in {model} was trained on other columns than debias gives it from this data "
     "({detail}); pass a GAN saved by 'fairlatent debias --save-model' on data with the same "
@@ -90,6 +96,9 @@ def check_output_file(path: Path) -> None:
     ------
     OutputError
     """
+    from fairlatent.report import check_path_length
+
+    check_path_length(path, option="--out")
     if path.is_dir():
         raise OutputError(
             f"output {path} is a directory; pass a file name such as {path / 'out.csv'}"
@@ -101,6 +110,75 @@ def check_output_file(path: Path) -> None:
         raise OutputError(
             f"cannot write {path}: {parent} is not a writable directory; pass another --out"
         )
+
+
+def check_model_dir(path: Path, *, option: str = "--save-model") -> None:
+    """Fail before any work when a model cannot be saved into the directory ``path``.
+
+    The path must fit the file system's length limits, must not be a file, its nearest existing
+    ancestor must be a writable directory, and an existing ``config.json`` / ``weights.pt`` in
+    it must be a file.
+
+    Raises
+    ------
+    OutputError
+    """
+    from fairlatent.models.persistence import CONFIG_FILE, WEIGHTS_FILE
+    from fairlatent.report import check_path_length
+
+    check_path_length(path, option=option)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{option} {path} is a file; pass a directory to save the model in")
+    ancestor = path
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot save the model to {path}: {ancestor} is not a writable directory; pass "
+            f"another {option}"
+        )
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        entry = path / name
+        if entry.is_symlink() or (entry.exists() and not entry.is_file()):
+            raise OutputError(
+                f"{entry} exists and is not a regular file; move it away or pass another {option}"
+            )
+
+
+def estimated_csv_bytes(sample: pd.DataFrame, rows: int) -> int:
+    """Bytes ``rows`` rows like ``sample`` take as CSV (from the sample's own CSV size)."""
+    text = sample.to_csv(index=False)
+    header, _, body = text.partition("\n")
+    per_row = len(body.encode("utf-8")) / max(len(sample), 1)
+    return int(len(header.encode("utf-8")) + per_row * rows)
+
+
+def check_free_space(path: Path, needed: int) -> None:
+    """Refuse to start writing ``needed`` bytes to ``path`` when its file system has less free.
+
+    Raises
+    ------
+    OutputError
+    """
+    import shutil
+
+    directory = path.parent
+    while not directory.exists():
+        directory = directory.parent
+    free = shutil.disk_usage(directory).free
+    if needed > free:
+        raise OutputError(
+            f"--rows asks for about {_size(needed)} of CSV, but {directory} has {_size(free)} "
+            "free; ask for fewer --rows or write to a larger disk with --out"
+        )
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} PB"  # pragma: no cover
 
 
 def write_csv_atomically(frame: pd.DataFrame, path: Path) -> Path:
@@ -209,9 +287,18 @@ def synthesise(
     check_seed(seed)
     wanted = parse_conditions(conditions)
     check_output_file(out)
+    if save_model is not None and model is not None:
+        raise ConfigError(
+            "--save-model saves a GAN this command trains, but --model loads one: leave out "
+            "--save-model (the loaded GAN is already saved) or --model"
+        )
+    if save_model is not None:
+        check_model_dir(Path(save_model))
     dates: dict[str, bool] = {}
     if model is not None:
         gan = TabularGAN.load(model, device="cpu" if device == "auto" else device)
+        probe = gan.sample(min(rows, 200), random_state=seed)
+        check_free_space(out, estimated_csv_bytes(probe, rows))
     elif data is None:
         raise ConfigError("nothing to learn from: pass a DATA file or --model DIR")
     else:
@@ -228,6 +315,7 @@ def synthesise(
             if kind == "datetime"
         }
         _check_conditions(frame, wanted, cleaned.dropped)
+        check_free_space(out, estimated_csv_bytes(frame.head(200), rows))  # before training
         gan = TabularGAN(device=device, random_state=seed)
         if epochs is not None:
             gan.set_params(epochs=epochs)
@@ -252,7 +340,8 @@ def synthesise(
 
     path = write_csv_stream(batches(), out)
     if save_model is not None and model is None:  # only once the rows are written
-        gan.save(save_model)
+        with _written_before_interrupt(path):
+            gan.save(save_model)
     rate = counts["accepted"] / counts["generated"] if counts["generated"] else 1.0
     if model is not None and len(wanted) > 1:
         notes.append(MSG_UNCHECKED_COMBINATION.format(combination=_combination(wanted), rate=rate))
@@ -326,6 +415,7 @@ def debias_table(
     positive_label: str | None = None,
     min_group_size: int | None = None,
     drop: Sequence[str] | None = None,
+    max_categories: int | None = None,
     epochs: int | None = None,
     seed: int = 0,
     device: str = "auto",
@@ -355,6 +445,7 @@ def debias_table(
     """
     from fairlatent.api import audit_plan, prepare_data
     from fairlatent.config import AuditConfig
+    from fairlatent.data.groups import sensitive_column
     from fairlatent.data.io import read_table
     from fairlatent.data.schema import GROUP_COLUMN
     from fairlatent.engine.debias import AUTO, debias_rows
@@ -368,8 +459,15 @@ def debias_table(
         )
     uses_gan = strategy == AUTO or STRATEGIES.get(strategy).uses_gan
     if (model is not None or save_model is not None) and not uses_gan:
-        with_gan = " or ".join(spec.name for spec in STRATEGIES if spec.uses_gan)
+        with_gan = " or ".join(spec.name for spec in STRATEGIES if spec.uses_gan and spec.debias)
         raise ConfigError(f"--model/--save-model hold a GAN: use them with --strategy {with_gan}")
+    if save_model is not None and strength is not None and strength.strip().lower() == "off":
+        raise ConfigError(
+            "--strength off trains no GAN, so --save-model would save nothing: choose another "
+            "--strength or leave out --save-model"
+        )
+    if save_model is not None:
+        check_model_dir(Path(save_model))
     if strategy == AUTO and strength is not None:
         raise ConfigError("--strength names one strategy's setting: give --strategy too, not auto")
     cfg = AuditConfig.from_mapping(
@@ -379,6 +477,7 @@ def debias_table(
         positive_label=positive_label,
         min_group_size=min_group_size,
         drop=list(drop or []),
+        max_categories=max_categories,
         epochs=epochs,
         seed=seed,
         device=device,
@@ -387,7 +486,7 @@ def debias_table(
         strategies=debiasing if strategy == AUTO else [strategy],
     ).validate()
     check_output_file(out)
-    raw = read_table(data)
+    raw = read_table(data, literal_columns=[sensitive_column(spec) for spec in cfg.sensitive])
     for column, purpose in (
         (SYNTHETIC_FLAG, "flag the generated rows"),
         (WEIGHT_COLUMN, "hold the rows' weights"),
@@ -417,16 +516,37 @@ def debias_table(
     if output.sample_weight is not None:
         frame[WEIGHT_COLUMN] = np.asarray(output.sample_weight, dtype=float)
     path = write_csv_atomically(frame, out)
+    notices = list(prepared.schema.notices)
     if save_model is not None and "gan" in output.artifacts:  # only once the rows are written
-        output.artifacts["gan"].save(save_model)
+        with _written_before_interrupt(path):
+            output.artifacts["gan"].save(save_model)
+    elif save_model is not None:
+        notices.append(MSG_NOTHING_SAVED.format(
+            path=save_model, strategy=result.strategy, strength=result.strength
+        ))
     return {
         "path": path,
         "rows": len(frame),
         "synthetic_rows": int(frame[SYNTHETIC_FLAG].sum()),
         "strategy": result.strategy,
         "strength": result.strength,
-        "notices": list(prepared.schema.notices),
+        "notices": notices,
     }
+
+
+@contextlib.contextmanager
+def _written_before_interrupt(path: Path) -> Iterator[None]:
+    """Tell an interruption (Ctrl-C, SIGTERM) while the model is saved that ``path`` is written.
+
+    The exception gets a ``written`` attribute the CLI reads, so it does not say that nothing
+    was written; the model directory itself is never left half-written.
+    """
+    try:
+        yield
+    except BaseException as err:
+        if not isinstance(err, Exception):  # KeyboardInterrupt, the CLI's Terminated
+            err.written = [str(path)]  # type: ignore[attr-defined]
+        raise
 
 
 def _check_model_columns(gan: Any, features: Sequence[str], model: str | Path) -> None:

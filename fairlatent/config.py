@@ -44,6 +44,14 @@ MSG_OPTIONS_NAME = (
     "unknown option {option!r} in [audit.strategy_options.{name}]: strategy {name!r} takes "
     "{valid}; fix or remove it"
 )
+MSG_OPTIONS_VALUE = (
+    "[audit.strategy_options.{name}] {option} = {value} has the wrong type: expected {expected}; "
+    "write e.g. {option} = {example}"
+)
+MSG_MAX_CATEGORIES = (
+    "max_categories={value} must be at least 1 (a categorical feature keeps its most frequent "
+    "levels); pass e.g. --max-categories 100"
+)
 MSG_SEED = (
     "{option} {seed} is out of range: seeds must be whole numbers from 0 to {top} "
     "(numpy and torch take 32-bit seeds); pick a seed in that range"
@@ -243,6 +251,8 @@ class AuditConfig:
             raise ConfigError(f"repeats={self.repeats} is out of range: use 1 to 50")
         if self.min_group_size < 1:
             raise ConfigError("min group size must be at least 1")
+        if self.max_categories < 1:
+            raise ConfigError(MSG_MAX_CATEGORIES.format(value=self.max_categories))
         if self.n_boot < 0:
             raise ConfigError("n_boot must be 0 (no intervals) or more")
         if self.min_test_support < 1:
@@ -278,6 +288,7 @@ class AuditConfig:
                         "the options " + ", ".join(sorted(accepted)) if accepted else "no options"
                     )
                     raise ConfigError(MSG_OPTIONS_NAME.format(option=option, name=name, valid=valid))
+            check_strength_options(name, options)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -517,6 +528,50 @@ def _accepted_options(name: str) -> set[str] | None:
         if parameter.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
             accepted.add(parameter.name)
     return accepted
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check_strength_options(name: str, options: dict[str, Any]) -> None:
+    """Check a strategy's ``strengths`` and ``default`` options before any work.
+
+    ``strengths`` must be a non-empty array of numbers or of tables, ``default`` a number or a
+    table; then the strategy's own ``check_options`` (if its factory has one) checks ranges.
+
+    Raises
+    ------
+    ConfigError
+
+    Examples
+    --------
+    >>> check_strength_options("reweigh", {"strengths": [0.5, 1.0]})
+    >>> check_strength_options("reweigh", {"strengths": "abc"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.ConfigError: [audit.strategy_options.reweigh] strengths = "abc" has ...
+    """
+    if "strengths" in options:
+        value = options["strengths"]
+        items = value if isinstance(value, list | tuple) else None
+        if not items or not (
+            all(_is_number(v) for v in items) or all(isinstance(v, dict) for v in items)
+        ):
+            raise ConfigError(MSG_OPTIONS_VALUE.format(
+                name=name, option="strengths", value=_toml(value),
+                expected="a non-empty array of numbers or of tables", example="[0.5, 1.0]",
+            ))
+    if "default" in options and not (
+        _is_number(options["default"]) or isinstance(options["default"], dict)
+    ):
+        raise ConfigError(MSG_OPTIONS_VALUE.format(
+            name=name, option="default", value=_toml(options["default"]),
+            expected="a number or a table of settings", example="1.0",
+        ))
+    check = getattr(load_object(STRATEGIES.get(name).factory), "check_options", None)
+    if callable(check):
+        check(options)
 
 
 def _first_line(err: BaseException) -> str:

@@ -57,6 +57,10 @@ FREE_TEXT_DISTINCT_SHARE = 0.5
 DATE_SHARE = 0.95
 #: Share of a text column's values that must be numbers before the rest are called non-numeric.
 NUMERIC_SHARE = 0.9
+#: Largest magnitude of a usable number: beyond it, sums of squares (variances, distances)
+#: overflow, so such values are treated like infinities.
+MAX_MAGNITUDE = 1e100
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+([eE][+-]?\d+)?|[+-]?\d+")
 
 _EPOCH = pd.Timestamp("1970-01-01")
 _DAY = pd.Timedelta(days=1)
@@ -91,6 +95,15 @@ MSG_NUMBER_TEXT = "column {column!r} holds numbers stored as text: converted to 
 MSG_INFINITE = (
     "column {column!r} holds {count} infinite value(s) (inf/-inf): treated as missing"
 )
+MSG_HUGE = (
+    "column {column!r} holds {count} value(s) beyond ±{limit:g} (such as {example:g}), too large "
+    "to compute with: treated as missing"
+)
+MSG_DECIMAL_COMMA = (
+    "column {column!r} holds numbers with decimal commas (such as {example!r}): read as numbers "
+    "({converted!r}); write decimal points to avoid the guess"
+)
+MSG_NO_FINITE = "the column has no finite value (every value is missing, infinite or too large)"
 MSG_LOOKS_NUMERIC = (
     "column {column!r} looks numeric but holds non-numeric values such as {bad!r}; clean those "
     "values or drop the column with --drop {column}"
@@ -185,8 +198,20 @@ def clean_features(
         if kind == "text":
             result.converted[name] = kind
             result.notices.append(MSG_NUMBER_TEXT.format(column=name))
+        elif kind == "decimal comma":
+            result.converted[name] = "text"
+            example = str(out[column].dropna().astype(str).loc[lambda v: v.str.contains(",")].iloc[0])
+            result.notices.append(MSG_DECIMAL_COMMA.format(
+                column=name, example=example, converted=float(example.replace(",", "."))
+            ))
         if is_numeric(series):
-            out[column] = infinite_to_missing(series, name, result.notices)
+            series = infinite_to_missing(series, name, result.notices)
+            if series.notna().sum() == 0:
+                result.dropped[name] = MSG_NO_FINITE
+                result.notices.append(f"dropped column {name!r}: {MSG_NO_FINITE}")
+                out = out.drop(columns=column)
+                continue
+            out[column] = series
         elif not pd.api.types.is_bool_dtype(series):
             _check_not_almost_numeric(series, name)
             out[column] = _pooled(series, name, max_categories, result)
@@ -277,6 +302,10 @@ def _converted(series: pd.Series) -> tuple[pd.Series, str | None, int]:
         converted = pd.Series(np.nan, index=series.index, dtype=float)
         converted[values.index] = numbers.astype(float)
         return converted, "text", 0
+    if _decimal_commas(text):
+        converted = pd.Series(np.nan, index=series.index, dtype=float)
+        converted[values.index] = text.str.replace(",", ".", regex=False).astype(float)
+        return converted, "decimal comma", 0
     if not _reads_as_dates(text):
         return series, None, 0
     parsed = _parse_dates(series)
@@ -284,6 +313,18 @@ def _converted(series: pd.Series) -> tuple[pd.Series, str | None, int]:
     if n_parsed < DATE_SHARE * len(values):
         return series, None, 0
     return _days_since_epoch(parsed), "datetime", len(values) - n_parsed
+
+
+def _decimal_commas(text: pd.Series) -> bool:
+    """Every value a number, some with one decimal comma, not all of those like ``1,234``.
+
+    Values whose commas are all followed by exactly three digits read as thousands separators
+    as well as decimals, so they are left alone.
+    """
+    if not text.str.fullmatch(_DECIMAL_COMMA).all():
+        return False
+    with_comma = text[text.str.contains(",", regex=False)]
+    return bool(len(with_comma)) and not with_comma.str.fullmatch(r"[+-]?\d+,\d{3}").all()
 
 
 def _parse_dates(series: pd.Series) -> pd.Series:
@@ -340,12 +381,18 @@ def infinite_to_missing(series: pd.Series, name: str, notices: list[str]) -> pd.
     """
     if not is_numeric(series) or not pd.api.types.is_float_dtype(series):
         return series
-    infinite = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
-    count = int(infinite.sum())
-    if not count:
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    infinite = np.isinf(values)
+    huge = np.isfinite(values) & (np.abs(values) > MAX_MAGNITUDE)
+    if infinite.any():
+        notices.append(MSG_INFINITE.format(column=name, count=int(infinite.sum())))
+    if huge.any():
+        notices.append(MSG_HUGE.format(
+            column=name, count=int(huge.sum()), limit=MAX_MAGNITUDE, example=values[huge][0]
+        ))
+    if not (infinite.any() or huge.any()):
         return series
-    notices.append(MSG_INFINITE.format(column=name, count=count))
-    return series.mask(infinite)
+    return series.mask(infinite | huge)
 
 
 def _check_not_almost_numeric(series: pd.Series, name: str) -> None:

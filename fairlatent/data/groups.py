@@ -31,21 +31,39 @@ GROUP_SEPARATOR = " × "
 def split_sensitive(text: str) -> list[str]:
     """Split ``"sex,age:25,60,race"`` into specs, on the commas that start a new column.
 
-    A comma followed by a number continues the cut points of the previous ``col:`` spec.
+    A comma followed by a number continues the cut points of the previous ``col:`` spec. A
+    column name holding a comma (or a colon) is written in double quotes:
+    ``'"race, ethnicity",sex'``.
 
     Examples
     --------
     >>> split_sensitive("sex, age:25,60,race")
     ['sex', 'age:25,60', 'race']
+    >>> split_sensitive('"race, ethnicity", sex')
+    ['"race, ethnicity"', 'sex']
     """
     parts: list[str] = []
-    for piece in text.split(","):
+    for piece in _split_outside_quotes(text):
         stripped = piece.strip()
         if parts and ":" in parts[-1] and _is_number(stripped):
             parts[-1] = f"{parts[-1]},{stripped}"
         elif stripped:
             parts.append(stripped)
     return parts
+
+
+def _split_outside_quotes(text: str) -> list[str]:
+    pieces, current, quoted = [], "", False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            pieces.append(current)
+            current = ""
+        else:
+            current += char
+    pieces.append(current)
+    return pieces
 
 
 def sensitive_column(spec: str) -> str:
@@ -77,7 +95,18 @@ def parse_sensitive_spec(spec: str) -> tuple[str, str | None]:
     --------
     >>> parse_sensitive_spec("age:25,60"), parse_sensitive_spec("sex")
     (('age', '25,60'), ('sex', None))
+    >>> parse_sensitive_spec('"race, ethnicity"'), parse_sensitive_spec('"a:b":q4')
+    (('race, ethnicity', None), ('a:b', 'q4'))
     """
+    stripped = spec.strip()
+    if stripped.startswith('"') and stripped.count('"') >= 2:
+        end = stripped.index('"', 1)
+        name, rest = stripped[1:end].strip(), stripped[end + 1 :].strip()
+        if rest and not rest.startswith(":"):
+            raise SchemaError(
+                f"bad sensitive attribute {spec!r}: after the quoted name write :BINS or nothing"
+            )
+        return name, rest[1:].strip() or None if rest else None
     name, _, rest = spec.partition(":")
     name = name.strip()
     if not name:
@@ -96,7 +125,7 @@ def normalise_label(value: object) -> str:
 
 
 def sensitive_values(
-    series: pd.Series, name: str, spec: str | None
+    series: pd.Series, name: str, spec: str | None, notices: list[str] | None = None
 ) -> tuple[pd.Series, list[str]]:
     """Group values of one sensitive column: its categories, or bins of a numeric column.
 
@@ -109,6 +138,9 @@ def sensitive_values(
     spec : str or None
         Binning spec (``"25,60"``, ``"q4"``); numeric columns with more than 10 values are binned
         into quartiles when none is given.
+    notices : list of str, optional
+        Receives a sentence when values that differ only by surrounding whitespace (or a
+        trailing ``.``) are read as one group.
 
     Returns
     -------
@@ -121,6 +153,7 @@ def sensitive_values(
     numeric = is_numeric(series)
     if spec is None and not (numeric and series.nunique() > 10):
         present = series.dropna().map(normalise_label)
+        _note_joined(series, present, name, notices)
         missing = fresh_label(MISSING_GROUP, present.unique())
         values = series.map(lambda v: missing if pd.isna(v) else normalise_label(v))
         if values.nunique() < 2:
@@ -153,6 +186,23 @@ def sensitive_values(
             f"sensitive column {name!r} binned at {spec!r} gives a single group; choose other cut points"
         )
     return binned.astype(str), labels
+
+
+def _note_joined(
+    raw: pd.Series, labels: pd.Series, name: str, notices: list[str] | None
+) -> None:
+    """Say which raw values became one group (surrounding whitespace, a trailing ``.``)."""
+    if notices is None:
+        return
+    spellings = pd.DataFrame({"raw": raw.dropna().astype(str), "label": labels.astype(str)})
+    joined = spellings.drop_duplicates().groupby("label")["raw"].agg(list)
+    for label, raws in joined.items():
+        if len(raws) > 1:
+            notices.append(
+                f"sensitive column {name!r}: values " + ", ".join(map(repr, sorted(raws)[:5]))
+                + f" read as one group {label!r} (surrounding whitespace and a trailing '.' are "
+                "ignored); make the values differ in their text to keep them apart"
+            )
 
 
 def _bin_edges(series: pd.Series, name: str, spec: str) -> np.ndarray:

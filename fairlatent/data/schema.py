@@ -49,6 +49,9 @@ ColumnRole = Literal["feature", "target", "sensitive"]
 
 #: Fewest rows an audit accepts.
 MIN_ROWS = 40
+#: Fewest rows of each outcome (favourable, unfavourable) an audit accepts: the rows are split
+#: (stratified) into training, validation and test rows, each needing both outcomes.
+MIN_ROWS_PER_OUTCOME = 10
 #: Prefix of the columns the audit and its samplers add to a frame (:data:`GROUP_COLUMN`, the
 #: samplers' ``_fl_label``, ``_fl_cell_group``, ...); user columns may not start with it.
 RESERVED_PREFIX = "_fl_"
@@ -56,6 +59,27 @@ RESERVED_PREFIX = "_fl_"
 MSG_RESERVED = (
     "column {column!r} starts with {prefix!r}, which fairlatent reserves for the columns it adds "
     "(such as {group!r}); rename the column, or leave it out with --drop {column}"
+)
+MSG_THIN_OUTCOME = (
+    "target {target!r} has only {count} row(s) with {label!r}; the audit splits the rows into "
+    "training, validation and test rows and needs at least {needed} of each outcome: add rows "
+    "or choose another target or --positive-label"
+)
+MSG_NOT_A_FRAME = (
+    "the data must be a pandas DataFrame with named columns, found {found}; wrap it, e.g. "
+    "pd.DataFrame(array, columns=[...])"
+)
+MSG_MULTIINDEX = (
+    "the data has multi-level column names such as {example!r}; give it one level of names, "
+    "e.g. frame.columns = [' '.join(map(str, c)) for c in frame.columns]"
+)
+MSG_NAME_CLASH = (
+    "column names {a!r} and {b!r} both read as {text!r}; rename one (column names are text)"
+)
+MSG_BINNED = (
+    "sensitive column {column!r} is numeric with {values} distinct values: binned into "
+    "{labels}; pass --sensitive {column}:q<k> or cut points such as {column}:25,60 to choose "
+    "the bins, or store the column as text to keep every value as a group"
 )
 MSG_EMPTY_ROLE = (
     "{role} column {column!r} is entirely missing; choose another {role} column or fill it"
@@ -190,6 +214,8 @@ def prepare(
         Unknown columns, unusable target or sensitive attribute, too few rows, and so on; the
         message names the problem and the fix.
     """
+    frame = _named_frame(frame)
+    target = str(target)
     if frame.shape[0] == 0:
         raise SchemaError("the data has no rows; pass a file with data rows")
     notices: list[str] = []
@@ -224,13 +250,18 @@ def prepare(
         )
 
     binned: dict[str, list[str]] = {}
+    raw_distinct = {name: int(frame[name].nunique()) for name in sensitive_names}
     for name in sensitive_names:
         frame[name] = infinite_to_missing(frame[name], name, notices)
     for name, spec in specs:
         was_missing = frame[name].isna().to_numpy()
-        frame[name], labels = sensitive_values(frame[name], name, spec)
+        frame[name], labels = sensitive_values(frame[name], name, spec, notices)
         if labels:
             binned[name] = labels
+            if spec is None:
+                notices.append(MSG_BINNED.format(
+                    column=name, values=raw_distinct[name], labels=", ".join(labels)
+                ))
         if was_missing.any():
             notices.append(
                 f"{int(was_missing.sum())} row(s) with no value for sensitive attribute {name!r} "
@@ -246,6 +277,12 @@ def prepare(
         raise SchemaError(
             f"too few rows for a train/test split: {len(frame)} usable rows, need at least {MIN_ROWS}"
         )
+    for outcome, count in ((label, int(y.sum())), (None, int(len(y) - y.sum()))):
+        if count < MIN_ROWS_PER_OUTCOME:
+            shown = outcome if outcome is not None else negative_label
+            raise SchemaError(MSG_THIN_OUTCOME.format(
+                target=target, count=count, label=shown, needed=MIN_ROWS_PER_OUTCOME
+            ))
 
     frame[target] = y
     groups, merged = group_labels_merged(frame, sensitive_names, min_group_size)
@@ -298,6 +335,23 @@ def prepare(
     return PreparedData(frame=frame.reset_index(drop=True), schema=schema)
 
 
+def _named_frame(frame: Any) -> pd.DataFrame:
+    """Return the frame with text column names; a clear error for anything else (an array)."""
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(MSG_NOT_A_FRAME.format(found=type(frame).__name__))
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise SchemaError(MSG_MULTIINDEX.format(example=frame.columns[0]))
+    if all(isinstance(c, str) for c in frame.columns):
+        return frame
+    seen: dict[str, Any] = {}
+    for column in frame.columns:
+        text = str(column)
+        if text in seen:
+            raise SchemaError(MSG_NAME_CLASH.format(a=seen[text], b=column, text=text))
+        seen[text] = column
+    return frame.rename(columns=lambda c: str(c))
+
+
 def _check_columns_exist(
     frame: pd.DataFrame, target: str, sensitive: list[str], drop: list[str]
 ) -> None:
@@ -306,8 +360,13 @@ def _check_columns_exist(
         raise SchemaError(f"target column {target!r} not found; available columns: {available}")
     for name in sensitive:
         if name not in frame.columns:
+            with_comma = [str(c) for c in frame.columns if "," in str(c) and str(c).startswith(name)]
+            hint = (
+                f"; a name holding a comma is quoted: --sensitive '\"{with_comma[0]}\"'"
+                if with_comma else ""
+            )
             raise SchemaError(
-                f"sensitive column {name!r} not found; available columns: {available}"
+                f"sensitive column {name!r} not found; available columns: {available}{hint}"
             )
     for name in drop:
         if name not in frame.columns:

@@ -236,6 +236,40 @@ class NumericColumn(EncodedColumn):
         self.has_missing = info["has_missing"]
         self.decimals = info.get("decimals")
         self.spec = {key: info[key] for key in self.method_keys}
+        self._check_description()
+
+    def _check_description(self) -> None:
+        """Types and ranges of a (possibly hand-edited) description: ``ValueError`` if wrong."""
+        where = f"numeric column {self.name!r}"
+        if not isinstance(self.name, str):
+            raise ValueError(f"column name {self.name!r} is not text")
+        for key, value in (("integer", self.integer), ("has_missing", self.has_missing)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{where}: {key} = {value!r} is not true or false")
+        bounds = (self.minimum, self.maximum)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bounds) or not (
+            np.isfinite(bounds).all() and self.minimum <= self.maximum
+        ):
+            raise ValueError(f"{where}: bounds min={self.minimum!r}, max={self.maximum!r} are not "
+                             "two finite numbers with min <= max")
+        try:
+            numpy_dtype = np.dtype(getattr(self.dtype, "numpy_dtype", self.dtype))
+        except TypeError:
+            numpy_dtype = np.dtype(float)
+        if numpy_dtype.kind in "iu":
+            info = np.iinfo(numpy_dtype)
+            if self.minimum < info.min or self.maximum > info.max:
+                raise ValueError(f"{where}: bounds min={self.minimum!r}, max={self.maximum!r} "
+                                 f"do not fit its type {numpy_dtype.name}")
+        if self.decimals is not None and (
+            isinstance(self.decimals, bool) or not isinstance(self.decimals, int)
+            or not 0 <= self.decimals <= 20
+        ):
+            raise ValueError(f"{where}: decimals = {self.decimals!r} is not a whole number 0-20")
+        for key, value in self.spec.items():
+            numbers = np.asarray(value, dtype=float)  # ValueError/TypeError on text
+            if numbers.ndim != 1 or numbers.size == 0 or not np.isfinite(numbers).all():
+                raise ValueError(f"{where}: {key} must be a non-empty list of finite numbers")
 
     @classmethod
     def fit(

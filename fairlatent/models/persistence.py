@@ -7,9 +7,13 @@ a ``state_dict`` loaded with ``torch.load(weights_only=True)``, so loading never
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -39,6 +43,14 @@ ERR_FORMAT = (
     "{path} holds {found!r}, not a {kind} (format {expected!r}, version <= {version}); "
     "load it with the class that saved it or upgrade fairlatent"
 )
+ERR_VERSION = (
+    "{path} has format_version {value!r}, which is not a version number (a whole number from 1); "
+    "the file is corrupted or edited, save the model again"
+)
+ERR_SEED = (
+    "{path} has random_state {value!r}; seeds are whole numbers from 0 to 4294967295 (or null): "
+    "the file is corrupted or edited, save the model again"
+)
 ERR_SAVE = "cannot write the model to {path}: {error}; choose a writable directory"
 ERR_NOT_FITTED = "this {name} is not fitted yet; call fit(frame) first"
 ERR_WEIGHTS = "cannot load the weights in {path}: {error}; the file is corrupted, save it again"
@@ -55,18 +67,54 @@ def fairlatent_version() -> str:
 def write_model_dir(directory: Path, config: dict[str, Any], state: dict[str, Any]) -> Path:
     """Write ``state`` (tensors) and ``config`` (JSON) into ``directory``, creating it.
 
+    Nothing half-written is left on any exit (an error, Ctrl-C, SIGTERM turned into an
+    exception): a new directory is built under a hidden temporary name next to it and renamed
+    into place once both files are complete; in an existing directory both files are first
+    written to hidden temporary files, then renamed over the old ones.
+
     Raises
     ------
     OutputError
         The directory cannot be written.
     """
+    text = json.dumps(config, indent=1)
+    staging: Path | None = None
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        torch.save(state, directory / WEIGHTS_FILE)
-        (directory / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        if not directory.exists():
+            staging = Path(tempfile.mkdtemp(
+                dir=directory.parent, prefix=f".{directory.name}-", suffix=".tmp"
+            ))
+            torch.save(state, staging / WEIGHTS_FILE)
+            (staging / CONFIG_FILE).write_text(text, encoding="utf-8")
+            os.chmod(staging, 0o777 & ~_umask())
+            os.rename(staging, directory)
+            staging = None
+            return directory
+        temporary = {
+            name: directory / f".{name}-{os.getpid()}.tmp" for name in (WEIGHTS_FILE, CONFIG_FILE)
+        }
+        try:
+            torch.save(state, temporary[WEIGHTS_FILE])
+            temporary[CONFIG_FILE].write_text(text, encoding="utf-8")
+            for name, path in temporary.items():
+                os.replace(path, directory / name)
+        finally:
+            for path in temporary.values():
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
     except OSError as exc:
         raise OutputError(ERR_SAVE.format(path=directory, error=exc)) from exc
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return directory
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def read_model_config(
@@ -101,6 +149,10 @@ def read_model_config(
         raise ModelFileError(ERR_BAD_CONFIG.format(path=config_path, error=exc)) from exc
     found = config.get("format") if isinstance(config, dict) else type(config).__name__
     found_version = config.get("format_version") if isinstance(config, dict) else None
+    if found == format_name and (
+        isinstance(found_version, bool) or not isinstance(found_version, int) or found_version < 1
+    ):
+        raise ModelFileError(ERR_VERSION.format(path=config_path, value=found_version))
     if found != format_name or not isinstance(found_version, int) or found_version > format_version:
         raise ModelFileError(
             ERR_FORMAT.format(
@@ -170,6 +222,11 @@ def model_from_config(
         params = dict(config["params"])
         for key in tuple_params:
             params[key] = tuple(params[key])
+        seed = params.get("random_state")
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32
+        ):
+            raise ModelFileError(ERR_SEED.format(path=directory / CONFIG_FILE, value=seed))
         params["device"] = device
         model = cls(**params)
         encoder = TabularEncoder.from_dict(config["encoder"])

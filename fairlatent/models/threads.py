@@ -76,6 +76,13 @@ _CGROUP_ROOT = Path("/sys/fs/cgroup")
 _applied: tuple[int, int] | None = None
 
 
+#: Warning for ``--threads`` above the usable cores (the count is lowered to the cores).
+WARN_OVERSUBSCRIBED = (
+    "--threads %d is more than the %d usable core(s); threads beyond the cores only slow the run "
+    "down, so %d are used"
+)
+
+
 def check_threads(value: object) -> int | None:
     """Validate a ``threads`` option: ``None`` (policy default), ``-1`` (every core) or N >= 1.
 
@@ -238,13 +245,17 @@ def resolve_threads(threads: int | None = None) -> int:
 
     Examples
     --------
-    >>> resolve_threads(3)
-    3
+    >>> resolve_threads(1)
+    1
     """
     check_threads(threads)
     if threads == -1:
         return usable_cores()
     if threads is not None:
+        cores = usable_cores()
+        if threads > cores:  # more threads than cores only makes them wait for each other
+            logger.warning(WARN_OVERSUBSCRIBED, threads, cores, cores)
+            return cores
         return threads
     for name in (ENV_THREADS, "OMP_NUM_THREADS"):
         value = _env_count(name)

@@ -18,8 +18,123 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog
 
-__all__ = ["GroupRule", "GroupThresholds", "ThresholdSolution", "roc_points",
+__all__ = ["MIN_LABEL_SUPPORT", "GroupPooling", "GroupRule", "GroupThresholds",
+           "ThresholdSolution", "majority_accuracy", "pool_thin_groups", "roc_points",
            "solve_group_thresholds"]
+
+#: Fewest rows of each label (favourable and unfavourable) a group needs in the rows a
+#: post-processor is fitted on to get thresholds of its own; thinner groups are pooled.
+MIN_LABEL_SUPPORT = 5
+#: Label of the pool of thin groups while a post-processor is fitted (never shown as a group).
+POOLED_GROUPS = "\x00pooled thin groups"
+
+
+@dataclass
+class GroupPooling:
+    """How a post-processor treats each group it is fitted on: its own rule, pooled, or none.
+
+    Parameters
+    ----------
+    fitted : dict
+        Group -> the label its rows are fitted under (itself, or :data:`POOLED_GROUPS` for the
+        pool of thin groups).
+    pooled : list of str
+        Groups below support pooled together (they share one rule).
+    passed_through : list of str
+        Groups left out of the fit because even pooled they lack support (or nothing would be
+        left to compare them with): their rows keep the classifier's own predictions.
+    """
+
+    fitted: dict[str, str] = field(default_factory=dict)
+    pooled: list[str] = field(default_factory=list)
+    passed_through: list[str] = field(default_factory=list)
+
+    def labels(self, groups: np.ndarray) -> np.ndarray:
+        """Fitting label of each row (``""`` for rows passed through)."""
+        groups = np.asarray(groups).astype(str)
+        return np.array([self.fitted.get(g, "") for g in groups], dtype=object)
+
+    def describe(self) -> str:
+        """One sentence for the log (empty when every group has its own rule)."""
+        parts = []
+        if self.pooled:
+            parts.append("pooled " + ", ".join(map(repr, self.pooled)) + " (one shared rule)")
+        if self.passed_through:
+            parts.append(
+                "left " + ", ".join(map(repr, self.passed_through))
+                + " to the classifier's own predictions"
+            )
+        return "; ".join(parts)
+
+
+def _supported(y: np.ndarray, min_support: int) -> bool:
+    positives = int(np.count_nonzero(y == 1))
+    return positives >= min_support and len(y) - positives >= min_support
+
+
+def pool_thin_groups(
+    y: Any, groups: Any, *, min_support: int = MIN_LABEL_SUPPORT
+) -> GroupPooling:
+    """Decide which groups get a rule of their own, which share one, and which get none.
+
+    A group with at least ``min_support`` rows of each label keeps its own rule; the others are
+    pooled into one group, which gets a rule if the pool has that support; otherwise (or when
+    fewer than two fitted groups would remain) the thin groups are passed through.
+
+    Parameters
+    ----------
+    y : array of {0, 1}
+        Labels of the rows the post-processor is fitted on.
+    groups : array of str
+        Their groups.
+    min_support : int, default MIN_LABEL_SUPPORT
+        Fewest rows of each label a fitted group needs.
+
+    Returns
+    -------
+    GroupPooling
+
+    Examples
+    --------
+    >>> y = np.array([0, 1] * 10 + [0] * 6 + [1, 1, 1, 0])
+    >>> g = np.array(["a"] * 10 + ["b"] * 10 + ["c"] * 6 + ["d"] * 4)
+    >>> pooling = pool_thin_groups(y, g, min_support=2)
+    >>> pooling.pooled, pooling.passed_through
+    (['c', 'd'], [])
+    >>> pool_thin_groups(y[:26], g[:26], min_support=2).passed_through
+    ['c']
+    """
+    y = np.asarray(y, dtype=int)
+    groups = np.asarray(groups).astype(str)
+    labels = sorted(set(groups.tolist()))
+    strong = [g for g in labels if _supported(y[groups == g], min_support)]
+    thin = [g for g in labels if g not in strong]
+    pooling = GroupPooling(fitted={g: g for g in strong})
+    if thin and _supported(y[np.isin(groups, thin)], min_support) and strong:
+        pooling.pooled = thin
+        pooling.fitted.update(dict.fromkeys(thin, POOLED_GROUPS))
+    else:
+        pooling.passed_through = thin
+    if len(set(pooling.fitted.values())) < 2:  # nothing to equalise: leave every group alone
+        pooling.passed_through = labels
+        pooling.pooled = []
+        pooling.fitted = {}
+    return pooling
+
+
+def majority_accuracy(y: Any) -> float:
+    """Accuracy of always predicting the more frequent label (0 for no rows).
+
+    Examples
+    --------
+    >>> majority_accuracy(np.array([1, 0, 0, 0]))
+    0.75
+    """
+    y = np.asarray(y, dtype=int)
+    if len(y) == 0:
+        return 0.0
+    share = float(np.mean(y))
+    return max(share, 1.0 - share)
 
 
 def roc_points(scores: np.ndarray, y: np.ndarray, n_thresholds: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,6 +244,11 @@ def solve_group_thresholds(
     -------
     ThresholdSolution
 
+    Notes
+    -----
+    A group with no favourable rows has no TPR (and one with no unfavourable rows no FPR): the
+    equalized-odds bounds on that rate are left out for the pairs it is in.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -163,8 +283,16 @@ def solve_group_thresholds(
     b_eq = np.ones(len(labels))
     unconstrained = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, 1), method="highs")
     rows, bounds = [], []
+    counts = [
+        (int(y_true[groups == label].sum()), int((1 - y_true[groups == label]).sum()))
+        for label in labels
+    ]
     for g, h in combinations(range(len(labels)), 2):
         for column, limit in ((2, dp_max), (0, eo_max), (1, eo_max)):
+            # a TPR (FPR) is undefined for a group without favourable (unfavourable) rows:
+            # bounding it would pin the other groups to the meaningless 0 of roc_points
+            if column < 2 and (not counts[g][column] or not counts[h][column]):
+                continue
             row = np.zeros(n_vars)
             row[offsets[g] : offsets[g + 1]] = blocks[g][:, column]
             row[offsets[h] : offsets[h + 1]] = -blocks[h][:, column]

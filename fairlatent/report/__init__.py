@@ -33,18 +33,93 @@ if TYPE_CHECKING:
     from fairlatent.results import AuditResult
 
 
+def check_path_length(path: str | Path, *, option: str = "--out") -> Path:
+    """Fail early when ``path`` has a name longer than the file system allows, or is too long.
+
+    Each part of the path (and the temporary names made next to it, a few characters longer)
+    must fit the directory's name limit (``NAME_MAX``, usually 255 bytes), and the whole
+    absolute path the system's path limit (``PATH_MAX``, usually 4096 bytes).
+
+    Raises
+    ------
+    OutputError
+
+    Examples
+    --------
+    >>> check_path_length("reports/adult").name
+    'adult'
+    >>> check_path_length("x" * 300)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fairlatent.exceptions.OutputError: --out ...: the name 'xxxxxxxxxxxxxxxxxxxx…' is 300 bytes long, ...
+    """
+    path = Path(path)
+    absolute = path.absolute()
+    anchor = absolute
+    while not _exists(anchor):
+        anchor = anchor.parent
+    name_max, path_max = _limits(anchor)
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size + _TEMP_EXTRA > name_max and part not in (os.sep, "/"):
+            raise OutputError(
+                f"{option} {_short(str(path))}: the name {_short(part, 20)!r} is {size} bytes long, "
+                f"but names here may have at most {name_max - _TEMP_EXTRA} bytes (the file system "
+                f"allows {name_max}, less room for temporary names); choose a shorter name"
+            )
+    size = len(os.fsencode(str(absolute)))
+    if size + _TEMP_EXTRA > path_max:
+        raise OutputError(
+            f"{option} {_short(str(path))} is {size} bytes long as a full path, but paths here may "
+            f"have at most {path_max - _TEMP_EXTRA} bytes; choose a shorter path"
+        )
+    return path
+
+
+#: Room the temporary names next to an output take beyond its own name (``.NAME-XXXXXXXX.tmp``).
+_TEMP_EXTRA = 24
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long to look up, a loop of links
+        return False
+
+
+def _limits(anchor: Path) -> tuple[int, int]:
+    try:
+        return os.pathconf(anchor, "PC_NAME_MAX"), os.pathconf(anchor, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no pathconf
+        return 255, 4096
+
+
+def _short(text: str, keep: int = 60) -> str:
+    return text if len(text) <= keep else text[:keep] + "…"
+
+
 def check_output_dir(out_dir: str | Path) -> Path:
     """Fail early, before any work, when ``out_dir`` cannot be created or written.
 
-    Nothing is created: the nearest existing ancestor must be a writable directory.
+    Nothing is created: the nearest existing ancestor must be a writable directory, the path
+    must fit the file system's length limits (:func:`check_path_length`), and an existing
+    ``report.html`` or ``metrics.json`` in it must be a file (a directory of that name is the
+    user's and is never replaced).
 
     Raises
     ------
     OutputError
     """
-    path = Path(out_dir)
+    path = check_path_length(out_dir)
     if path.exists() and not path.is_dir():
         raise OutputError(f"output path {path} exists and is not a directory; pass another --out")
+    for name in OUTPUT_NAMES.values():
+        entry = path / name
+        if entry.is_symlink() or (entry.exists() and not entry.is_file()):
+            raise OutputError(
+                f"{entry} exists and is not a regular file; the audit writes its {name} there: "
+                "move it away or pass another --out"
+            )
     ancestor = path
     while not ancestor.exists():
         ancestor = ancestor.parent
@@ -193,8 +268,9 @@ def _can_swap(out_dir: Path) -> bool:
         here = Path.cwd().resolve()
         if out_dir.resolve() == here or out_dir.resolve() in here.parents:
             return False
-        if any(entry.name not in OUTPUT_NAMES.values() for entry in out_dir.iterdir()):
-            return False
+        for entry in out_dir.iterdir():  # only our own files: never a user's directory or link
+            if entry.name not in OUTPUT_NAMES.values() or entry.is_symlink() or not entry.is_file():
+                return False
     return True
 
 
@@ -258,4 +334,12 @@ def _replace_aside(staging: Path, out_dir: Path) -> None:
     os.rename(aside, staging)
 
 
-__all__ = ["OUTPUT_NAMES", "Terminated", "atomic_file", "check_output_dir", "file_mode", "write_outputs"]
+__all__ = [
+    "OUTPUT_NAMES",
+    "Terminated",
+    "atomic_file",
+    "check_output_dir",
+    "check_path_length",
+    "file_mode",
+    "write_outputs",
+]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fairlatent.exceptions import ConfigError
 from fairlatent.strategies.base import (
     OFF,
     FittedStrategy,
@@ -79,6 +81,27 @@ class Reweighing(Strategy):
     ) -> None:
         self.strengths = strengths
         self.default = default
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Require every ``λ`` (``strengths`` and ``default``) to be a number from 0 to 1.
+
+        Outside it the weights ``1 + λ (w - 1)`` can turn negative (``λ > 1``) or push the
+        other way (``λ < 0``).
+
+        Raises
+        ------
+        ConfigError
+        """
+        values = list(options.get("strengths", ())) + (
+            [options["default"]] if "default" in options else []
+        )
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ConfigError(
+                    f"reweigh strength {value!r} is out of range: λ runs from 0 (no weights) to "
+                    "1 (full reweighing); fix [audit.strategy_options.reweigh]"
+                )
 
     def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedStrategy:
         return FittedReweighing(self, context)

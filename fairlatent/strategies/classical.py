@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from fairlatent.exceptions import ConfigError
 from fairlatent.strategies.adapters import (
     CorrelationRemoverClassifier,
     GoalPostProcessor,
@@ -77,6 +78,24 @@ class _GridStrategy(Strategy):  # noqa: B024 - _output is the one hook
     ) -> None:
         self.strengths = strengths
         self.default = default
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Require ``strengths`` to be tables of settings and ``default`` one table.
+
+        Raises
+        ------
+        ConfigError
+        """
+        values = list(options.get("strengths", ())) + (
+            [options["default"]] if "default" in options else []
+        )
+        for value in values:
+            if not isinstance(value, Mapping):
+                raise ConfigError(
+                    f"{cls.__name__} settings are tables such as {dict(cls.DEFAULT)!r}, not "
+                    f"{value!r}; write strengths = [{{...}}] and default = {{...}}"
+                )
 
     def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedStrategy:
         return _FittedGrid(self, context)

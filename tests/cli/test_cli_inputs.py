@@ -407,3 +407,399 @@ def test_interrupted_synth_leaves_no_temporary_file(tmp_path, saved_gan, signum,
     lines = [line for line in (stdout + stderr).splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: interrupted"), lines
     assert list(out_dir.iterdir()) == []
+
+
+# --- Hostile inputs, round two (issue 21) -------------------------------------------------------
+
+
+def six_group_frame(seed=0):
+    """Recidivism-like: three big groups, one of 40 rows all unfavourable, two of 12-18 rows."""
+    rng = np.random.default_rng(seed)
+    sizes = {"A": 360, "B": 260, "C": 140, "D": 40, "E": 18, "F": 12}
+    rates = {"A": 0.5, "B": 0.35, "C": 0.45, "D": 0.0, "E": 0.6, "F": 0.95}
+    group = np.concatenate([[g] * n for g, n in sizes.items()])
+    label = rng.random(len(group)) < np.array([rates[g] for g in group])
+    n = len(group)
+    return pd.DataFrame({
+        "age": rng.integers(18, 70, n) - 5 * label,
+        "priors": rng.poisson(1 + 3 * label),
+        "charge": np.where(rng.random(n) < 0.3 + 0.3 * label, "F", "M"),
+        "race": group,
+        "recid": np.where(label, "yes", "no"),
+    })
+
+
+def majority_rate(result_row):
+    groups = result_row["by_group"].values()
+    rows = sum(g["count"] for g in groups)
+    favourable = sum(g["count"] * g["base_rate"] for g in groups) / rows
+    return max(favourable, 1 - favourable)
+
+
+def audit_six_groups(tmp_path, seed, strategies):
+    csv = tmp_path / f"six_{seed}.csv"
+    six_group_frame(seed).to_csv(csv, index=False)
+    out = tmp_path / f"out_{seed}"
+    result = runner.invoke(app, [
+        "audit", str(csv), "--target", "recid", "--sensitive", "race", "--strategies", strategies,
+        "--epochs", "2", "--repeats", "1", "--n-boot", "0", "--seed", str(seed), "--out", str(out),
+        "--device", "cpu",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    for row in metrics["results"]:
+        if row["strategy"] in ("threshold", "goal", "reweigh+threshold"):
+            assert row["summary"]["accuracy"] >= majority_rate(row), row["strategy"]
+    return metrics
+
+
+def test_post_processors_on_thin_and_one_label_groups(tmp_path):
+    """threshold crashed ('Degenerate labels for sensitive feature value D'), goal collapsed."""
+    metrics = audit_six_groups(tmp_path, 0, "none,threshold,goal,reweigh+threshold")
+    notices = " ".join(metrics["schema"]["notices"])
+    assert "to the classifier's own predictions" in notices
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_six_group_audit_with_every_kind_of_strategy(tmp_path, seed):
+    audit_six_groups(tmp_path, seed, "none,reweigh,latent-eo,gan,threshold,goal")
+
+
+FAST_AUDIT = ("--strategies", "none", "--repeats", "1", "--n-boot", "0", "--no-tune",
+              "--classifiers", "logreg")
+
+
+def audit_frame(tmp_path, frame, *extra, name="data.csv", target=TARGET_GROUP):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["audit", str(path), *target, "--out", str(out), *FAST_AUDIT, *extra])
+    return result, out
+
+
+def notices_of(out):
+    return json.loads((out / "metrics.json").read_text())["schema"]["notices"]
+
+
+def test_escape_sequences_in_group_names_are_printed_escaped(tmp_path):
+    """ESC [2J (clear screen), an OSC title and BEL in a group name reached the terminal raw."""
+    frame = make_biased_frame(300)
+    frame["group"] = np.where(frame["group"] == "A", "A\x1b[2J\x1b]0;pwned\x07", "B")
+    result, out = audit_frame(tmp_path, frame)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "A\\x1b[2J\\x1b]0;pwned\\x07" in result.output
+    groups = [g["group"] for g in json.loads((out / "metrics.json").read_text())["data"]["groups"]]
+    assert "A\x1b[2J\x1b]0;pwned\x07" in groups  # the data itself is kept as it is
+
+
+def test_escape_sequences_in_an_error_are_escaped(tmp_path, csv):
+    result = runner.invoke(app, ["audit", str(csv), "--target", "lab\x1b]0;x\x07el",
+                                 "--sensitive", "group", "--out", str(tmp_path / "o")])
+    assert_one_line_error(result, "not found")
+    assert "\x1b" not in result.output and "\x07" not in result.output
+
+
+def test_a_directory_named_like_an_output_is_never_replaced(tmp_path, csv):
+    """--out holding a directory named metrics.json: it was swapped out and deleted, exit 0."""
+    out = tmp_path / "out"
+    (out / "metrics.json").mkdir(parents=True)
+    (out / "metrics.json" / "keep.txt").write_text("precious")
+    invoke_expecting_error(
+        tmp_path, ["audit", str(csv), *TARGET_GROUP, "--out", str(out), *FAST_AUDIT],
+        "metrics.json exists and is not a regular file",
+    )
+    assert (out / "metrics.json" / "keep.txt").read_text() == "precious"
+
+
+def test_outputs_next_to_a_user_directory_are_written_in_place(tmp_path):
+    """A directory of other entries is updated file by file, the user's directory untouched."""
+    from fairlatent.report import _can_swap
+
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    assert not _can_swap(out)
+    (out / "sub").rmdir()
+    (out / "report.html").mkdir()
+    assert not _can_swap(out)
+
+
+@pytest.mark.parametrize("command", ["audit", "synth", "debias"])
+@pytest.mark.parametrize("shape", ["long name", "deep path"])
+def test_output_paths_too_long_are_refused_before_any_work(tmp_path, csv, command, shape):
+    """OSError: [Errno 36] File name too long, as a traceback after the work was done."""
+    name = "x" * 300 if shape == "long name" else "/".join(["d"] * 2100)
+    target = tmp_path / name
+    args = {
+        "audit": ["audit", str(csv), *TARGET_GROUP, "--out", str(target)],
+        "synth": ["synth", str(csv), "--out", str(target) + ".csv"],
+        "debias": ["debias", str(csv), *TARGET_GROUP, "--out", str(target) + ".csv"],
+    }[command]
+    message = "bytes long"
+    invoke_expecting_error(tmp_path, args, message)
+
+
+@pytest.mark.parametrize("command", ["synth", "debias"])
+def test_save_model_path_checked_before_any_work(tmp_path, csv, command, monkeypatch):
+    """An unusable --save-model was found only after training, with the CSV already written."""
+    from fairlatent.models.gan import TabularGAN
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking --save-model")
+
+    monkeypatch.setattr(TabularGAN, "fit", no_training)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    base = {
+        "synth": ["synth", str(csv), "--out", str(tmp_path / "s.csv"), "--epochs", "1"],
+        "debias": ["debias", str(csv), *TARGET_GROUP, "--strategy", "gan", "--out",
+                   str(tmp_path / "d.csv"), "--epochs", "1"],
+    }[command]
+    invoke_expecting_error(tmp_path, [*base, "--save-model", str(blocker / "gan")],
+                           "is not a writable directory")
+    invoke_expecting_error(tmp_path, [*base, "--save-model", str(tmp_path / ("m" * 300))],
+                           "--save-model")
+
+
+def test_debias_save_model_with_strength_off_is_refused(tmp_path, csv):
+    invoke_expecting_error(
+        tmp_path,
+        ["debias", str(csv), *TARGET_GROUP, "--strategy", "gan", "--strength", "off",
+         "--save-model", str(tmp_path / "gan"), "--out", str(tmp_path / "d.csv")],
+        "--strength off trains no GAN",
+    )
+
+
+def test_synth_save_model_with_model_is_refused(tmp_path, saved_gan):
+    invoke_expecting_error(
+        tmp_path,
+        ["synth", "--model", str(saved_gan), "--save-model", str(tmp_path / "again"),
+         "--out", str(tmp_path / "s.csv")],
+        "--save-model saves a GAN this command trains, but --model loads one",
+    )
+
+
+def test_debias_model_error_names_only_strategies_debias_takes(tmp_path, csv):
+    from fairlatent.strategies import STRATEGIES
+
+    result = invoke_expecting_error(
+        tmp_path,
+        ["debias", str(csv), *TARGET_GROUP, "--strategy", "reweigh", "--model", str(tmp_path),
+         "--out", str(tmp_path / "d.csv")],
+        "--model/--save-model hold a GAN",
+    )
+    named = result.output.split("--strategy", 1)[1]
+    for spec in STRATEGIES:
+        if spec.uses_gan and not spec.debias:
+            assert f" {spec.name}" not in named.replace(",", " ").split(" or "), spec.name
+
+
+def test_synth_rows_checked_against_free_disk(tmp_path, csv, monkeypatch):
+    """--rows 10000000000 was accepted and would have filled the disk."""
+    from fairlatent.models.gan import TabularGAN
+
+    monkeypatch.setattr(TabularGAN, "fit", lambda *a, **k: pytest.fail("trained first"))
+    invoke_expecting_error(
+        tmp_path, ["synth", str(csv), "--rows", "10000000000", "--out", str(tmp_path / "s.csv")],
+        "of CSV, but",
+    )
+
+
+def test_interrupt_while_saving_the_model_says_the_csv_was_written(tmp_path, csv, monkeypatch):
+    """Ctrl-C while the GAN was saved said 'nothing was written' although the CSV was complete."""
+    from fairlatent.models.gan import TabularGAN
+
+    def interrupted(self, path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TabularGAN, "save", interrupted)
+    out = tmp_path / "s.csv"
+    result = runner.invoke(app, ["synth", str(csv), "--rows", "5", "--epochs", "1", "--out",
+                                 str(out), "--save-model", str(tmp_path / "gan"), "--device", "cpu"])
+    assert result.exit_code == 130, result.output
+    assert f"{out} was written completely, the model was not saved" in result.output
+    assert out.exists()
+
+
+NA_GROUPS = {"NA": "A", "None": "B"}
+
+
+def test_groups_named_na_and_none_are_groups(tmp_path):
+    """'NA' and 'None' were read as missing and merged into '(missing)' (debias wrote it back)."""
+    frame = make_biased_frame(300)
+    frame["group"] = frame["group"].map({"A": "NA", "B": "None"})
+    frame.loc[:4, "group"] = ""  # empty fields are still missing
+    result, out = audit_frame(tmp_path, frame)
+    assert result.exit_code == 0, result.output
+    groups = {g["group"] for g in json.loads((out / "metrics.json").read_text())["data"]["groups"]}
+    assert {"NA", "None"} <= groups
+    debiased = tmp_path / "d.csv"
+    done = runner.invoke(app, ["debias", str(tmp_path / "data.csv"), *TARGET_GROUP, "--strategy",
+                               "reweigh", "--no-tune", "--out", str(debiased), "-q"])
+    assert done.exit_code == 0, done.output
+    written = pd.read_csv(debiased, keep_default_na=False)["group"]
+    assert {"NA", "None"} <= set(written)
+
+
+def test_whitespace_variants_of_a_group_are_said_to_be_joined(tmp_path):
+    frame = make_biased_frame(300)
+    frame.loc[frame.index[::7], "group"] = frame["group"] + "  "
+    result, out = audit_frame(tmp_path, frame)
+    assert result.exit_code == 0, result.output
+    assert any("values 'A', 'A  ' read as one group 'A'" in n for n in notices_of(out))
+
+
+def test_numeric_sensitive_column_binning_is_a_notice(tmp_path):
+    frame = make_biased_frame(300).assign(zip=lambda f: 10000 + np.arange(len(f)) * 7)
+    result, out = audit_frame(tmp_path, frame, target=("--target", "label", "--sensitive", "zip"))
+    assert result.exit_code == 0, result.output
+    assert "sensitive column 'zip' is numeric with 300 distinct values: binned into" in result.output
+
+
+def test_decimal_commas_are_read_as_numbers(tmp_path):
+    """'5,49' in a ';' file became a categorical feature with hundreds of levels."""
+    frame = make_biased_frame(300)
+    frame["hours"] = frame["hours"].map(lambda v: f"{v:.2f}".replace(".", ","))
+    path = tmp_path / "semi.csv"
+    frame.to_csv(path, index=False, sep=";")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["audit", str(path), *TARGET_GROUP, "--out", str(out), *FAST_AUDIT])
+    assert result.exit_code == 0, result.output
+    columns = json.loads((out / "metrics.json").read_text())["schema"]["columns"]
+    assert next(c for c in columns if c["name"] == "hours")["kind"] == "continuous"
+    assert any("decimal commas" in n for n in notices_of(out))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "outcome"),
+    [
+        (lambda f: f.assign(age=np.inf), "dropped column 'age': the column has no finite value"),
+        (lambda f: f.assign(hours=f["hours"] * 1e306), "too large to compute with"),
+    ],
+    ids=["inf in every row", "finite 1e308"],
+)
+def test_extreme_feature_values_audit_with_a_notice(tmp_path, mutate, outcome):
+    result, out = audit_frame(tmp_path, mutate(make_biased_frame(300)))
+    assert result.exit_code == 0, result.output
+    assert any(outcome in n for n in notices_of(out))
+
+
+@pytest.mark.parametrize("favourable", [1, 2])
+def test_target_with_too_few_favourable_rows(tmp_path, favourable):
+    frame = make_biased_frame(300).assign(label="no")
+    frame.loc[: favourable - 1, "label"] = "yes"
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    invoke_expecting_error(
+        tmp_path, ["audit", str(tmp_path / "d.csv"), *TARGET_GROUP, "--out", str(tmp_path / "o")],
+        f"has only {favourable} row(s) with 'yes'",
+    )
+
+
+def test_parquet_bytes_column(tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = make_biased_frame(300).assign(blob=[b"\x00\xff" + bytes([i % 5]) for i in range(300)])
+    path = tmp_path / "bytes.parquet"
+    frame.to_parquet(path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["audit", str(path), *TARGET_GROUP, "--out", str(out), *FAST_AUDIT])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[audit.strategy_options.reweigh]\nstrengths = "abc"', 'strengths = "abc" has the wrong type'),
+        ('[audit.strategy_options.goal]\ndefault = "x"', 'default = "x" has the wrong type'),
+        ("[audit.strategy_options.reweigh]\nstrengths = [-3, 0.5]", "reweigh strength -3 is out of range"),
+        ("[audit.strategy_options.reweigh]\ndefault = 10", "reweigh strength 10 is out of range"),
+        ("[audit.strategy_options.goal]\nstrengths = [0.5]", "settings are tables"),
+    ],
+)
+def test_strategy_strength_options_checked(tmp_path, csv, table, message):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[audit]\ntarget = "label"\nsensitive = "group"\n{table}\n')
+    invoke_expecting_error(
+        tmp_path, ["audit", str(csv), "--config", str(config), "--strategies", "none,reweigh,goal",
+                   "--out", str(tmp_path / "o")], message,
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_max_categories_below_one(tmp_path, csv, value):
+    invoke_expecting_error(
+        tmp_path, ["audit", str(csv), *TARGET_GROUP, "--max-categories", value, "--out",
+                   str(tmp_path / "o")], f"max_categories={value} must be at least 1",
+    )
+
+
+def test_threads_beyond_the_cores_are_capped_with_a_notice(tmp_path):
+    result, out = audit_frame(tmp_path, make_biased_frame(300), "--threads", "10000")
+    assert result.exit_code == 0, result.output
+    assert any("--threads 10000 is more than the" in n for n in notices_of(out))
+
+
+def test_sensitive_column_with_a_comma_in_its_name(tmp_path):
+    frame = make_biased_frame(300).rename(columns={"group": "race, ethnicity"})
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    invoke_expecting_error(
+        tmp_path, ["audit", str(tmp_path / "c.csv"), "--target", "label", "--sensitive",
+                   "race, ethnicity", "--out", str(tmp_path / "o")],
+        """a name holding a comma is quoted: --sensitive '"race, ethnicity"'""",
+    )
+    result, out = audit_frame(tmp_path, frame, target=("--target", "label", "--sensitive",
+                                                       '"race, ethnicity"'))
+    assert result.exit_code == 0, result.output
+
+
+def test_reference_merged_into_small_groups_says_so(tmp_path):
+    frame = make_biased_frame(300)
+    frame.loc[:9, "group"] = "C"
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    invoke_expecting_error(
+        tmp_path, ["audit", str(tmp_path / "d.csv"), *TARGET_GROUP, "--reference", "C",
+                   "--out", str(tmp_path / "o"), *FAST_AUDIT],
+        "reference group 'C' has fewer than 30 rows, so it was merged into '(small groups)'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c.update(format_version="1"), "has format_version '1', which is not a version"),
+        (lambda c: c["params"].update(random_state=-5), "has random_state -5"),
+        (lambda c: [col.update(min=-1e30) for col in c["encoder"]["columns"]
+                    if col.get("name") == "age"], "bounds min=-1e+30"),
+    ],
+    ids=["string version", "negative seed", "edited bounds"],
+)
+def test_edited_saved_model_metadata_is_refused(tmp_path, saved_gan, edit, message):
+    import shutil
+
+    model = tmp_path / "gan"
+    shutil.copytree(saved_gan, model)
+    config = json.loads((model / "config.json").read_text())
+    edit(config)
+    (model / "config.json").write_text(json.dumps(config))
+    invoke_expecting_error(
+        tmp_path, ["synth", "--model", str(model), "--rows", "5", "--out", str(tmp_path / "s.csv")],
+        message,
+    )
+
+
+@pytest.mark.slow
+def test_sigterm_during_start_up_is_one_line(tmp_path, csv):
+    """debias killed by SIGTERM while starting exited -15 with no word."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fairlatent.cli", "debias", str(csv), *TARGET_GROUP, "--strategy",
+         "gan", "--epochs", "50", "--out", str(tmp_path / "d.csv")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    lines = [line for line in (stdout + stderr).splitlines() if line.strip()]
+    assert lines == ["error: interrupted (SIGTERM); nothing was written"], lines

@@ -72,3 +72,15 @@ def test_non_utf8_file(tmp_path):
 def test_data_stem():
     assert data_stem("examples/adult.csv.gz") == "adult"
     assert data_stem("x/bank.parquet") == "bank"
+
+
+def test_sensitive_columns_keep_na_tokens_as_values(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("race,age,x\nNA,NA,1\nNone,31,None\n,40,?\nwhite ,NA,2\n")
+    frame = read_table(path, literal_columns=["race", "age"])
+    assert frame["race"].tolist()[:2] == ["NA", "None"] and pd.isna(frame["race"][2])
+    assert frame["race"][3] == "white "  # kept as written; the schema strips and says so
+    assert frame["age"].isna().tolist() == [True, False, False, True]  # numeric: tokens missing
+    assert frame["x"].isna().tolist() == [False, True, True, False]
+    plain = read_table(path)
+    assert plain["race"].isna().tolist() == [True, True, True, False]

@@ -180,3 +180,20 @@ def test_bad_schema_inputs(biased_frame, mutate, kwargs, message):
 def test_group_column_present(biased_frame):
     data = prepare(biased_frame, target="label", sensitive=["group"])
     assert GROUP_COLUMN in data.frame.columns
+
+
+def test_library_inputs_that_are_not_named_frames(biased_frame):
+    with pytest.raises(SchemaError, match="must be a pandas DataFrame with named columns, found ndarray"):
+        prepare(biased_frame.to_numpy(), target="label", sensitive=["group"])
+    with pytest.raises(SchemaError, match="found Series"):
+        prepare(biased_frame["age"], target="label", sensitive=["group"])
+    wide = biased_frame.copy()
+    wide.columns = pd.MultiIndex.from_tuples([("a", c) for c in wide.columns])
+    with pytest.raises(SchemaError, match="multi-level column names"):
+        prepare(wide, target="label", sensitive=["group"])
+    numbered = biased_frame.copy()
+    numbered.columns = range(numbered.shape[1])
+    labels = list(biased_frame.columns)
+    prepared = prepare(numbered, target=labels.index("label"), sensitive=[str(labels.index("group"))])
+    assert prepared.frame[prepared.target].isin([0, 1]).all()
+    assert np.asarray(prepared.groups).size == len(biased_frame)

@@ -254,3 +254,23 @@ def test_condition_table_serialises_itself(fitted):
         )
     pd.testing.assert_frame_equal(again.cells(), fitted.cells_)
     assert again.row_order is None and table.row_order is not None
+
+
+def test_interrupted_save_leaves_no_half_written_model(tmp_path, monkeypatch):
+    """SIGTERM while saving left a 674-byte weights.pt and no config.json."""
+    import torch
+
+    from fairlatent.models import persistence
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        persistence.write_model_dir(tmp_path / "model", {"format": "x"}, {})
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "config.json").write_text("{}")
+    with pytest.raises(KeyboardInterrupt):
+        persistence.write_model_dir(tmp_path / "old", {"format": "x"}, {})
+    assert [p.name for p in (tmp_path / "old").iterdir()] == ["config.json"]

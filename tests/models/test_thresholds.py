@@ -57,3 +57,15 @@ def test_single_group_is_unconstrained():
     solution = solve_group_thresholds(scores, y, np.array(["a"] * len(y)))
     assert solution.feasible
     assert solution.accuracy == pytest.approx(solution.unconstrained_accuracy)
+
+
+def test_a_group_without_favourable_rows_does_not_pin_the_others_tpr():
+    """Its TPR is undefined; bounding it at the 0 of roc_points made every group select nobody."""
+    rng = np.random.default_rng(3)
+    groups = np.array(["a"] * 400 + ["b"] * 300 + ["c"] * 60)
+    y = (rng.random(760) < np.where(groups == "a", 0.5, 0.3)).astype(int)
+    y[groups == "c"] = 0
+    scores = np.clip(y * 0.5 + rng.normal(0.25, 0.2, 760), 0, 1)
+    solution = solve_group_thresholds(scores, y, groups, dp_max=1.0, eo_max=0.08)
+    assert solution.feasible
+    assert solution.groups["a"].tpr > 0.5 and solution.groups["b"].tpr > 0.5

@@ -132,3 +132,76 @@ def test_strategies_hand_over_their_settings(problem):
     assert out.sample_weight is not None and isinstance(out.postprocessor, ThresholdPostProcessor)
     with pytest.raises(ConfigError, match="post-processing"):
         PrePostStrategy(pre="threshold", post="reweigh").fit(fit, ctx)
+
+
+def thin_group_problem(seed=0):
+    """Two big groups and one group whose labels are all unfavourable, scored by a fitted model."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    groups = np.array(["a"] * 300 + ["b"] * 250 + ["c"] * 50)
+    y = (rng.random(600) < np.where(groups == "a", 0.5, 0.3)).astype(int)
+    y[groups == "c"] = 0
+    X = pd.DataFrame({"x": y + rng.normal(0, 0.8, 600), "z": rng.normal(0, 1, 600)})
+    return X, y, groups, LogisticRegression().fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "post",
+    [ThresholdPostProcessor(), ThresholdPostProcessor(constraints="demographic_parity"),
+     GoalPostProcessor()],
+    ids=["threshold-eo", "threshold-dp", "goal"],
+)
+def test_post_processors_survive_a_group_with_one_label(post, caplog):
+    """fairlearn refused such a group ('Degenerate labels'); the goal LP collapsed everyone."""
+    X, y, groups, model = thin_group_problem()
+    fitted = post.fit(model, X, y, groups)
+    pred = fitted.predict(X, groups, 0)
+    assert fitted.pooling_.passed_through == ["c"]
+    assert fitted.fallback_ is None
+    assert "left 'c' to the classifier's own predictions" in caplog.text
+    np.testing.assert_array_equal(pred[groups == "c"], model.predict(X[groups == "c"]))
+    # no collapse: still far better than the majority label, and the big groups are selected
+    assert (pred == y).mean() > max(y.mean(), 1 - y.mean()) + 0.05
+    assert pred[groups == "a"].mean() > 0.2
+
+
+def test_thin_groups_are_pooled_when_the_pool_has_both_labels():
+    X, y, groups, model = thin_group_problem()
+    groups = groups.copy()
+    groups[550:560] = "d"  # ten rows, thin alone
+    y = y.copy()
+    y[550:559], y[559] = 1, 0  # nine favourable rows: the pool of c and d has both labels
+    fitted = GoalPostProcessor(min_support=8).fit(model, X, y, groups)
+    assert fitted.pooling_.pooled == ["c", "d"]
+    assert sorted(fitted.groups_) == ["a", "b", "c", "d"]
+
+
+def test_post_processor_never_below_the_majority_label(caplog):
+    """A rule (or classifier) worse than always predicting the majority label is not used."""
+    X, y, groups, model = thin_group_problem()
+
+    class Inverted:  # a classifier that is always wrong where it is sure
+        def predict(self, X):
+            return 1 - model.predict(X)
+
+        def predict_proba(self, X):
+            return model.predict_proba(X)[:, ::-1]
+
+    fitted = GoalPostProcessor(dp_max=0.01, eo_max=0.01).fit(Inverted(), X, y, groups)
+    pred = fitted.predict(X, groups, 0)
+    assert fitted.fallback_ == "majority"
+    assert (pred == y).mean() >= max(y.mean(), 1 - y.mean())
+    assert "predicts the majority label" in caplog.text
+
+
+def test_a_single_fitted_group_leaves_every_group_to_the_classifier():
+    X, y, groups, model = thin_group_problem()
+    groups = np.where(groups == "a", "a", "c")
+    y = np.where(groups == "c", 0, y)
+    model = clone(model).fit(X.assign(c=groups == "c"), y)
+    X = X.assign(c=groups == "c")
+    fitted = ThresholdPostProcessor().fit(model, X, y, groups)
+    assert fitted.fallback_ is None
+    assert fitted.groups_ == set()
+    np.testing.assert_array_equal(fitted.predict(X, groups, 0), model.predict(X))
