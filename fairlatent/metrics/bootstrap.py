@@ -10,19 +10,24 @@ paired bootstrap of the change (see :func:`paired_interval`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from scipy.stats import norm
 
+from fairlatent.policy import LEVEL
+
+__all__ = ["CHUNK", "LEVEL", "bootstrap_rows", "group_confusion_counts", "metrics_from_counts",
+           "paired_interval", "percentile_interval"]
+
 #: Replicates computed per chunk (bounds memory at ``chunk x n_rows`` indices).
 CHUNK = 50
-#: Two-sided coverage of the reported intervals.
-LEVEL = 0.95
 
 
-def bootstrap_rows(n_rows: int, n_boot: int, random_state: int) -> list[np.ndarray]:
+def bootstrap_rows(n_rows: int, n_boot: int, random_state: int) -> Iterator[np.ndarray]:
     """Row indices of ``n_boot`` resamples of ``n_rows`` rows, in chunks of :data:`CHUNK`.
+
+    The chunks are drawn lazily (memory stays at one chunk), always in the same order for a seed.
 
     Examples
     --------
@@ -30,10 +35,8 @@ def bootstrap_rows(n_rows: int, n_boot: int, random_state: int) -> list[np.ndarr
     [(50, 5), (10, 5)]
     """
     rng = np.random.default_rng(random_state)
-    return [
-        rng.integers(0, n_rows, size=(min(CHUNK, n_boot - start), n_rows))
-        for start in range(0, n_boot, CHUNK)
-    ]
+    for start in range(0, n_boot, CHUNK):
+        yield rng.integers(0, n_rows, size=(min(CHUNK, n_boot - start), n_rows))
 
 
 def group_confusion_counts(

@@ -40,6 +40,7 @@ from fairlatent.metrics.bootstrap import (
     metrics_from_counts,
     percentile_interval,
 )
+from fairlatent.policy import FOUR_FIFTHS_BAND, MIN_TEST_SUPPORT
 
 #: Summary metrics of one (strategy, classifier) evaluation, in report order.
 SUMMARY_METRICS: tuple[str, ...] = (
@@ -81,12 +82,10 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "fpr": "false-positive rate: unfavourable rows predicted favourable",
     "precision": "share of favourable predictions that are correct",
 }
-#: Fewest favourable and unfavourable test rows a group needs to enter the headline comparisons.
-MIN_TEST_SUPPORT = 20
 #: Per-group rates compared with the reference group.
 REFERENCE_METRICS: tuple[str, ...] = ("selection_rate", "tpr", "fpr")
 #: A group passes against the reference when each rate ratio lies in this range (four-fifths rule).
-RATIO_TOLERANCE: tuple[float, float] = (0.8, 1.25)
+RATIO_TOLERANCE: tuple[float, float] = FOUR_FIFTHS_BAND
 #: Metrics where lower is fairer (the rest of the fairness metrics are ratios, higher is fairer).
 LOWER_IS_BETTER: frozenset[str] = frozenset(
     {"dp_difference", "eo_difference", "eop_difference", "accuracy_difference"}
