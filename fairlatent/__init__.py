@@ -31,6 +31,8 @@ _LAZY = {
     "TabularVAE": "fairlatent.models.vae",
     "TabularGAN": "fairlatent.models.gan",
     "LatentDensityResampler": "fairlatent.samplers",
+    "ThresholdPostProcessor": "fairlatent.strategies.postprocessors",
+    "GoalPostProcessor": "fairlatent.strategies.postprocessors",
     "CellBalancingResampler": "fairlatent.samplers",
     "OutlierBalancedResampler": "fairlatent.samplers",
 }

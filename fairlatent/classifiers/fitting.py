@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from fairlatent.classifiers.registry import make_classifier
 from fairlatent.exceptions import ConfigError
@@ -80,7 +81,9 @@ class TrainedClassifier:
         X = frame[self.features.columns]
         groups = frame[self.features.group_column].to_numpy()
         if self.postprocessor is not None:
-            y_pred = self.postprocessor.predict(X, groups, random_state)
+            y_pred = self.postprocessor.predict(
+                X, sensitive_features=groups, random_state=random_state
+            )
             return np.asarray(y_pred, dtype=int), None
         if self.in_processing:
             y_pred = self.estimator.predict(X, sensitive_features=groups)
@@ -138,11 +141,11 @@ def train_classifier(
     if output.postprocessor is not None:
         if validation is None:
             raise ConfigError(ERR_NO_VALIDATION)
-        postprocessor = output.postprocessor.fit(
-            pipeline,
+        postprocessor = clone(output.postprocessor).set_params(estimator=pipeline, prefit=True)
+        postprocessor.fit(
             validation[features.columns],
             validation[features.target].astype(int).to_numpy(),
-            validation[features.group_column].to_numpy(),
+            sensitive_features=validation[features.group_column].to_numpy(),
         )
     return TrainedClassifier(pipeline, postprocessor, features)
 

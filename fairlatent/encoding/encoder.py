@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from fairlatent.data.kinds import is_numeric
 from fairlatent.encoding.columns import (
@@ -112,7 +113,11 @@ def _column_kind(series: pd.Series) -> Literal["numeric", "categorical"]:
     raise SchemaError(ERR_UNSUPPORTED_DTYPE.format(column=series.name, dtype=dtype))
 
 
-class TabularEncoder:
+#: Constructor parameters in the order the saved format writes them.
+_PARAM_ORDER = ("numeric", "n_quantiles", "max_modes", "random_state")
+
+
+class TabularEncoder(TransformerMixin, BaseEstimator):
     """Encode a mixed-type DataFrame as a float32 matrix described by spans, and decode it back.
 
     Parameters
@@ -168,52 +173,6 @@ class TabularEncoder:
         self.n_quantiles = n_quantiles
         self.max_modes = max_modes
         self.random_state = random_state
-
-    # -- sklearn-style parameters -----------------------------------------------------------------
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Return the constructor parameters (scikit-learn convention).
-
-        Parameters
-        ----------
-        deep : bool, default True
-            Ignored; present for scikit-learn compatibility.
-
-        Returns
-        -------
-        dict
-            Parameter names mapped to their values.
-        """
-        return {
-            "numeric": self.numeric,
-            "n_quantiles": self.n_quantiles,
-            "max_modes": self.max_modes,
-            "random_state": self.random_state,
-        }
-
-    def set_params(self, **params: Any) -> TabularEncoder:
-        """Set constructor parameters (scikit-learn convention).
-
-        Parameters
-        ----------
-        **params
-            Parameter names and new values.
-
-        Returns
-        -------
-        TabularEncoder
-            ``self``.
-        """
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ConfigError(f"unknown parameter {key!r}; valid parameters: {sorted(valid)}")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"TabularEncoder({args})"
 
     def _check_params(self) -> None:
         if self.numeric not in ("quantile", "gmm"):
@@ -399,7 +358,8 @@ class TabularEncoder:
         return {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
-            "params": self.get_params(),
+            # constructor order (the saved format's key order), not get_params' sorted order
+            "params": {k: getattr(self, k) for k in _PARAM_ORDER},
             "columns": [column.to_dict() for column in self._columns],
         }
 

@@ -57,8 +57,8 @@ def how_to_apply(strategy: str, classifier: str) -> str:
     return (
         "it changes the classifier or its decisions per group, which a training set cannot "
         "carry, so apply it where you fit the classifier (post-processors: "
-        "fairlatent.strategies.adapters.GoalPostProcessor or ThresholdPostProcessor, fitted on "
-        "held-out rows); `fairlatent debias "
+        "fairlatent.GoalPostProcessor or ThresholdPostProcessor with your fitted model, "
+        "prefit=True, fitted on held-out rows); `fairlatent debias "
         f"DATA --strategy auto --classifier {classifier}` writes the best data-only strategy's "
         "training set"
     )

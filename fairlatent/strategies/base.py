@@ -109,15 +109,22 @@ OFF = Strength("off", {}, identity=True)
 
 
 class PostProcessor(Protocol):
-    """A post-processing step fitted on held-out rows and a classifier already trained.
+    """A post-processing estimator in fairlearn's shape (``estimator=``, ``prefit=``).
 
-    The audit fits it on validation rows that the classifier never saw, then predicts the test rows.
+    The audit clones it with ``estimator=<trained classifier>, prefit=True``, fits it on validation
+    rows that the classifier never saw, then predicts the test rows (see
+    :mod:`fairlatent.strategies.postprocessors`).
     """
 
-    def fit(self, estimator: Any, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> Any:
-        """Fit on held-out rows, given the prefit ``estimator``; return ``self``."""
+    def set_params(self, **params: Any) -> Any:
+        """Set ``estimator`` and ``prefit`` (scikit-learn's parameter protocol)."""
 
-    def predict(self, X: pd.DataFrame, groups: np.ndarray, random_state: int) -> np.ndarray:
+    def fit(self, X: pd.DataFrame, y: np.ndarray, *, sensitive_features: np.ndarray) -> Any:
+        """Fit the group thresholds on held-out rows; return ``self``."""
+
+    def predict(
+        self, X: pd.DataFrame, *, sensitive_features: np.ndarray, random_state: int | None = None
+    ) -> np.ndarray:
         """Return 0/1 predictions for ``X`` (randomised post-processors use ``random_state``)."""
 
 

@@ -22,12 +22,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from fairlatent.exceptions import ConfigError
-from fairlatent.strategies.adapters import (
-    CorrelationRemoverClassifier,
-    GoalPostProcessor,
-    ReductionClassifier,
-    ThresholdPostProcessor,
-)
+from fairlatent.strategies.adapters import CorrelationRemoverClassifier, ReductionClassifier
 from fairlatent.strategies.base import (
     OFF,
     FittedStrategy,
@@ -38,6 +33,7 @@ from fairlatent.strategies.base import (
     Strength,
 )
 from fairlatent.strategies.common import FittedParts, identity_output
+from fairlatent.strategies.postprocessors import GoalPostProcessor, ThresholdPostProcessor
 
 __all__ = [
     "CorrelationRemoverStrategy",

@@ -12,12 +12,11 @@ from fairlatent.exceptions import ConfigError
 from fairlatent.strategies import StrategyContext, get_strategy
 from fairlatent.strategies.adapters import (
     CorrelationRemoverClassifier,
-    GoalPostProcessor,
     ReductionClassifier,
     SampleWeightAdapter,
-    ThresholdPostProcessor,
 )
 from fairlatent.strategies.composite import PrePostStrategy
+from fairlatent.strategies.postprocessors import GoalPostProcessor, ThresholdPostProcessor
 
 
 def eo_biased_frame(n=4000, seed=21):
@@ -60,18 +59,20 @@ def test_post_processors_reduce_disparity_and_are_seeded(problem):
     _, val, test, features, _ = problem
     model, (dp0, eo0) = baseline(problem)
     assert dp0 > 0.15 and eo0 > 0.15
-    args = (model, val[features], val["label"].to_numpy(), val[GROUP_COLUMN].to_numpy())
-    for post, reduced in ((ThresholdPostProcessor(constraints="equalized_odds"), 1),
-                          (ThresholdPostProcessor(constraints="demographic_parity"), 0),
-                          (GoalPostProcessor(), 0), (GoalPostProcessor(), 1)):
-        fitted = post.fit(*args)
-        assert not hasattr(post, "estimator_")  # fit returns a fitted copy
-        pred = fitted.predict(test[features], test[GROUP_COLUMN].to_numpy(), random_state=3)
+    X_val, y_val, g_val = val[features], val["label"].to_numpy(), val[GROUP_COLUMN].to_numpy()
+    g_test = test[GROUP_COLUMN].to_numpy()
+    for post, reduced in ((ThresholdPostProcessor(model, prefit=True), 1),
+                          (ThresholdPostProcessor(model, prefit=True, constraints="demographic_parity"), 0),
+                          (GoalPostProcessor(model, prefit=True), 0),
+                          (GoalPostProcessor(model, prefit=True), 1)):
+        fitted = post.fit(X_val, y_val, sensitive_features=g_val)
+        assert fitted is post and fitted.estimator_ is model  # fit returns self, prefit kept
+        pred = fitted.predict(test[features], sensitive_features=g_test, random_state=3)
         np.testing.assert_array_equal(
-            pred, fitted.predict(test[features], test[GROUP_COLUMN].to_numpy(), random_state=3))
+            pred, fitted.predict(test[features], sensitive_features=g_test, random_state=3))
         after = gaps(test["label"], pred, test[GROUP_COLUMN])
         assert after[reduced] < (dp0, eo0)[reduced] - 0.03, (type(post).__name__, after)
-    unseen = fitted.predict(test[features].head(3), np.array(["Z"] * 3), random_state=0)
+    unseen = fitted.predict(test[features].head(3), sensitive_features=np.array(["Z"] * 3))
     assert set(unseen.tolist()) <= {0, 1}
 
 
@@ -155,8 +156,9 @@ def thin_group_problem(seed=0):
 def test_post_processors_survive_a_group_with_one_label(post, caplog):
     """fairlearn refused such a group ('Degenerate labels'); the goal LP collapsed everyone."""
     X, y, groups, model = thin_group_problem()
-    fitted = post.fit(model, X, y, groups)
-    pred = fitted.predict(X, groups, 0)
+    fitted = clone(post).set_params(estimator=model, prefit=True)
+    fitted.fit(X, y, sensitive_features=groups)
+    pred = fitted.predict(X, sensitive_features=groups, random_state=0)
     assert fitted.pooling_.passed_through == ["c"]
     assert fitted.fallback_ is None
     assert "left 'c' to the classifier's own predictions" in caplog.text
@@ -172,7 +174,7 @@ def test_thin_groups_are_pooled_when_the_pool_has_both_labels():
     groups[550:560] = "d"  # ten rows, thin alone
     y = y.copy()
     y[550:559], y[559] = 1, 0  # nine favourable rows: the pool of c and d has both labels
-    fitted = GoalPostProcessor(min_support=8).fit(model, X, y, groups)
+    fitted = GoalPostProcessor(model, prefit=True, min_support=8).fit(X, y, sensitive_features=groups)
     assert fitted.pooling_.pooled == ["c", "d"]
     assert sorted(fitted.groups_) == ["a", "b", "c", "d"]
 
@@ -188,8 +190,8 @@ def test_post_processor_never_below_the_majority_label(caplog):
         def predict_proba(self, X):
             return model.predict_proba(X)[:, ::-1]
 
-    fitted = GoalPostProcessor(dp_max=0.01, eo_max=0.01).fit(Inverted(), X, y, groups)
-    pred = fitted.predict(X, groups, 0)
+    fitted = GoalPostProcessor(Inverted(), prefit=True, dp_max=0.01, eo_max=0.01)
+    pred = fitted.fit(X, y, sensitive_features=groups).predict(X, sensitive_features=groups)
     assert fitted.fallback_ == "majority"
     assert (pred == y).mean() >= max(y.mean(), 1 - y.mean())
     assert "predicts the majority label" in caplog.text
@@ -201,7 +203,7 @@ def test_a_single_fitted_group_leaves_every_group_to_the_classifier():
     y = np.where(groups == "c", 0, y)
     model = clone(model).fit(X.assign(c=groups == "c"), y)
     X = X.assign(c=groups == "c")
-    fitted = ThresholdPostProcessor().fit(model, X, y, groups)
+    fitted = ThresholdPostProcessor(model, prefit=True).fit(X, y, sensitive_features=groups)
     assert fitted.fallback_ is None
     assert fitted.groups_ == set()
-    np.testing.assert_array_equal(fitted.predict(X, groups, 0), model.predict(X))
+    np.testing.assert_array_equal(fitted.predict(X, sensitive_features=groups), model.predict(X))
