@@ -166,6 +166,9 @@ def audit(
         test_frame=test_first,
     )
     _add_frontier(result, test_first)
+    result.analyses["leakage"] = [
+        entry for run in runs if run.repeat == 0 for entry in run.info.get("leakage", [])
+    ]
     outputs_first = {run.strategy: run.output for run in runs if run.output is not None}
     _add_analyses(result, outputs_first, train_first, test_first)
     result.environment = _environment(device, time.perf_counter() - started)

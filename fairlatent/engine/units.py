@@ -28,6 +28,7 @@ from fairlatent.config import AuditConfig
 from fairlatent.engine.tuning import Candidate, SetupFigures, choose, objective
 from fairlatent.metrics.fairness import evaluate_predictions
 from fairlatent.metrics.harm import gap_change
+from fairlatent.metrics.leakage import leakage_probe
 from fairlatent.results.selection import setup_label
 from fairlatent.models.params import epoch_callbacks
 from fairlatent.models.threads import apply_thread_policy
@@ -355,6 +356,23 @@ def tune_strength(
     return chosen.strength, table, trained
 
 
+def training_set_leakage(
+    plan: AuditPlan, output: StrategyOutput, seed: int
+) -> list[dict[str, Any]]:
+    """Probe how well the group can be recovered from a training set's features (no sensitive
+    column), with its weights; see :func:`fairlatent.metrics.leakage.leakage_probe`."""
+    features = setup_features(plan, False)
+    frame = output.frame
+    return leakage_probe(
+        frame,
+        numeric=features.numeric,
+        categorical=features.categorical,
+        groups=frame[features.group_column].to_numpy(),
+        sample_weight=output.sample_weight,
+        random_state=seed,
+    )
+
+
 def _model_rows(plan: AuditPlan, rows: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Return the rows a strategy's models learn from: all, or a ``--fit-sample`` of them."""
     n = plan.cfg.fit_sample
@@ -386,6 +404,7 @@ def run_strategy(
     on_fitting = Transforms(fitted, fit_rows)
     on_train = on_fitting if fit_rows is split.train else Transforms(fitted, split.train)
     run = StrategyRun(name, repeat)
+    probed: dict[str, dict[str, Any]] = {}
     default = fitted.default()
     for clf in cfg.classifiers:
         if progress:
@@ -404,6 +423,9 @@ def run_strategy(
         else:
             final = on_train(strength)
             model = train_classifier(clf, final, plan.features, random_state=split.seed)
+        if repeat == 0:
+            entry = probed.setdefault(strength.label, {"output": final, "classifiers": []})
+            entry["classifiers"].append(clf)
         y_pred, scores = model.predict(split.test, random_state=split.seed)
         evaluation = evaluate_predictions(
             split.test[cfg.target].to_numpy(),
@@ -444,6 +466,11 @@ def run_strategy(
     }
     if repeat == 0:
         run.output = reference
+        run.info["leakage"] = [
+            {"strategy": name, "strength": label, "classifiers": entry["classifiers"], **figures}
+            for label, entry in probed.items()
+            for figures in training_set_leakage(plan, entry["output"], split.seed)
+        ]
     return run
 
 
