@@ -373,7 +373,7 @@ def main() -> None:
                         "'debias --strategy auto' writes, per (classifier, setup) cell")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sample", type=int, default=None, help="debias mode: subsample rows")
-    parser.add_argument("--invariant-strengths", default="mmd=30,mmd=100",
+    parser.add_argument("--invariant-strengths", default="mmd=100,mmd=300",
                         help="debias mode: invariant strengths written besides auto")
     args = parser.parse_args()
     if args.mode == "debias":

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["STRENGTHS", "FittedInvariant", "InvariantStrategy", "invariant_strength"]
 
 #: Penalty weights per modelled column offered to the tuning besides ``off``.
-STRENGTHS: tuple[float, ...] = (10.0, 30.0, 100.0)
+STRENGTHS: tuple[float, ...] = (30.0, 100.0, 300.0)
 #: Artifact key of the fitted encoders (strength label -> InvariantEncoder).
 ARTIFACT_ENCODER = "invariant_encoder"
 
@@ -40,8 +40,8 @@ def invariant_strength(weight: float) -> Strength:
 
     Examples
     --------
-    >>> invariant_strength(30).label
-    'mmd=30'
+    >>> invariant_strength(100).label
+    'mmd=100'
     """
     return Strength(f"mmd={weight:g}", {"mmd": float(weight)})
 
@@ -67,8 +67,8 @@ class InvariantStrategy(Strategy):
     Examples
     --------
     >>> from fairlatent.strategies import get_strategy
-    >>> get_strategy("invariant", strengths=[30]).strengths
-    [30]
+    >>> get_strategy("invariant", strengths=[100]).strengths
+    [100]
     """
 
     def __init__(
