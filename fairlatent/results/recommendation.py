@@ -67,7 +67,7 @@ def _setups_over_repeats(chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _option(v: dict[str, Any], base: dict[str, Any], audited: str) -> Option:
-    """The rule's view of one strategy: ranked on the audited setup, checked in every setup."""
+    """Build the rule's view of one strategy: ranked on the audited setup, checked in every one."""
     scored = [SetupFigures.from_dict(f) for f in v.get("setups") or []]
     ranked = [f for f in scored if f.setup == audited] or [
         SetupFigures(
