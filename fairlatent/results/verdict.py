@@ -463,12 +463,11 @@ def methods_note(result: AuditResult) -> str:
     )
     if cal is not None:
         text += (
-            f" Measured on {cal.null_datasets} synthetic datasets without any disparity, this "
-            f"audit called a gap established in {cal.false_alarm_rate:.1%} of them (± "
-            f"{cal.false_alarm_error:.1%}); the simultaneous intervals covered every true "
-            f"difference in {cal.coverage:.1%} (± {cal.coverage_error:.1%}) of "
-            f"{cal.coverage_datasets} datasets with planted gaps ({cal.date}, "
-            "benchmarks/calibration.py)."
+            f" Measured on planted truth ({cal.date}, benchmarks/calibration.py): in "
+            f"{cal.null_datasets} audits of data without any disparity, this procedure called a "
+            f"gap established in {cal.false_alarm_rate:.1%} (± {cal.false_alarm_error:.1%}); the "
+            f"simultaneous intervals covered every true difference at once in "
+            f"{cal.coverage:.1%} (± {cal.coverage_error:.1%}) of {cal.coverage_datasets} audits."
         )
     text += (
         " One train/test split shows how uncertain these figures are for the models fitted on "
