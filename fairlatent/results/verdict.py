@@ -29,8 +29,9 @@ import numpy as np
 from fairlatent.metrics.simultaneous import Finding
 from fairlatent.policy import BASELINE, LEVEL, MIN_TEST_SUPPORT
 from fairlatent.policy import GOAL as POLICY_GOAL
-from fairlatent.results.findings import ModelCheck, ModelFindings, finding_figures, finding_phrase
+from fairlatent.results.findings import ModelCheck, ModelFindings
 from fairlatent.results.recommendation import recommend, recommendation_text
+from fairlatent.results.wording import finding_figures, finding_phrase
 
 if TYPE_CHECKING:
     from fairlatent.metrics.fairness import Evaluation
