@@ -31,8 +31,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: Exit codes: a bad input (any FairlatentError), Ctrl-C, SIGTERM.
+#: Exit codes: a bad input (any FairlatentError), a finding that ``--fail-on`` gates, Ctrl-C,
+#: SIGTERM.
 EXIT_ERROR = 2
+EXIT_FINDING = 3
+#: What ``audit --fail-on`` accepts: exit 3 when a baseline finding is established, or never.
+FAIL_ON = ("never", "established")
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 MSG_INTERRUPTED = "interrupted ({signal}); nothing was written"
@@ -386,8 +390,17 @@ def audit(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")
     ] = False,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="'established': exit with code 3 (after writing the report) when a baseline "
+            "model has an established disparity, for CI gates; 'never': exit 0."
+        ),
+    ] = "never",
 ) -> None:
     """Audit DATA: train classifiers with each strategy, measure fairness, write report.html + metrics.json."""
+    if fail_on not in FAIL_ON:
+        _fail(f"--fail-on must be one of {', '.join(FAIL_ON)}; got {fail_on!r}")
     overrides: dict[str, Any] = {
         "target": target,
         "sensitive": sensitive,
@@ -428,7 +441,15 @@ def audit(
         from fairlatent.data.io import data_stem
 
         out_dir = Path(cfg.out) if cfg.out else Path("reports") / data_stem(data)
-        _run_audit(data, cfg, out_dir, quiet, guard)
+        result = _run_audit(data, cfg, out_dir, quiet, guard)
+    if fail_on == "established" and result.findings.established():
+        if not quiet:
+            typer.echo(
+                f"--fail-on established: {len(result.findings.established())} established "
+                f"finding(s) of a baseline model; exit code {EXIT_FINDING}",
+                err=True,
+            )
+        raise typer.Exit(code=EXIT_FINDING)
 
 
 def _canonical_command(data: Path, cfg: Any, out_dir: Path) -> str:
@@ -523,7 +544,7 @@ class _Progress:
         )
 
 
-def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuard) -> None:
+def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuard) -> Any:
     from fairlatent.api import load_and_audit, write_report
     from fairlatent.report import check_output_dir
 
@@ -537,6 +558,7 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuar
         paths = write_report(result, out_dir)
     if not quiet:
         _print_summary(result, paths)
+    return result
 
 
 def _print_summary(result: Any, paths: dict[str, Path]) -> None:
@@ -544,8 +566,12 @@ def _print_summary(result: Any, paths: dict[str, Path]) -> None:
     from rich.table import Table
 
     console = Console()
+    for verdict in result.verdicts():  # the answer first: who, what, how much, how sure
+        console.print(
+            terminal_text(verdict.headline.sentence), markup=False, highlight=False, style="bold"
+        )
     for line in result.headline():
-        console.print(terminal_text(line), markup=False, highlight=False, style="bold")
+        console.print(terminal_text(line), markup=False, highlight=False)
     summary = result.summary()
     table = Table(title="fairlatent audit (mean over repeats, test rows, groups compared)")
     for col in ("classifier", "strategy", "accuracy", "DP diff", "EO diff", "EOp diff"):
@@ -560,8 +586,8 @@ def _print_summary(result: Any, paths: dict[str, Path]) -> None:
             f"{row['eop_difference']:.3f}",
         )
     console.print(table)
-    for verdict in result.verdict():
-        console.print(terminal_text(verdict["text"]), markup=False, highlight=False)
+    for verdict in result.verdicts():
+        console.print(terminal_text(verdict.text), markup=False, highlight=False)
     console.print("What to do next:", style="bold")
     for number, step in enumerate(result.next_steps(), start=1):
         console.print(f"  {number}. {terminal_text(step)}", markup=False, highlight=False)

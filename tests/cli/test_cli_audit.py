@@ -47,7 +47,7 @@ def parse(path):
 
 def test_full_audit_writes_report_and_metrics(tmp_path, biased_csv):
     out = tmp_path / "out"
-    result = run_audit(biased_csv, out, "--n-boot", "30")
+    result = run_audit(biased_csv, out, "--n-boot", "30", "--min-test-support", "5")
     assert result.exit_code == 0, result.output
     assert "report:" in result.output
     page = parse(out / "report.html")
@@ -65,7 +65,7 @@ def test_full_audit_writes_report_and_metrics(tmp_path, biased_csv):
     assert set(none_lr["by_group"]) == {"A", "B"}
     minority = next(g for g in metrics["data"]["groups"] if g["group"] == "B")
     html = (out / "report.html").read_text()
-    assert ("Thin groups" in html) == (min(minority["test_positives"], minority["test_negatives"]) < 20)
+    assert ("Thin groups" in html) == (min(minority["test_positives"], minority["test_negatives"]) < 5)
 
 
 def test_data_strings_are_escaped_in_the_report(tmp_path):
@@ -245,3 +245,31 @@ def test_full_audit_with_every_strategy(tmp_path, biased_csv):
     assert metrics["strategies"]["gan"]["synthetic_rows"][0] > 0
     assert metrics["strategies"]["vae"]["diagnostics"]
     assert metrics["frontier"]["logreg"]["feasible"]
+
+
+def test_fail_on_established_exits_3_after_writing(tmp_path):
+    biased_csv = tmp_path / "big.csv"
+    make_biased_frame(2500, seed=1).to_csv(biased_csv, index=False)
+    out = tmp_path / "gate"
+    gated = run_audit(biased_csv, out, "--strategies", "none", "--classifiers", "logreg",
+                      "--n-boot", "50", "--min-test-support", "5", "--no-tune",
+                      "--fail-on", "established")
+    metrics = json.loads((out / "metrics.json").read_text())
+    established = [f for f in metrics["findings"]
+                   if f["strategy"] == "none" and f["state"] == "established"]
+    assert established, "the biased frame should show an established gap"
+    assert gated.exit_code == 3, gated.output
+    assert "--fail-on established" in gated.output
+    for row in metrics["findings"]:
+        assert {"classifier", "strategy", "group", "reference", "metric", "difference", "low",
+                "high", "ratio", "ratio_low", "ratio_high", "state", "support"} <= set(row)
+    never = run_audit(biased_csv, tmp_path / "never", "--strategies", "none", "--classifiers",
+                      "logreg", "--n-boot", "0", "--min-test-support", "5", "--no-tune", "--quiet")
+    assert never.exit_code == 0, never.output
+
+
+def test_fail_on_rejects_other_values_in_one_line(tmp_path, biased_csv):
+    result = run_audit(biased_csv, tmp_path / "x", "--fail-on", "sometimes")
+    assert result.exit_code == 2
+    assert "--fail-on must be one of never, established" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x").exists()
