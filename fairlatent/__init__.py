@@ -12,12 +12,15 @@ from fairlatent._version import __version__
 if TYPE_CHECKING:
     from fairlatent.api import audit, load_and_audit, write_report  # noqa: F401
     from fairlatent.config import AuditConfig  # noqa: F401
+    from fairlatent.model_audit import audit_model, audit_predictions  # noqa: F401
     from fairlatent.results import AuditResult  # noqa: F401
 
 _LAZY = {
     "audit": "fairlatent.api",
     "load_and_audit": "fairlatent.api",
     "write_report": "fairlatent.api",
+    "audit_predictions": "fairlatent.model_audit",
+    "audit_model": "fairlatent.model_audit",
     "AuditResult": "fairlatent.results",
     "StrategySpec": "fairlatent.strategies.registry",
     "ClassifierSpec": "fairlatent.classifiers.registry",

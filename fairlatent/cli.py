@@ -347,8 +347,54 @@ def audit(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")
     ] = False,
+    prediction: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Audit this column of a model's predicted labels (target's labels) on every row, "
+            "no training; repeat it or separate with commas to compare models."
+        ),
+    ] = None,
+    score: Annotated[
+        str | None,
+        typer.Option(
+            help="Audit this score column (AUC, ROC, calibration by group); without --prediction, "
+            "decide with --threshold, --top-k or --top-percent."
+        ),
+    ] = None,
+    score_direction: Annotated[
+        str | None,
+        typer.Option(help="higher or lower: which way the score points to the favourable label. "
+                     r"\[default: higher]"),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Favourable when the score is at least T (at most, for lower)."),
+    ] = None,
+    top_k: Annotated[
+        int | None, typer.Option(help="Favourable for the K rows with the highest scores.")
+    ] = None,
+    top_percent: Annotated[
+        float | None, typer.Option(help="Favourable for the top P % of rows by score.")
+    ] = None,
+    latent_view: Annotated[
+        bool | None,
+        typer.Option(
+            "--latent-view/--no-latent-view",
+            help="With --prediction/--score: the VAE representation audit of the feature columns. "
+            r"\[default: latent-view]",
+        ),
+    ] = None,
 ) -> None:
-    """Audit DATA: train classifiers with each strategy, measure fairness, write report.html + metrics.json."""
+    """Audit DATA: train classifiers with each strategy, measure fairness, write report.html + metrics.json.
+
+    With --prediction or --score, audit a model you already have instead: its decisions on every row.
+    """
+    if (prediction or score) and strategies is not None:
+        with _guarded():
+            from fairlatent.config import MSG_STRATEGIES_WITH_PREDICTIONS
+            from fairlatent.exceptions import ConfigError
+
+            raise ConfigError(MSG_STRATEGIES_WITH_PREDICTIONS.format(strategies=strategies))
     overrides: dict[str, Any] = {
         "target": target,
         "sensitive": sensitive,
@@ -376,6 +422,13 @@ def audit(
         "backend": backend,
         "address": address,
         "out": str(out) if out else None,
+        "prediction": prediction or None,
+        "score": score,
+        "score_direction": score_direction,
+        "threshold": threshold,
+        "top_k": top_k,
+        "top_percent": top_percent,
+        "latent_view": latent_view,
     }
     with _guarded() as guard:
         from fairlatent.config import AuditConfig
@@ -401,6 +454,9 @@ def _canonical_command(data: Path, cfg: Any, out_dir: Path) -> str:
     defaults = AuditConfig()
     parts = ["fairlatent", "audit", str(data)]
     always = {"target", "sensitive", "strategies", "classifiers", "seed", "repeats", "test_size"}
+    if cfg.audits_predictions:  # no split, no training: those options do not apply
+        always = {"target", "sensitive", "seed"}
+        defaults = AuditConfig(strategies=cfg.strategies, classifiers=cfg.classifiers)
     for item in fields(AuditConfig):
         name = item.name
         value = getattr(cfg, name)
@@ -489,6 +545,9 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuar
     from fairlatent.report import check_output_dir
 
     check_output_dir(out_dir)
+    if cfg.audits_predictions:
+        _run_prediction_audit(data, cfg, out_dir, quiet, guard)
+        return
     with _Progress(quiet) as shown:
         shown.step("reading data", 0, None)
         result = load_and_audit(data, cfg, progress=shown.step, callbacks=[shown.epoch])
@@ -498,6 +557,49 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuar
         paths = write_report(result, out_dir)
     if not quiet:
         _print_summary(result, paths)
+
+
+def _run_prediction_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuard) -> None:
+    """``audit --prediction/--score``: audit the given decisions on every row, write the report."""
+    from fairlatent.api import write_report
+    from fairlatent.model_audit import load_and_audit_predictions
+
+    with _Progress(quiet) as shown:
+        shown.step("auditing the given predictions", 0, None)
+        result = load_and_audit_predictions(data, cfg)
+        shown.step("writing report", 0, None)
+        result.schema.notices.extend(guard.notices())
+        result.command = _canonical_command(data, cfg, out_dir)
+        paths = write_report(result, out_dir)
+    if not quiet:
+        _print_prediction_summary(result, paths)
+
+
+def _print_prediction_summary(result: Any, paths: dict[str, Path]) -> None:
+    """Per model, the error-rate table by group (every row), then the paths."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from fairlatent.report.formatting import number, percent
+
+    console = Console()
+    for line in result.headline():
+        console.print(line, markup=False, highlight=False, style="bold")
+    for rec in result.records:
+        table = Table(title=f"{rec.classifier}: decisions by group (every row)")
+        for col in ("group", "rows", "base rate", "selected", "TPR", "FPR", "FNR", "accuracy"):
+            table.add_column(col, justify="left" if col == "group" else "right")
+        by_group = rec.evaluation.by_group
+        for group, row in by_group.iterrows():
+            table.add_row(
+                str(group), f"{int(row['count'])}", percent(row["base_rate"]),
+                percent(row["selection_rate"]), percent(row["tpr"]), percent(row["fpr"]),
+                percent(1 - row["tpr"]), number(row["accuracy"]),
+            )
+        console.print(table)
+    _print_notices(result.schema.notices, console)
+    console.print(f"report:  {paths['report']}", markup=False)
+    console.print(f"metrics: {paths['metrics']}", markup=False)
 
 
 def _print_summary(result: Any, paths: dict[str, Path]) -> None:

@@ -26,6 +26,11 @@ Schema (``schema_version`` 1), all numbers are floats or null:
 - one key per registered analysis (:mod:`fairlatent.metrics.analyses`), null when it did not run:
   ``representation`` (the latent representation audit), ``synthesis`` (synthetic-data quality per
   generative strategy)
+- one key per other analysis the audit ran, e.g. in an audit of given predictions (``audit
+  --prediction/--score``): ``scores`` (per score column: AUC with intervals, ROC curves, ABROCA,
+  calibration within groups and the ``tradeoff`` between calibration and equal error rates, see
+  :func:`fairlatent.metrics.scores.score_metrics`) and ``models_compared`` (every model's paired
+  change per finding against the first, see :func:`fairlatent.results.models_compared.compare_models`)
 - ``frontier``: per classifier, the best accuracy that randomised group-specific thresholds on the
   baseline's scores reach under the goal's DP/EO bounds on the test rows (an optimistic bound)
 - ``environment``: versions, device, total seconds
@@ -103,6 +108,7 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
         "strategies": result.strategy_info,
         "tuning": result.tuning,
         **{spec.name: result.analyses.get(spec.name) for spec in ANALYSES},
+        **{name: data for name, data in result.analyses.items() if name not in ANALYSES.names()},
         "frontier": result.frontier,
         "environment": result.environment,
     }

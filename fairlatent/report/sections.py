@@ -53,6 +53,16 @@ BUILTIN_SECTIONS: tuple[SectionSpec, ...] = (
         "fairlatent.report.synthesis:synthesis_section",
         "real-vs-synthetic marginals, detection, utility and privacy of the synthetic rows",
     ),
+    SectionSpec(
+        "scores",
+        "fairlatent.report.scores:scores_section",
+        "AUC, ROC curves, ABROCA and calibration within groups of a given score",
+    ),
+    SectionSpec(
+        "models_compared",
+        "fairlatent.report.scores:models_compared_section",
+        "every finding's paired change between the user's models",
+    ),
 )
 
 #: Every report section, by analysis name.

@@ -159,7 +159,7 @@ def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
         )
         acc_change = float(best["accuracy"] - base["accuracy"])
         goals = {name: _meets_goal(rows[name], base) for name in rows if name != "none"}
-        name = CLASSIFIERS.get(clf).display_name
+        name = CLASSIFIERS.get(clf).display_name if clf in CLASSIFIERS.names() else clf
         text = _baseline_text(name, base, first, gap, unfair)
         clear = best_name != "none" and any(
             _mark(result, best_name, clf, metric, base, best) == "better"
