@@ -791,6 +791,39 @@ def debias(
         )
 
 
+@app.command()
+def compare(
+    old: Annotated[
+        Path, typer.Argument(help="The earlier audit's metrics.json (or its directory).", show_default=False)
+    ],
+    new: Annotated[
+        Path, typer.Argument(help="The later audit's metrics.json (or its directory).", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option(help="Output directory for compare.html and compare.json.")] = Path(
+        "reports/compare"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Diff the findings of two audits: what appeared, disappeared or changed state."""
+    with _guarded():
+        from fairlatent.compare import compare_audits
+
+        diff = compare_audits(old, new, out)
+    if not quiet:
+        counts = diff["counts"]
+        typer.echo(
+            f"{counts['changed']} finding(s) changed state, {counts['appeared']} appeared, "
+            f"{counts['disappeared']} disappeared, {counts['unchanged']} unchanged"
+        )
+        for row in diff["changed"]:
+            typer.echo(
+                f"  {row['classifier']}/{row['strategy']}: {row['group']} {row['metric']}: "
+                f"{row['old_state']} -> {row['new_state']}"
+            )
+        typer.echo(f"report: {diff['paths']['report']}")
+        typer.echo(f"json:   {diff['paths']['json']}")
+
+
 def _split(text: str | None) -> list[str] | None:
     if text is None:
         return None
