@@ -6,7 +6,10 @@ defaults, metrics, findings, the report and the CLI read these values instead of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 #: Name of the baseline strategy (the real training rows as they are).
 BASELINE = "none"
@@ -77,3 +80,58 @@ class Goal:
 
 #: The audit's goal: DP <= 0.04 and EO <= 0.08 within 1.5 accuracy points of the baseline.
 GOAL = Goal()
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How often the findings procedure errs, measured on data with planted truth.
+
+    Written by ``benchmarks/calibration.py --write`` into ``fairlatent/calibration.json`` (the
+    report's methods note quotes it; nothing here is typed in by hand).
+
+    Attributes
+    ----------
+    false_alarm_rate, false_alarm_error : float
+        Share of null datasets (no disparity) on which any finding was ``established``, and its
+        Monte-Carlo standard error.
+    null_datasets : int
+    coverage, coverage_error : float
+        Share of datasets whose simultaneous intervals all covered the true differences, and its
+        Monte-Carlo standard error.
+    coverage_datasets : int
+    date, command : str
+        When and how it was measured.
+    """
+
+    false_alarm_rate: float
+    false_alarm_error: float
+    null_datasets: int
+    coverage: float
+    coverage_error: float
+    coverage_datasets: int
+    date: str
+    command: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+#: Where ``benchmarks/calibration.py --write`` records its measurement.
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration | None:
+    """Read the measured calibration (``None`` when it was never measured)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    try:
+        return Calibration(**data)
+    except TypeError:
+        return None
+
+
+#: The false-alarm rate and coverage of the findings, as last measured.
+MEASURED_CALIBRATION = load_calibration()

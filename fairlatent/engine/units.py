@@ -14,15 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fairlatent.classifiers import FeatureSpec, stratified_split, train_classifier
 from fairlatent.config import AuditConfig
 from fairlatent.engine.tuning import Candidate, choose, objective
+from fairlatent.exceptions import ConfigError
+from fairlatent.metrics.bootstrap import paired_interval
 from fairlatent.metrics.fairness import evaluate_predictions
 from fairlatent.models.params import epoch_callbacks
 from fairlatent.models.threads import apply_thread_policy
 from fairlatent.results import RunRecord
+from fairlatent.results.findings import ModelFindings, model_findings
 from fairlatent.strategies import STRATEGIES, StrategyContext, StrategyOutput, StrategySpec
 from fairlatent.strategies.base import FittedStrategy, Strategy, Strength
 
@@ -151,6 +155,23 @@ class Transforms:
         return self._cache[strength.label]
 
 
+def validation_predict(
+    plan: AuditPlan,
+    output: StrategyOutput,
+    clf: str,
+    split: Split,
+    rows: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> tuple[np.ndarray, Any, pd.DataFrame]:
+    """Train ``clf`` on ``output`` and predict the scored validation rows.
+
+    Returns the predictions, the trained model and the rows scored (see :func:`validation_summary`).
+    """
+    fit_on, score_on = rows or (split.validation, split.validation)
+    trained = train_classifier(clf, output, plan.features, random_state=split.seed, validation=fit_on)
+    y_pred, _ = trained.predict(score_on, random_state=split.seed)
+    return y_pred, trained, score_on
+
+
 def validation_summary(
     plan: AuditPlan,
     output: StrategyOutput,
@@ -163,9 +184,54 @@ def validation_summary(
     ``rows`` = (post-processor rows, scored rows) separates the rows a post-processor is fitted on
     from those it is scored on; by default both are all validation rows.
     """
-    fit_on, score_on = rows or (split.validation, split.validation)
-    trained = train_classifier(clf, output, plan.features, random_state=split.seed, validation=fit_on)
-    y_pred, _ = trained.predict(score_on, random_state=split.seed)
+    y_pred, trained, score_on = validation_predict(plan, output, clf, split, rows)
+    return _validation_scores(plan, split, score_on, y_pred), trained
+
+
+#: Bootstrap replicates of the validation gain when the audit asks for fewer than 20.
+GAIN_BOOT = 200
+
+
+def validation_gain(
+    plan: AuditPlan, split: Split, rows: pd.DataFrame, chosen: np.ndarray, baseline: np.ndarray
+) -> dict[str, float]:
+    """Paired bootstrap of the objective's change (chosen minus baseline) on the same validation rows.
+
+    The objective is the larger of the DP and EO differences over the groups with enough support
+    (``--min-test-support``, the test's rule); without two such groups it is undefined (counted as
+    1, so no change can be shown). A change is distinguishable from noise when ``high < 0``.
+
+    Returns
+    -------
+    dict
+        ``change`` (point), ``low``, ``high`` (:data:`~fairlatent.policy.LEVEL` percentile
+        interval of the paired replicates) and ``n_boot``.
+    """
+    cfg = plan.cfg
+    n_boot = cfg.n_boot if cfg.n_boot >= 20 else GAIN_BOOT
+    y = rows[cfg.target].to_numpy()
+    groups = rows[plan.features.group_column].to_numpy()
+    evaluations = [
+        evaluate_predictions(
+            y, pred, groups, n_boot=n_boot, random_state=split.seed,
+            min_support=cfg.min_test_support,
+        )
+        for pred in (chosen, baseline)
+    ]
+
+    def worst(ev: Any) -> tuple[float, np.ndarray]:
+        point = objective(ev.summary)
+        reps = np.fmax(ev.replicates["dp_difference"], ev.replicates["eo_difference"])
+        return point, np.where(np.isfinite(reps), reps, 1.0)
+
+    (pick, pick_reps), (base, base_reps) = worst(evaluations[0]), worst(evaluations[1])
+    _, low, high = paired_interval(base_reps, pick_reps)
+    return {"change": pick - base, "low": low, "high": high, "n_boot": n_boot}
+
+
+def _validation_scores(
+    plan: AuditPlan, split: Split, score_on: pd.DataFrame, y_pred: np.ndarray
+) -> dict[str, float]:
     summary = evaluate_predictions(
         score_on[plan.cfg.target].to_numpy(),
         y_pred,
@@ -174,7 +240,7 @@ def validation_summary(
         random_state=split.seed,
         min_support=plan.cfg.min_test_support,
     ).summary
-    return summary, trained
+    return summary
 
 
 def validation_halves(plan: AuditPlan, split: Split) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -199,10 +265,11 @@ def tune_strength(
     """Score the grid on validation rows; return the choice, the tuning table and trained models."""
     grid = fitted.grid()
     halves = validation_halves(plan, split) if strategy.kind == "post" and len(grid) > 1 else None
-    candidates, trained = [], {}
+    candidates, trained, predictions = [], {}, {}
     for strength in grid:
-        summary, model = validation_summary(plan, on_fitting(strength), clf, split, halves)
-        candidates.append(Candidate(strength, summary))
+        y_pred, model, scored = validation_predict(plan, on_fitting(strength), clf, split, halves)
+        candidates.append(Candidate(strength, _validation_scores(plan, split, scored, y_pred)))
+        predictions[strength.label] = y_pred
         if halves is None:  # a post-processor fitted on half the rows is refitted on all of them
             trained[strength.label] = model
     budget = plan.cfg.accuracy_budget
@@ -214,11 +281,12 @@ def tune_strength(
     else:
         identity = next((c for c in candidates if c.strength.identity), None)
         if identity is None:
-            baseline, _ = validation_summary(
+            base_pred, _, scored = validation_predict(
                 plan, StrategyOutput(frame=split.fitting), clf, split, halves
             )
+            baseline = _validation_scores(plan, split, scored, base_pred)
         else:
-            baseline = identity.summary
+            baseline, base_pred = identity.summary, predictions[identity.strength.label]
         chosen = choose(candidates, baseline_accuracy=baseline["accuracy"], budget=budget)
     table = {
         "classifier": clf,
@@ -228,6 +296,9 @@ def tune_strength(
         "baseline_objective": None if baseline is None else objective(baseline),
         "chosen": chosen.strength.label,
         "candidates": [c.to_dict() for c in candidates],
+        "gain": None
+        if baseline is None or chosen.strength.identity
+        else validation_gain(plan, split, scored, predictions[chosen.strength.label], base_pred),
     }
     return chosen.strength, table, trained
 
@@ -241,6 +312,38 @@ def _model_rows(plan: AuditPlan, rows: pd.DataFrame, seed: int) -> pd.DataFrame:
         rows, target=plan.cfg.target, test_size=n / len(rows), random_state=seed
     )
     return sample
+
+
+def test_findings(
+    plan: AuditPlan,
+    split: Split,
+    y_pred: Any,
+    scores: Any,
+    classifier: str,
+    strategy: str,
+    repeat: int,
+) -> ModelFindings:
+    """Build one model's findings on the test rows, with the test evaluation's bootstrap seed."""
+    cfg = plan.cfg
+    try:
+        return model_findings(
+            split.test[cfg.target].to_numpy(),
+            y_pred,
+            split.test[plan.features.group_column].to_numpy(),
+            classifier=classifier,
+            strategy=strategy,
+            repeat=repeat,
+            scores=scores,
+            reference=cfg.reference,
+            n_boot=cfg.n_boot,
+            random_state=split.seed,
+            min_support=cfg.min_test_support,
+        )
+    except ValueError as err:  # a --reference too small to judge on these test rows
+        raise ConfigError(
+            f"{err} (--reference {cfg.reference!r} with --min-test-support "
+            f"{cfg.min_test_support}); pass another --reference or a lower --min-test-support"
+        ) from None
 
 
 def run_strategy(
@@ -303,6 +406,7 @@ def run_strategy(
                 strength=strength.label,
                 train_rows=len(final.frame),
                 synthetic_rows=final.n_synthetic,
+                findings=test_findings(plan, split, y_pred, scores, clf, name, repeat),
             )
         )
     reference = on_train(default) if strategy.kind != "post" else on_fitting(default)

@@ -72,10 +72,14 @@ def group_confusion_counts(
 
 
 def _gap(values: np.ndarray) -> np.ndarray:
+    if values.shape[1] == 0:  # no compared groups: nothing is judged
+        return np.full(values.shape[0], np.nan)
     return np.nanmax(values, axis=1) - np.nanmin(values, axis=1)
 
 
 def _ratio(values: np.ndarray) -> np.ndarray:
+    if values.shape[1] == 0:
+        return np.full(values.shape[0], np.nan)
     high = np.nanmax(values, axis=1)
     return np.where(high > 0, np.nanmin(values, axis=1) / np.where(high > 0, high, 1), 1.0)
 
@@ -89,7 +93,8 @@ def metrics_from_counts(
     ----------
     counts : ndarray, shape (B, G, 2, 2)
     compared : sequence of int, optional
-        Groups the disparity summaries (gaps and ratios) compare; all groups when ``None``.
+        Groups the disparity summaries (gaps and ratios) compare; all groups when ``None``; the
+        summaries are NaN when it is empty.
         Overall accuracy and selection rate always use every row.
 
     Returns

@@ -127,7 +127,8 @@ class Evaluation:
         Index: group label; columns: :data:`GROUP_METRICS`, ``<metric>_low``/``<metric>_high``,
         ``test_positives``, ``test_negatives`` and ``supported``.
     compared : list of str
-        Groups with enough test support (or every group, when fewer than two have it).
+        Groups with enough test support (empty when fewer than two have it: then nothing is
+        judged and the disparity summaries are NaN).
     too_small : list of str
         Groups left out of the disparity summaries for lack of test support.
     reference : str
@@ -182,15 +183,22 @@ def group_support(y_true: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
 def compared_groups(support: pd.DataFrame, min_support: int) -> tuple[list[str], list[str]]:
     """Split groups into those compared in the headline and those too small to judge.
 
-    When fewer than two groups have ``min_support`` favourable and unfavourable test rows, every
-    group is compared (and none is called too small): a comparison needs two groups.
+    When fewer than two groups have ``min_support`` favourable and unfavourable test rows, nothing
+    is compared and every group is too small: a comparison needs two well-supported groups, and the
+    audit then says it cannot tell (it never compares thin groups, or a group with itself).
+
+    Examples
+    --------
+    >>> support = group_support(np.array([1, 0] * 30 + [1, 0]), np.array(["a"] * 60 + ["b"] * 2))
+    >>> compared_groups(support, 20)
+    ([], ['a', 'b'])
     """
     enough = (support["test_positives"] >= min_support) & (
         support["test_negatives"] >= min_support
     )
     compared = [str(g) for g in support.index[enough]]
     if len(compared) < 2:
-        return [str(g) for g in support.index], []
+        return [], [str(g) for g in support.index]
     return compared, [str(g) for g in support.index[~enough]]
 
 
@@ -228,7 +236,7 @@ def evaluate_predictions(
     Examples
     --------
     >>> ev = evaluate_predictions(np.array([1, 0, 1, 0]), np.array([1, 0, 0, 0]),
-    ...                           np.array(["a", "a", "b", "b"]), n_boot=0)
+    ...                           np.array(["a", "a", "b", "b"]), n_boot=0, min_support=1)
     >>> ev.summary["dp_difference"], ev.reference
     (0.5, 'a')
     """
@@ -253,8 +261,8 @@ def evaluate_predictions(
     by_group = by_group.join(support)
     by_group["supported"] = by_group.index.isin(compared) & ~by_group.index.isin(too_small)
     labels = list(by_group.index)
-    if reference is None:
-        reference = max(compared, key=lambda g: by_group.at[g, "count"])  # first on ties
+    if reference is None:  # the largest compared group (the largest group if none is compared)
+        reference = max(compared or labels, key=lambda g: by_group.at[g, "count"])  # first on ties
     elif reference not in labels:
         raise ValueError(f"reference group {reference!r} is not among the groups {labels}")
     evaluation = Evaluation(
@@ -295,15 +303,22 @@ def evaluate_predictions(
 def _summary(
     y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, in_compared: np.ndarray
 ) -> dict[str, float]:
-    """Fairlearn's summaries: overall on every row, disparities over the compared groups."""
+    """Fairlearn's summaries: overall on every row, disparities over the compared groups.
+
+    With no compared groups (fewer than two well-supported ones) the disparities are NaN.
+    """
     yc, pc, gc = y_true[in_compared], y_pred[in_compared], groups[in_compared]
-    accuracy = MetricFrame(
-        metrics=accuracy_score, y_true=yc, y_pred=pc, sensitive_features=pd.Series(gc)
-    )
-    return {
+    overall = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
         "selection_rate": float(selection_rate(y_true, y_pred)),
+    }
+    if not in_compared.any():
+        return overall | {name: float("nan") for name in SUMMARY_METRICS if name not in overall}
+    accuracy = MetricFrame(
+        metrics=accuracy_score, y_true=yc, y_pred=pc, sensitive_features=pd.Series(gc)
+    )
+    return overall | {
         "dp_difference": float(demographic_parity_difference(yc, pc, sensitive_features=gc)),
         "dp_ratio": float(demographic_parity_ratio(yc, pc, sensitive_features=gc)),
         "eo_difference": float(equalized_odds_difference(yc, pc, sensitive_features=gc)),

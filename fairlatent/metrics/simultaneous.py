@@ -289,9 +289,16 @@ class FindingFamily:
         return tuple(f for f in self.findings if f.state == state)
 
     def headline(self) -> Finding | None:
-        """Return the established finding with the largest absolute difference (``None`` if none)."""
+        """Return the established finding with the largest absolute difference (``None`` if none).
+
+        Ties (a TPR gap is an FNR gap of the same size) go to the rate listed first in
+        :attr:`metrics`, so selection rate and TPR win over their complements.
+        """
         established = self.with_state("established")
-        return max(established, key=lambda f: abs(f.difference)) if established else None
+        if not established:
+            return None
+        order = {m: i for i, m in enumerate(self.metrics)}
+        return max(established, key=lambda f: (round(abs(f.difference), 9), -order.get(f.metric, 0)))
 
     def smallest_detectable(self) -> float:
         """Smallest difference the judged family could detect at 80 % power (NaN if none judged)."""
@@ -351,7 +358,9 @@ def simultaneous_findings(
         A reference given by name must be judged (enough support).
     n_boot : int, default 200
         Bootstrap replicates (row resamples keyed by ``(random_state, n_rows)``, shared with
-        :func:`~fairlatent.metrics.fairness.evaluate_predictions`); must be at least 20.
+        :func:`~fairlatent.metrics.fairness.evaluate_predictions`); 0 or at least 20. With 0 the
+        critical value is the normal quantile with a Bonferroni correction over the family
+        (conservative, no resampling).
     random_state : int, default 0
     min_support : int, default :data:`~fairlatent.policy.MIN_TEST_SUPPORT`
         Fewest favourable and unfavourable rows of a judged group, and fewest rows in a rate's
@@ -370,7 +379,8 @@ def simultaneous_findings(
     Raises
     ------
     ValueError
-        When ``reference`` is not a group, or is a group too small to judge, or ``n_boot < 20``.
+        When ``reference`` is not a group, or is a group too small to judge, or
+        ``0 < n_boot < 20``.
 
     Examples
     --------
@@ -386,8 +396,10 @@ def simultaneous_findings(
     >>> sel.state, bool(sel.low < -0.3 < sel.high)
     ('established', True)
     """
-    if n_boot < 20:
-        raise ValueError(f"simultaneous intervals need at least 20 bootstrap replicates, got {n_boot}")
+    if 0 < n_boot < 20:
+        raise ValueError(
+            f"simultaneous intervals need 0 or at least 20 bootstrap replicates, got {n_boot}"
+        )
     metrics = tuple(metrics)
     unknown = [m for m in metrics if m not in _CELLS]
     if unknown:

@@ -34,6 +34,27 @@ Schema (``schema_version`` 1), all numbers are floats or null:
 - ``frontier``: per classifier, the best accuracy that randomised group-specific thresholds on the
   baseline's scores reach under the goal's DP/EO bounds on the test rows (an optimistic bound)
 - ``environment``: versions, device, total seconds
+- ``findings``: one entry per (audited model, group other than the reference, metric), for every
+  (classifier, strategy, repeat) the audit evaluated (a user's prediction column counts as a
+  classifier with strategy ``none``). Keys (a contract): ``classifier``, ``strategy``, ``group``,
+  ``reference``, ``metric`` (``selection_rate``, ``tpr``, ``fpr``, ``fnr``, ``ppv``, ``fdr``,
+  ``npv``, ``for``, ``accuracy``), ``difference`` (group minus reference), ``low``, ``high``
+  (interval of the difference, simultaneous at 95 % over the model's family of judged
+  comparisons; marginal for ``insufficient`` findings), ``ratio`` (group over reference),
+  ``ratio_low``, ``ratio_high``, ``state`` (``established``: the interval excludes 0;
+  ``not_detected``: it lies inside the practical margin, |difference| <= 0.05 and ratio in
+  [0.8, 1.25]; ``inconclusive``: neither; ``insufficient``: the group, or the rate's denominator,
+  has fewer than ``--min-test-support`` rows, so it is not judged) and ``support`` (the smaller
+  denominator of the rate in the group and the reference). Extra keys: ``repeat``, ``value``,
+  ``reference_value``, ``detectable`` (smallest difference the family detects with 80 % power on
+  these rows) and ``model_flagged`` (the model is no better than predicting the majority label)
+- ``findings_method``: how the findings were made: ``level``, ``min_test_support``, ``margin``,
+  ``n_boot``, the meaning of each state, ``measured`` (the false-alarm rate and coverage measured
+  on planted truth by ``benchmarks/calibration.py``, with its date and command) and ``families``
+  (per audited model: reference, judged and insufficient groups, ``family_size`` (differences and
+  log ratios covered at once), ``level``, ``critical_value``, ``method``, ``margin`` and
+  ``check``, the sanity check against the majority label: accuracy, majority_rate, gain with its
+  interval, AUC with its interval, state, flagged)
 """
 
 from __future__ import annotations
@@ -111,5 +132,7 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
         **{name: data for name, data in result.analyses.items() if name not in ANALYSES.names()},
         "frontier": result.frontier,
         "environment": result.environment,
+        "findings": result.findings.rows(),
+        "findings_method": result.findings.to_dict(),
     }
     return to_jsonable(doc)

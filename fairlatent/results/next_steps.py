@@ -6,9 +6,9 @@ result holds; nothing here is computed from prose.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import shlex
+from typing import TYPE_CHECKING, Any
 
-from fairlatent.results.verdict import GOAL
 from fairlatent.strategies import STRATEGIES
 
 if TYPE_CHECKING:
@@ -29,10 +29,16 @@ def headline(result: AuditResult) -> list[str]:
     )
     lines = [label]
     first = next(r.evaluation for r in result.records if r.repeat == 0)
-    lines.append(
-        f"Groups compared ({len(first.compared)}): {', '.join(first.compared)}; reference group: "
-        f"{first.reference}."
-    )
+    if first.compared:
+        lines.append(
+            f"Groups compared ({len(first.compared)}): {', '.join(first.compared)}; reference "
+            f"group: {first.reference}."
+        )
+    else:
+        lines.append(
+            "No group comparison: fewer than two groups have "
+            f"{result.config.min_test_support} favourable and unfavourable test rows."
+        )
     if first.too_small:
         lines.append(
             f"Too small to judge (fewer than {result.config.min_test_support} favourable or "
@@ -41,17 +47,65 @@ def headline(result: AuditResult) -> list[str]:
     return lines
 
 
-def how_to_apply(strategy: str, classifier: str) -> str:
+def data_argument(result: AuditResult) -> str:
+    """Return the audit's data file, quoted for a shell (``DATA`` for a library call).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> data_argument(SimpleNamespace(command="fairlatent audit 'my data.csv' --target y"))
+    "'my data.csv'"
+    >>> data_argument(SimpleNamespace(command=None))
+    'DATA'
+    """
+    command = getattr(result, "command", None)
+    if command:
+        parts = shlex.split(command)
+        if len(parts) > 2 and parts[:2] == ["fairlatent", "audit"]:
+            return shlex.quote(parts[2])
+    return "DATA"
+
+
+def rerun_command(result: AuditResult, **changes: Any) -> str:
+    """Return the audit's command line with options changed (``repeats=3`` -> ``--repeats 3``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> cmd = "fairlatent audit d.csv --target y --sensitive g --repeats 1 --out reports/d"
+    >>> rerun_command(SimpleNamespace(command=cmd), repeats=3)
+    'fairlatent audit d.csv --target y --sensitive g --repeats 3 --out reports/d'
+    >>> rerun_command(SimpleNamespace(command=cmd), min_group_size=50)
+    'fairlatent audit d.csv --target y --sensitive g --repeats 1 --out reports/d --min-group-size 50'
+    """
+    command = getattr(result, "command", None)
+    if not command:
+        cfg = result.config
+        command = shlex.join(
+            ["fairlatent", "audit", "DATA", "--target", cfg.target, "--sensitive",
+             ",".join(cfg.sensitive)]
+        )
+    parts = shlex.split(command)
+    for name, value in changes.items():
+        flag = "--" + name.replace("_", "-")
+        if flag in parts:
+            parts[parts.index(flag) + 1] = str(value)
+        else:
+            parts += [flag, str(value)]
+    return shlex.join(parts)
+
+
+def how_to_apply(strategy: str, classifier: str, data: str = "DATA") -> str:
     """Say how a user applies ``strategy``: its training set from ``debias``, or in their pipeline.
 
     Examples
     --------
-    >>> how_to_apply("reweigh", "logreg")
-    'write its training set with `fairlatent debias DATA --strategy reweigh --classifier logreg`'
+    >>> how_to_apply("reweigh", "logreg", "data.csv")
+    'write its training set with `fairlatent debias data.csv --strategy reweigh --classifier logreg`'
     """
     if strategy in STRATEGIES and STRATEGIES.get(strategy).debias:
         return (
-            f"write its training set with `fairlatent debias DATA --strategy {strategy} "
+            f"write its training set with `fairlatent debias {data} --strategy {strategy} "
             f"--classifier {classifier}`"
         )
     return (
@@ -59,13 +113,13 @@ def how_to_apply(strategy: str, classifier: str) -> str:
         "carry, so apply it where you fit the classifier (post-processors: "
         "fairlatent.strategies.adapters.GoalPostProcessor or ThresholdPostProcessor, fitted on "
         "held-out rows); `fairlatent debias "
-        f"DATA --strategy auto --classifier {classifier}` writes the best data-only strategy's "
+        f"{data} --strategy auto --classifier {classifier}` writes the best data-only strategy's "
         "training set"
     )
 
 
 def next_steps(result: AuditResult) -> list[str]:
-    """List what a user should do next, most important first.
+    """List what a user should do next, most important first, with real commands.
 
     Parameters
     ----------
@@ -76,60 +130,60 @@ def next_steps(result: AuditResult) -> list[str]:
     list of str
     """
     steps: list[str] = []
-    verdicts = result.verdict()
+    verdicts = result.verdicts()
     schema = result.schema
+    cfg = result.config
+    data = shlex.join(["--target", cfg.target, "--sensitive", ",".join(cfg.sensitive)])
+    if cfg.positive_label is not None:
+        data += " " + shlex.join(["--positive-label", str(cfg.positive_label)])
+    data = f"{data_argument(result)} {data}"
     if schema.positive_label_inferred:
         steps.append(
             f"Check the favourable label: {schema.positive_label!r} of {schema.target!r} was "
             "inferred; if that is the unfavourable outcome, rerun with --positive-label."
         )
     for verdict in verdicts:
-        clf = verdict["classifier"]
-        if not verdict["unfair"]:
+        clf, head, rec = verdict.classifier, verdict.headline, verdict.recommendation
+        if head.check.flagged:
             steps.append(
-                f"{clf}: the baseline shows no large disparity between the groups compared; "
-                "keep monitoring, and check the too-small groups separately if any."
+                f"{clf}: fix the model first — it is no better than predicting the majority label "
+                "for everyone, so its fairness figures describe a model nobody should deploy."
+            )
+        if head.state == "cannot_tell":
+            steps.append(
+                f"{clf}: nothing could be judged. Collect more rows for the thin groups, or merge "
+                f"groups: {rerun_command(result, min_group_size=max(cfg.min_group_size * 2, 60))} "
+                f"(lowering --min-test-support below {cfg.min_test_support} gives noisier figures)."
             )
             continue
-        rec = verdict["recommendation"]
-        passing = [name for name, ok in verdict["meets_goal"].items() if ok]
+        if head.state == "no_gap" and head.green:
+            steps.append(
+                f"{clf}: no disparity detected within the margin; keep monitoring with the same "
+                "command on new data."
+            )
+            continue
+        if head.state == "inconclusive":
+            steps.append(
+                f"{clf}: no gap is established and parity is not shown; more test rows would "
+                f"narrow the intervals (more data, or --test-size {min(0.5, cfg.test_size + 0.1):.1f})."
+            )
         if rec is not None and rec["strategy"] != "none":
             strength = ", ".join(dict.fromkeys(rec["strengths"]))
             steps.append(
-                f"{clf}: use {rec['strategy']} (strength {strength}), the strategy validation "
-                f"picked; {how_to_apply(rec['strategy'], clf)}"
+                f"{clf}: use {rec['strategy']} (strength {strength}), chosen on validation rows; "
+                f"{how_to_apply(rec['strategy'], clf, data)}"
                 + ("." if rec["agrees"] else ", but first rerun with --repeats 3: the test rows "
                    "disagree with validation.")
             )
-        elif rec is not None:
+        elif rec is not None and head.state == "established":
             steps.append(
-                f"{clf}: no strategy beat the baseline on validation within the accuracy budget; "
-                "try --accuracy-budget if more accuracy may be traded, or other strategies."
+                f"{clf}: no strategy's validation gain was distinguishable from noise, so the "
+                "recommendation is to do nothing yet; try post-processing toward the goal: "
+                + rerun_command(result, strategies="none,goal,threshold")
             )
-        elif passing:
-            steps.append(
-                f"{clf}: {passing[0]} meets the goal (DP ≤ {GOAL['dp_difference']}, EO ≤ "
-                f"{GOAL['eo_difference']}, accuracy within {GOAL['accuracy_loss'] * 100:.1f} "
-                "points); confirm it with --repeats 3 before adopting it."
-            )
-        elif verdict["clear_improvement"]:
-            steps.append(
-                f"{clf}: no strategy meets the goal; {verdict['best_strategy']} narrows the gap most. "
-                "Compare its accuracy cost in the trade-off plot, or relax the goal knowingly."
-            )
-        else:
-            steps.append(
-                f"{clf}: no strategy clearly narrowed the gap; try other strategies or "
-                "post-processing, or more repeats to shrink the intervals."
-            )
-    small = sorted({g["group"] for v in verdicts for g in v["too_small"]})
-    if small:
+    if cfg.repeats == 1:
         steps.append(
-            f"Groups {', '.join(small)} are too small to judge: collect more rows for them, merge "
-            "them with --min-group-size, or lower --min-test-support (noisier figures)."
-        )
-    if result.config.repeats == 1:
-        steps.append(
-            "This is one train/test split: rerun with --repeats 3 to see the spread before acting."
+            "This is one train/test split: see the spread over splits before acting — "
+            + rerun_command(result, repeats=3)
         )
     return steps

@@ -3,8 +3,10 @@
 Each tuned strategy already picked its strength on validation rows (:mod:`fairlatent.engine.tuning`).
 The recommendation compares those picks across strategies with the same objective — the larger of
 the DP and EO differences on validation, averaged over repeats — among the strategies whose mean
-validation accuracy stays within their budget of the baseline's. When no strategy beats the baseline
-on validation, the recommendation is to do nothing. The test rows are only *reported* for the pick,
+validation accuracy stays within their budget of the baseline's *and* whose validation gain is
+distinguishable from noise (the paired-bootstrap interval of the objective's change on the same
+validation rows, with the test's support rule, lies below 0 in every repeat). When no strategy
+qualifies, the recommendation is to do nothing. The test rows are only *reported* for the pick,
 and the report says when they disagree with validation.
 """
 
@@ -28,6 +30,7 @@ def _validation(result: AuditResult, strategy: str, classifier: str) -> dict[str
     if not tables:
         return None
     chosen = [next(c for c in t["candidates"] if c["chosen"]) for t in tables]
+    gains = [t.get("gain") for t in tables]
     return {
         "strategy": strategy,
         "strengths": [t["chosen"] for t in tables],
@@ -37,6 +40,10 @@ def _validation(result: AuditResult, strategy: str, classifier: str) -> dict[str
         "eo_difference": float(np.mean([c["eo_difference"] for c in chosen])),
         "budget": float(min(t["budget"] for t in tables)),
         "off": all(c["identity"] for c in chosen),
+        # the validation gain is distinguishable from noise in every repeat (paired bootstrap)
+        "gain": [g for g in gains if g is not None],
+        "distinguishable": bool(gains)
+        and all(g is not None and g["high"] < 0 for g in gains),
     }
 
 
@@ -72,9 +79,10 @@ def recommend(result: AuditResult) -> list[dict[str, Any]]:
             for s in result.config.strategies
             if s != "none" and (v := _validation(result, s, clf)) is not None
         ]
-        eligible = [
+        within = [
             v for v in others if not v["off"] and v["accuracy"] >= base["accuracy"] - v["budget"] - TIE
         ]
+        eligible = [v for v in within if v["distinguishable"]]
         best = base
         for v in eligible:
             better = v["objective"] < best["objective"] - TIE
@@ -87,9 +95,13 @@ def recommend(result: AuditResult) -> list[dict[str, Any]]:
             test_pick["objective"] < test_base["objective"]
             and test_base["accuracy"] - test_pick["accuracy"] <= best["budget"] + TIE
         )
+        # the lowest validation objective among those whose gain is within noise (for the text)
+        noisy = [v for v in within if not v["distinguishable"]]
+        undistinguished = min(noisy, key=lambda v: v["objective"]) if noisy else None
         out.append(
             {
                 "classifier": clf,
+                "undistinguished": undistinguished,
                 "strategy": best["strategy"],
                 "strengths": best["strengths"],
                 "validation": {"pick": best, "baseline": base},
@@ -110,8 +122,29 @@ def recommendation_text(rec: dict[str, Any]) -> str:
     """One paragraph on a recommendation: what validation picked, what the test rows show."""
     val, test = rec["validation"], rec["test"]
     if rec["strategy"] == "none":
+        if val["baseline"]["objective"] >= 1.0 - TIE:  # undefined: too few supported groups
+            return (
+                "Recommended: do nothing — the validation rows hold fewer than two groups with "
+                "enough favourable and unfavourable rows (--min-test-support), so no strategy's "
+                "gain could be measured there."
+            )
+        noisy = rec.get("undistinguished")
+        if noisy is not None and noisy["objective"] < val["baseline"]["objective"]:
+            gain = noisy["gain"][0] if noisy["gain"] else None
+            interval = (
+                f" (change {gain['change']:+.3f} [{gain['low']:+.3f}, {gain['high']:+.3f}], paired "
+                "bootstrap on the validation rows)"
+                if gain is not None
+                else ""
+            )
+            return (
+                "Recommended: do nothing — the best strategy on validation rows, "
+                f"{noisy['strategy']}, lowered the larger of the DP and EO differences from "
+                f"{val['baseline']['objective']:.3f} to {noisy['objective']:.3f}{interval}, a "
+                "change not distinguishable from noise."
+            )
         return (
-            "Recommended: no mitigation — on validation rows no strategy lowered the larger of "
+            "Recommended: do nothing — on validation rows no strategy lowered the larger of "
             f"the DP and EO differences ({val['baseline']['objective']:.3f}) within its accuracy "
             "budget."
         )
@@ -120,7 +153,12 @@ def recommendation_text(rec: dict[str, Any]) -> str:
     text = (
         f"Recommended (chosen on validation rows, never the test rows): {rec['strategy']} at "
         f"strength {strengths} — on validation, max(DP, EO) {val['baseline']['objective']:.3f} → "
-        f"{val['pick']['objective']:.3f} for {_points(loss)}. On the test rows: "
+        f"{val['pick']['objective']:.3f} for {_points(loss)}"
+        + "".join(
+            f" (change {g['change']:+.3f} [{g['low']:+.3f}, {g['high']:+.3f}], paired bootstrap)"
+            for g in val["pick"]["gain"][:1]
+        )
+        + ". On the test rows: "
         f"DP difference {test['baseline']['dp_difference']:.3f} → {test['pick']['dp_difference']:.3f}, "
         f"EO difference {test['baseline']['eo_difference']:.3f} → {test['pick']['eo_difference']:.3f}, "
         f"accuracy {test['baseline']['accuracy']:.3f} → {test['pick']['accuracy']:.3f}."

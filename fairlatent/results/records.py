@@ -7,7 +7,7 @@ its own (see :mod:`fairlatent.results.verdict` and :mod:`fairlatent.results.comp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,10 @@ import pandas as pd
 from fairlatent.config import AuditConfig
 from fairlatent.data.schema import Schema
 from fairlatent.metrics.fairness import GROUP_METRICS, SUMMARY_METRICS, Evaluation
+from fairlatent.results.findings import AuditFindings, ModelFindings, build_findings
+
+if TYPE_CHECKING:
+    from fairlatent.results.verdict import Verdict
 
 
 @dataclass
@@ -28,6 +32,9 @@ class RunRecord:
         the audit tunes).
     train_rows, synthetic_rows : int
         Size of the classifier's training set and how many of its rows were generated.
+    findings : ModelFindings or None
+        The model's sanity check and simultaneous findings on the same test rows, with the same
+        bootstrap seed as :attr:`evaluation` (see :mod:`fairlatent.results.findings`).
     """
 
     repeat: int
@@ -40,6 +47,7 @@ class RunRecord:
     strength: str = "default"
     train_rows: int = 0
     synthetic_rows: int = 0
+    findings: ModelFindings | None = None
 
 
 @dataclass
@@ -72,6 +80,9 @@ class AuditResult:
         Versions, device and timings.
     test_frame : DataFrame
         Real held-out rows of the first repeat (not serialised).
+    findings : AuditFindings
+        Every audited model's sanity check and simultaneous findings, gathered once from the
+        records (see :mod:`fairlatent.results.findings`).
     """
 
     config: AuditConfig
@@ -85,6 +96,12 @@ class AuditResult:
     environment: dict[str, Any] = field(default_factory=dict)
     test_frame: pd.DataFrame | None = None
     command: str | None = None
+    findings: AuditFindings = field(default_factory=lambda: build_findings(()))
+
+    def __post_init__(self) -> None:
+        """Gather the records' findings when none were given."""
+        if not self.findings.models and any(r.findings is not None for r in self.records):
+            self.findings = findings_of(self.records, self.config)
 
     @property
     def representation(self) -> dict[str, Any] | None:
@@ -178,19 +195,32 @@ class AuditResult:
         order = [(s, c) for s in self.config.strategies for c in self.config.classifiers]
         return table.reindex([o for o in order if o in table.index])
 
-    def verdict(self) -> list[dict[str, Any]]:
-        """For each classifier, the fairest strategy and its accuracy cost against ``none``.
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """For each classifier, the typed verdict (built once, on first use).
 
-        Fairest means the lowest mean of the demographic-parity and equalized-odds differences.
+        Returns
+        -------
+        tuple of Verdict
+            See :mod:`fairlatent.results.verdict`.
+        """
+        cached = self.__dict__.get("_verdicts")
+        if cached is None:
+            from fairlatent.results.verdict import build_verdict
+
+            cached = tuple(build_verdict(self))
+            self.__dict__["_verdicts"] = cached
+        return cached
+
+    def verdict(self) -> list[dict[str, Any]]:
+        """For each classifier: headline, model check, thin groups, recommendation, goal (JSON form).
 
         Returns
         -------
         list of dict
-            One per classifier, with baseline and best figures and a one-sentence ``text``.
+            :meth:`Verdict.to_dict <fairlatent.results.verdict.Verdict.to_dict>` of
+            :meth:`verdicts`.
         """
-        from fairlatent.results.verdict import build_verdict
-
-        return build_verdict(self)
+        return [v.to_dict() for v in self.verdicts()]
 
     def headline(self) -> list[str]:
         """Return the favourable label, the groups compared and those too small to judge."""
@@ -203,3 +233,12 @@ class AuditResult:
         from fairlatent.results.next_steps import next_steps
 
         return next_steps(self)
+
+
+def findings_of(records: list[RunRecord], config: AuditConfig) -> AuditFindings:
+    """Gather the findings of ``records`` (each built once by the engine) for an audit."""
+    return build_findings(
+        [r.findings for r in records if r.findings is not None],
+        min_support=config.min_test_support,
+        n_boot=config.n_boot if config.n_boot >= 20 else 0,
+    )

@@ -1,289 +1,367 @@
-"""Headline verdict computed from the numbers: is the baseline unfair, to whom, what fixes it.
+"""The verdict per classifier: the answer first, then what to do about it.
 
-Statistics before prose: the verdict names only groups with enough test support (see
-:func:`fairlatent.metrics.fairness.compared_groups`), every figure it quotes carries its 95% interval,
-thinner groups are listed as too small to judge, and a strategy's change is called an improvement
-only when its paired-bootstrap interval excludes zero.
+Built from the findings (:mod:`fairlatent.results.findings`), never from a summary statistic:
+
+- **Model sanity first.** A baseline no better than predicting the majority label (or whose AUC is
+  no better than chance) is flagged before anything else, and its fairness figures are marked.
+- **Headline** = the established finding of the baseline with the largest effect, naming its pair
+  with that pair's own simultaneous interval. If nothing is established, it says so and how large a
+  gap these test rows could have detected; if fewer than two groups have enough support, it says
+  that we cannot tell. The verdict is green (``no_gap``) only when every judged finding is
+  ``not_detected``, the model passes its check and no thin group shows a large point gap.
+- **Thin groups** (below the support minimum) are shown with their point gap, its marginal interval
+  and the gap they could have revealed, never hidden and never the headline.
+- **Recommendation** from validation rows only (:mod:`fairlatent.results.recommendation`), "do
+  nothing" unless a gain is distinguishable from noise.
+
+"Fairest" means the lowest **max** of the DP and EO differences, here as in tuning and the
+recommendation.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fairlatent.classifiers import CLASSIFIERS
-from fairlatent.results.comparison import change_mark, paired_change
+from fairlatent.metrics.simultaneous import Finding
+from fairlatent.policy import BASELINE, LEVEL, MIN_TEST_SUPPORT
+from fairlatent.policy import GOAL as POLICY_GOAL
+from fairlatent.results.findings import ModelCheck, ModelFindings, finding_figures, finding_phrase
 from fairlatent.results.recommendation import recommend, recommendation_text
 
 if TYPE_CHECKING:
     from fairlatent.metrics.fairness import Evaluation
     from fairlatent.results.records import AuditResult
 
-#: A baseline is called unfair when its DP ratio falls below this (the "four-fifths rule") ...
-DP_RATIO_THRESHOLD = 0.8
-#: ... or when its equalized-odds difference exceeds this.
-EO_DIFFERENCE_THRESHOLD = 0.1
 #: The project's goal for a mitigation: DP difference, EO difference, accuracy loss (points / 100).
-GOAL = {"dp_difference": 0.04, "eo_difference": 0.08, "accuracy_loss": 0.015}
+GOAL = {
+    "dp_difference": POLICY_GOAL.dp_difference,
+    "eo_difference": POLICY_GOAL.eo_difference,
+    "accuracy_loss": POLICY_GOAL.accuracy_loss,
+}
+#: Headline states, from "a gap is shown" to "nothing could be judged".
+HEADLINE_STATES: tuple[str, ...] = ("established", "inconclusive", "no_gap", "cannot_tell")
 
 
 def fairness_score(row: Any) -> float:
-    """Mean of the DP and EO differences (lower is fairer)."""
-    return float((row["dp_difference"] + row["eo_difference"]) / 2)
-
-
-def _interval(evaluation: Evaluation, metric: str) -> str:
-    low, high = evaluation.summary_ci.get(metric, (np.nan, np.nan))
-    return f" [{low:.3f}, {high:.3f}]" if np.isfinite(low) and np.isfinite(high) else ""
-
-
-def _first(result: AuditResult, strategy: str, classifier: str) -> Evaluation:
-    return next(
-        r.evaluation
-        for r in result.records
-        if r.strategy == strategy and r.classifier == classifier and r.repeat == 0
-    )
-
-
-def too_small_groups(evaluation: Evaluation) -> list[dict[str, Any]]:
-    """List the groups left out of the headline, with their test support and selection rate."""
-    table = evaluation.by_group
-    return [
-        {
-            "group": g,
-            "test_rows": int(table.at[g, "count"]),
-            "test_positives": int(table.at[g, "test_positives"]),
-            "test_negatives": int(table.at[g, "test_negatives"]),
-            "selection_rate": float(table.at[g, "selection_rate"]),
-        }
-        for g in evaluation.too_small
-    ]
-
-
-def largest_disparity(evaluation: Evaluation) -> dict[str, Any]:
-    """Find the widest selection-rate gap between two compared groups, with its intervals.
-
-    Returns
-    -------
-    dict
-        ``low_group``, ``high_group``, their ``low_rate``/``high_rate`` and test rows, and the DP
-        ``difference``/``ratio`` with ``*_low``/``*_high`` intervals and ``four_fifths`` (ratio
-        below 0.8).
-    """
-    rates = evaluation.by_group.loc[evaluation.compared, "selection_rate"]
-    low_group, high_group = str(rates.idxmin()), str(rates.idxmax())
-    d_low, d_high = evaluation.summary_ci.get("dp_difference", (np.nan, np.nan))
-    r_low, r_high = evaluation.summary_ci.get("dp_ratio", (np.nan, np.nan))
-    return {
-        "low_group": low_group,
-        "high_group": high_group,
-        "low_rate": float(rates[low_group]),
-        "high_rate": float(rates[high_group]),
-        "low_rows": int(evaluation.by_group.at[low_group, "count"]),
-        "high_rows": int(evaluation.by_group.at[high_group, "count"]),
-        "difference": float(evaluation.summary["dp_difference"]),
-        "difference_low": float(d_low),
-        "difference_high": float(d_high),
-        "ratio": float(evaluation.summary["dp_ratio"]),
-        "ratio_low": float(r_low),
-        "ratio_high": float(r_high),
-        "four_fifths": bool(evaluation.summary["dp_ratio"] < DP_RATIO_THRESHOLD),
-    }
-
-
-def _baseline_text(name: str, base: Any, first: Evaluation, gap: dict[str, Any], unfair: bool) -> str:
-    rates = (
-        f"it predicts the favourable outcome for {gap['low_rate']:.1%} of {gap['low_group']} "
-        f"({gap['low_rows']} test rows) against {gap['high_rate']:.1%} of {gap['high_group']} "
-        f"({gap['high_rows']})"
-    )
-    figures = (
-        f"DP difference {base['dp_difference']:.3f}{_interval(first, 'dp_difference')}, "
-        f"ratio {base['dp_ratio']:.2f}{_interval(first, 'dp_ratio')}"
-        + (", below the four-fifths rule" if gap["four_fifths"] else "")
-        + f"; EO difference {base['eo_difference']:.3f}{_interval(first, 'eo_difference')}"
-    )
-    if unfair:
-        return f"The {name} baseline is unfair: {rates} ({figures})."
-    return f"The {name} baseline shows no large disparity: {rates} ({figures})."
-
-
-def _mark(result: AuditResult, strategy: str, clf: str, metric: str, base: Any, row: Any) -> str:
-    paired = paired_change(result, strategy, clf, metric)
-    interval = None if paired is None else (paired[1], paired[2])
-    return change_mark(metric, float(row[metric] - base[metric]), interval)
-
-
-def _change_text(result: AuditResult, strategy: str, clf: str, metric: str, base: Any, row: Any) -> str:
-    paired = paired_change(result, strategy, clf, metric)
-    delta = float(row[metric] - base[metric])
-    text = f"{base[metric]:.3f} → {row[metric]:.3f}"
-    if paired is not None and np.isfinite(paired[1]):
-        mark = change_mark(metric, delta, (paired[1], paired[2]))
-        verdict = {"better": "clearly better", "worse": "clearly worse"}.get(mark, "no clear change")
-        text += f" (change {delta:+.3f} [{paired[1]:+.3f}, {paired[2]:+.3f}], {verdict})"
-    return text
-
-
-def build_verdict(result: AuditResult) -> list[dict[str, Any]]:
-    """One verdict per classifier.
-
-    Parameters
-    ----------
-    result : AuditResult
-
-    Returns
-    -------
-    list of dict
-        Keys: classifier, unfair, recommendation (see
-        :func:`~fairlatent.results.recommendation.recommend`; ``None`` when the audit did not
-        tune), disadvantaged_group, advantaged_group, disparity (see :func:`largest_disparity`),
-        too_small, reference, baseline (figures), best_strategy, best (figures),
-        accuracy_change, meets_goal, frontier_accuracy, text.
-    """
-    summary = result.summary()
-    recommendations = {r["classifier"]: r for r in recommend(result)}
-    verdicts = []
-    for clf in result.config.classifiers:
-        base = summary.loc[("none", clf)]
-        rows = {
-            s: summary.loc[(s, clf)] for s in result.config.strategies if (s, clf) in summary.index
-        }
-        best_name = min(rows, key=lambda s: (fairness_score(rows[s]), -rows[s]["accuracy"]))
-        best = rows[best_name]
-        first = _first(result, "none", clf)
-        gap = largest_disparity(first)
-        unfair = bool(
-            base["dp_ratio"] < DP_RATIO_THRESHOLD or base["eo_difference"] > EO_DIFFERENCE_THRESHOLD
-        )
-        acc_change = float(best["accuracy"] - base["accuracy"])
-        goals = {name: _meets_goal(rows[name], base) for name in rows if name != "none"}
-        name = CLASSIFIERS.get(clf).display_name if clf in CLASSIFIERS.names() else clf
-        text = _baseline_text(name, base, first, gap, unfair)
-        clear = best_name != "none" and any(
-            _mark(result, best_name, clf, metric, base, best) == "better"
-            for metric in ("dp_difference", "eo_difference")
-        )
-        rec = recommendations.get(clf)
-        if rec is not None:
-            text += " " + recommendation_text(rec)
-        elif best_name == "none":
-            text += " No strategy lowered the disparity on average."
-        else:
-            text += (
-                (" Fairest strategy on the test rows (not validated: tuning was off): "
-                 if clear else " No strategy clearly lowered the disparity; the fairest on average, ")
-                + f"{best_name} — DP difference "
-                f"{_change_text(result, best_name, clf, 'dp_difference', base, best)}, "
-                f"EO difference {_change_text(result, best_name, clf, 'eo_difference', base, best)}, "
-                f"accuracy {_change_text(result, best_name, clf, 'accuracy', base, best)}."
-            )
-        passing = [s for s, ok in goals.items() if ok]
-        text += (
-            f" Meets the goal (DP ≤ {GOAL['dp_difference']}, EO ≤ {GOAL['eo_difference']}, "
-            f"accuracy within {GOAL['accuracy_loss'] * 100:.1f} points): "
-            + (", ".join(passing) if passing else "no strategy")
-            + "."
-        )
-        frontier = result.frontier.get(clf, {})
-        if frontier.get("feasible"):
-            loss = (base["accuracy"] - frontier["accuracy"]) * 100
-            text += (
-                f" For reference, the best any group-aware thresholding of the baseline's scores can do "
-                f"under the goal on these test rows is accuracy {frontier['accuracy']:.3f} "
-                f"({-loss:+.1f} points)"
-                + (
-                    ": on this data the goal costs more accuracy than it allows."
-                    if loss > GOAL["accuracy_loss"] * 100
-                    else "."
-                )
-            )
-            if loss <= GOAL["accuracy_loss"] * 100 and rec is not None and not goals.get(
-                rec["strategy"], False
-            ):
-                text += " " + goal_gap_text(rec, result.config.strategies)
-        small = too_small_groups(first)
-        if small:
-            text += " Too small to judge (left out of every figure above): " + "; ".join(
-                f"{g['group']} ({g['test_rows']} test rows, {g['test_positives']} favourable, "
-                f"{g['test_negatives']} unfavourable; selection rate {g['selection_rate']:.1%})"
-                for g in small
-            ) + "."
-        verdicts.append(
-            {
-                "classifier": clf,
-                "unfair": unfair,
-                "clear_improvement": clear,
-                "disadvantaged_group": gap["low_group"],
-                "advantaged_group": gap["high_group"],
-                "disparity": gap,
-                "too_small": small,
-                "reference": first.reference,
-                "baseline": _figures(base),
-                "best_strategy": best_name,
-                "recommendation": rec,
-                "best": _figures(best),
-                "accuracy_change": acc_change,
-                "meets_goal": goals,
-                "frontier_accuracy": frontier.get("accuracy"),
-                "text": text,
-            }
-        )
-    return verdicts
-
-
-def goal_gap_text(rec: dict[str, Any], strategies: list[str]) -> str:
-    """Say how close the recommendation came to a goal that is reachable on the test rows, and why.
-
-    Parameters
-    ----------
-    rec : dict
-        A recommendation (see :func:`fairlatent.results.recommend`).
-    strategies : list of str
-        The audit's strategies.
+    """Return the larger of the DP and EO differences (lower is fairer; NaN counts as 1).
 
     Examples
     --------
-    >>> pick = {"accuracy": 0.89, "dp_difference": 0.07, "eo_difference": 0.13}
-    >>> rec = {"strategy": "reweigh", "test": {"pick": pick, "baseline": {"accuracy": 0.90}},
-    ...        "validation": {"pick": {"dp_difference": 0.05, "eo_difference": 0.06}}}
-    >>> print(goal_gap_text(rec, ["none", "reweigh"]))  # doctest: +NORMALIZE_WHITESPACE
-    The goal is within the accuracy budget on these test rows, yet the recommendation (reweigh) got
-    DP 0.070 (goal ≤ 0.04), EO 0.130 (goal ≤ 0.08). Why: that bound fits thresholds to the test
-    labels themselves, which no validated method sees; the recommendation minimises the larger gap
-    within the budget, not the goal's bounds (on validation: DP 0.050, EO 0.060). To aim at the goal
-    itself, add --strategies goal (group thresholds fitted to the goal on validation rows).
+    >>> fairness_score({"dp_difference": 0.12, "eo_difference": 0.05})
+    0.12
     """
-    pick, base = rec["test"]["pick"], rec["test"]["baseline"]
-    misses = [
-        f"{label} {pick[key]:.3f} (goal ≤ {GOAL[key]})"
-        for key, label in (("dp_difference", "DP"), ("eo_difference", "EO"))
-        if pick[key] > GOAL[key]
-    ]
-    lost = (base["accuracy"] - pick["accuracy"]) * 100
-    if lost > GOAL["accuracy_loss"] * 100:
-        misses.append(f"{lost:.1f} accuracy points lost (goal ≤ {GOAL['accuracy_loss'] * 100:.1f})")
-    val = rec["validation"]["pick"]
-    text = (
-        f"The goal is within the accuracy budget on these test rows, yet the recommendation "
-        f"({rec['strategy']}) got {', '.join(misses)}. Why: that bound fits thresholds to the test "
-        "labels themselves, which no validated method sees; the recommendation minimises the larger "
-        "gap within the budget, not the goal's bounds (on validation: DP "
-        f"{val['dp_difference']:.3f}, EO {val['eo_difference']:.3f})."
-    )
-    if not any("goal" in name.split("+") for name in strategies):
-        text += (
-            " To aim at the goal itself, add --strategies goal (group thresholds fitted to the goal "
-            "on validation rows)."
+    values = [float(row["dp_difference"]), float(row["eo_difference"])]
+    return max(1.0 if not math.isfinite(v) else v for v in values)
+
+
+def display_name(classifier: str) -> str:
+    """Return the classifier's name in sentences ("logistic regression"), or a user's column."""
+    from fairlatent.classifiers import CLASSIFIERS
+
+    return CLASSIFIERS.get(classifier).display_name if classifier in CLASSIFIERS else classifier
+
+
+@dataclass(frozen=True)
+class ThinGroup:
+    """A group below the support minimum: shown with its largest point gap, never judged.
+
+    Attributes
+    ----------
+    group : str
+    test_rows, test_positives, test_negatives : int
+    finding : Finding or None
+        Its ``insufficient`` finding with the largest point difference (marginal interval).
+    large_gap : bool
+        The point difference exceeds the practical margin.
+    """
+
+    group: str
+    test_rows: int
+    test_positives: int
+    test_negatives: int
+    finding: Finding | None
+    large_gap: bool
+
+    def sentence(self) -> str:
+        """One clause on the group, e.g. for the report's thin-group box."""
+        text = (
+            f"{self.group} ({self.test_rows} test rows: {self.test_positives} favourable, "
+            f"{self.test_negatives} unfavourable)"
+        )
+        f = self.finding
+        if f is None or not math.isfinite(f.difference):
+            return text
+        text += f": {finding_phrase(f)}, {finding_figures(f)} (one comparison's interval)"
+        if math.isfinite(f.detectable):
+            text += f"; only gaps over {f.detectable * 100:.0f} points could be detected"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "group": self.group,
+            "test_rows": self.test_rows,
+            "test_positives": self.test_positives,
+            "test_negatives": self.test_negatives,
+            "large_gap": self.large_gap,
+            "finding": None if self.finding is None else self.finding.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The answer for one model: who, what, how much, how sure.
+
+    Attributes
+    ----------
+    classifier : str
+    state : str
+        One of :data:`HEADLINE_STATES`.
+    finding : Finding or None
+        The established finding with the largest effect (``established``), or the largest point
+        gap among the judged findings (``inconclusive``).
+    established : int
+        Established findings.
+    judged : int
+        Findings judged (not ``insufficient``).
+    family_size : int
+        Comparisons the simultaneous intervals cover (differences and log ratios).
+    detectable : tuple of float
+        Smallest and largest selection-rate gap the judged comparisons could detect at 80 % power.
+    check : ModelCheck
+    thin : tuple of ThinGroup
+    sentence : str
+        The answer in one plain sentence (two when the model is flagged).
+    """
+
+    classifier: str
+    state: str
+    finding: Finding | None
+    established: int
+    judged: int
+    family_size: int
+    detectable: tuple[float, float]
+    check: ModelCheck
+    thin: tuple[ThinGroup, ...]
+    sentence: str
+
+    @property
+    def green(self) -> bool:
+        """Whether the report may show "no disparity".
+
+        Every judged finding is not detected, the model passes its check and no thin group shows
+        a large point gap.
+        """
+        return (
+            self.state == "no_gap"
+            and not self.check.flagged
+            and not any(t.large_gap for t in self.thin)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "classifier": self.classifier,
+            "state": self.state,
+            "green": self.green,
+            "sentence": self.sentence,
+            "finding": None if self.finding is None else self.finding.to_dict(),
+            "established": self.established,
+            "judged": self.judged,
+            "family_size": self.family_size,
+            "detectable": [_finite(d) for d in self.detectable],
+            "check": self.check.to_dict(),
+            "thin_groups": [t.to_dict() for t in self.thin],
+        }
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _thin_groups(model: ModelFindings, evaluation: Evaluation | None) -> tuple[ThinGroup, ...]:
+    fam = model.family
+    thin_names = [g for g in fam.insufficient_groups if g != fam.reference or not model.judged]
+    table = None if evaluation is None else evaluation.by_group
+    out = []
+    for group in thin_names:
+        own = [
+            f for f in fam.findings if f.group == group and f.state == "insufficient"
+            and math.isfinite(f.difference)
+        ]
+        order = {m: i for i, m in enumerate(fam.metrics)}
+        worst = max(own, key=lambda f: (round(abs(f.difference), 9), -order[f.metric]), default=None)
+        rows = pos = neg = 0
+        if table is not None and group in table.index:
+            rows = int(table.at[group, "count"])
+            pos = int(table.at[group, "test_positives"])
+            neg = int(table.at[group, "test_negatives"])
+        out.append(
+            ThinGroup(
+                group=group,
+                test_rows=rows,
+                test_positives=pos,
+                test_negatives=neg,
+                finding=worst,
+                large_gap=worst is not None and abs(worst.difference) > fam.margin.difference,
+            )
+        )
+    return tuple(out)
+
+
+def _points(value: float) -> str:
+    return f"{value * 100:.0f}" if math.isfinite(value) else "–"
+
+
+def build_headline(
+    model: ModelFindings,
+    evaluation: Evaluation | None = None,
+    *,
+    min_support: int = MIN_TEST_SUPPORT,
+    name: str | None = None,
+) -> Headline:
+    """Build the answer for one audited model from its findings (see the module docstring).
+
+    Parameters
+    ----------
+    model : ModelFindings
+    evaluation : Evaluation, optional
+        The same model's evaluation, for the thin groups' row counts.
+    min_support : int
+        The support minimum the findings used (for the sentences).
+    name : str, optional
+        The model in sentences (default: the classifier's display name).
+
+    Returns
+    -------
+    Headline
+    """
+    fam = model.family
+    who = name or display_name(model.classifier)
+    judged = [f for f in fam.findings if f.state != "insufficient"]
+    established = [f for f in judged if f.state == "established"]
+    sel = [f.detectable for f in judged if f.metric == "selection_rate" and math.isfinite(f.detectable)]
+    detectable = (min(sel), max(sel)) if sel else (float("nan"), float("nan"))
+    thin = _thin_groups(model, evaluation)
+    level = f"{fam.level:.0%}"
+    top: Finding | None
+    if not model.judged or not judged:
+        state, top = "cannot_tell", None
+        sentence = (
+            f"We cannot tell whether the {who} treats groups differently: fewer than two groups "
+            f"have {min_support} favourable and {min_support} unfavourable test rows, so nothing "
+            "was judged (the thin groups are listed with their point gaps)."
+        )
+    elif established:
+        state, top = "established", fam.headline()
+        assert top is not None
+        sentence = (
+            f"The {who} {finding_phrase(top)}: {finding_figures(top)}. Established at {level} "
+            f"confidence, simultaneously over all {len(judged)} group-and-rate comparisons "
+            f"judged ({len(established)} established)."
+        )
+    elif all(f.state == "not_detected" for f in judged):
+        state, top = "no_gap", None
+        margin = fam.margin
+        sentence = (
+            f"No disparity detected for the {who}: on all {len(judged)} group-and-rate "
+            f"comparisons of {', '.join(fam.judged_groups)}, the {level} simultaneous interval "
+            f"lies within ±{margin.difference * 100:.0f} points (ratio {margin.ratio[0]}–"
+            f"{margin.ratio[1]})."
         )
     else:
-        text += (
-            " The goal strategies ran too: on validation none beat the recommendation within the "
-            "budget, and thresholds fitted on validation rows carry over to the test rows with "
-            "error, most for the thinnest judged group."
+        state = "inconclusive"
+        top = max(judged, key=lambda f: abs(f.difference) if math.isfinite(f.difference) else -1)
+        span = (
+            f"{_points(detectable[0])} points"
+            if abs(detectable[1] - detectable[0]) < 0.005
+            else f"{_points(detectable[0])}–{_points(detectable[1])} points (depending on the group)"
         )
-    return text
+        sentence = (
+            f"No gap is established for the {who}, and parity is not shown either: "
+            f"{sum(f.state == 'inconclusive' for f in judged)} of {len(judged)} comparisons are "
+            f"inconclusive. The largest: it {finding_phrase(top)} ({finding_figures(top)}). "
+            f"These test rows could reveal (with 80% power) a selection-rate gap of about {span}."
+        )
+    if model.check.flagged:
+        sentence = model.check.sentence(f"The {who}") + " " + sentence
+    return Headline(
+        classifier=model.classifier,
+        state=state,
+        finding=top,
+        established=len(established),
+        judged=len(judged),
+        family_size=fam.family_size,
+        detectable=detectable,
+        check=model.check,
+        thin=thin,
+        sentence=sentence,
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the audit concludes for one classifier.
+
+    Attributes
+    ----------
+    classifier : str
+    headline : Headline
+        The answer for the baseline model.
+    recommendation : dict or None
+        See :func:`~fairlatent.results.recommendation.recommend` (``None`` when the audit did
+        not tune).
+    baseline : dict
+        The baseline's summary figures on the test rows.
+    best_strategy : str
+        The strategy with the lowest max(DP, EO) difference on the test rows (descriptive only:
+        the recommendation is chosen on validation rows).
+    meets_goal : dict
+        Strategy -> whether its test figures meet the goal.
+    text : str
+        The whole verdict as a paragraph (terminal, JSON).
+    """
+
+    classifier: str
+    headline: Headline
+    recommendation: dict[str, Any] | None
+    baseline: dict[str, float]
+    best_strategy: str
+    meets_goal: dict[str, bool]
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        head = self.headline
+        return {
+            "classifier": self.classifier,
+            "state": head.state,
+            "unfair": head.state == "established",
+            "green": head.green,
+            "model_flagged": head.check.flagged,
+            "headline": head.to_dict(),
+            "too_small": [t.to_dict() for t in head.thin],
+            "recommendation": self.recommendation,
+            "baseline": self.baseline,
+            "best_strategy": self.best_strategy,
+            "meets_goal": self.meets_goal,
+            "text": self.text,
+        }
+
+
+def _first(result: AuditResult, strategy: str, classifier: str) -> Evaluation | None:
+    return next(
+        (
+            r.evaluation
+            for r in result.records
+            if r.strategy == strategy and r.classifier == classifier and r.repeat == 0
+        ),
+        None,
+    )
 
 
 def _meets_goal(row: Any, base: Any) -> bool:
@@ -297,3 +375,98 @@ def _meets_goal(row: Any, base: Any) -> bool:
 def _figures(row: Any) -> dict[str, float]:
     keys = ("accuracy", "dp_difference", "dp_ratio", "eo_difference", "eop_difference")
     return {k: float(row[k]) if np.isfinite(row[k]) else float("nan") for k in keys}
+
+
+def build_verdict(result: AuditResult) -> list[Verdict]:
+    """One verdict per classifier audited with the baseline (see the module docstring).
+
+    Parameters
+    ----------
+    result : AuditResult
+
+    Returns
+    -------
+    list of Verdict
+    """
+    summary = result.summary()
+    recommendations = {r["classifier"]: r for r in recommend(result)}
+    verdicts = []
+    for clf in result.config.classifiers:
+        model = result.findings.model(clf, BASELINE, 0)
+        if model is None or (BASELINE, clf) not in summary.index:
+            continue
+        head = build_headline(
+            model, _first(result, BASELINE, clf), min_support=result.config.min_test_support
+        )
+        base = summary.loc[(BASELINE, clf)]
+        rows = {s: summary.loc[(s, clf)] for s in result.config.strategies if (s, clf) in summary.index}
+        best_name = min(rows, key=lambda s: (fairness_score(rows[s]), -rows[s]["accuracy"]))
+        goals = {name: _meets_goal(rows[name], base) for name in rows if name != BASELINE}
+        parts = [head.sentence]
+        if head.thin:
+            parts.append(
+                "Too few test rows to judge (shown, not judged): "
+                + "; ".join(t.sentence() for t in head.thin)
+                + "."
+            )
+        rec = recommendations.get(clf)
+        if rec is not None:
+            parts.append(recommendation_text(rec))
+        passing = [s for s, ok in goals.items() if ok]
+        if goals:
+            parts.append(
+                f"Meets the goal on the test rows (DP ≤ {GOAL['dp_difference']}, EO ≤ "
+                f"{GOAL['eo_difference']}, accuracy within {GOAL['accuracy_loss'] * 100:.1f} "
+                "points): " + (", ".join(passing) if passing else "no strategy") + "."
+            )
+        verdicts.append(
+            Verdict(
+                classifier=clf,
+                headline=head,
+                recommendation=rec,
+                baseline=_figures(base),
+                best_strategy=best_name,
+                meets_goal=goals,
+                text=" ".join(parts),
+            )
+        )
+    return verdicts
+
+
+def methods_note(result: AuditResult) -> str:
+    """How the findings were made and how often the procedure errs, for the report and README.
+
+    The measured false-alarm rate and coverage come from
+    :data:`~fairlatent.policy.MEASURED_CALIBRATION` (written by ``benchmarks/calibration.py``).
+    """
+    found = result.findings
+    cal = found.calibration
+    method = (
+        f"a studentised bootstrap-max over {found.n_boot} paired replicates of the test rows"
+        if found.n_boot >= 20
+        else "a Bonferroni correction of normal intervals (no bootstrap: --n-boot below 20)"
+    )
+    text = (
+        f"Each judged group is compared with the reference on nine rates (selection rate, TPR, "
+        f"FPR, FNR, PPV, FDR, NPV, FOR, accuracy); the {LEVEL:.0%} intervals of every difference "
+        f"and ratio hold simultaneously over all of a model's comparisons ({method}; Cherian & "
+        "Candès, 2023). A finding is established when its interval excludes 0, not detected when "
+        f"it lies within ±{found.margin.difference * 100:.0f} points and a ratio of "
+        f"{found.margin.ratio[0]}–{found.margin.ratio[1]}, inconclusive otherwise; a group needs "
+        f"{found.min_support} favourable and {found.min_support} unfavourable test rows to be judged."
+    )
+    if cal is not None:
+        text += (
+            f" Measured on {cal.null_datasets} synthetic datasets without any disparity, this "
+            f"audit called a gap established in {cal.false_alarm_rate:.1%} of them (± "
+            f"{cal.false_alarm_error:.1%}); the simultaneous intervals covered every true "
+            f"difference in {cal.coverage:.1%} (± {cal.coverage_error:.1%}) of "
+            f"{cal.coverage_datasets} datasets with planted gaps ({cal.date}, "
+            "benchmarks/calibration.py)."
+        )
+    text += (
+        " One train/test split shows how uncertain these figures are for the models fitted on "
+        "these training rows (the intervals resample the test rows); it cannot show how much they "
+        "would move with another split or another fit — --repeats 3 shows that spread."
+    )
+    return text

@@ -47,7 +47,7 @@ def parse(path):
 
 def test_full_audit_writes_report_and_metrics(tmp_path, biased_csv):
     out = tmp_path / "out"
-    result = run_audit(biased_csv, out, "--n-boot", "30")
+    result = run_audit(biased_csv, out, "--n-boot", "30", "--min-test-support", "5")
     assert result.exit_code == 0, result.output
     assert "report:" in result.output
     page = parse(out / "report.html")
@@ -65,7 +65,7 @@ def test_full_audit_writes_report_and_metrics(tmp_path, biased_csv):
     assert set(none_lr["by_group"]) == {"A", "B"}
     minority = next(g for g in metrics["data"]["groups"] if g["group"] == "B")
     html = (out / "report.html").read_text()
-    assert ("Thin groups" in html) == (min(minority["test_positives"], minority["test_negatives"]) < 20)
+    assert ("Thin groups" in html) == (min(minority["test_positives"], minority["test_negatives"]) < 5)
 
 
 def test_data_strings_are_escaped_in_the_report(tmp_path):
