@@ -153,3 +153,17 @@ def test_model_whose_predict_fails():
         fairlatent.audit_model(clf, df, target="recid", sensitive="race", **FAST_AUDIT)
     with pytest.raises(ConfigError, match="no predict"):
         fairlatent.audit_model(object(), df, target="recid", sensitive="race", **FAST_AUDIT)
+
+
+def test_latent_view_runs_on_the_feature_columns(tmp_path):
+    df = scores_frame(n=600)
+    result = fairlatent.audit_predictions(df, target="recid", sensitive="race", prediction="high_risk",
+                                          positive_label="1", n_boot=30, epochs=2)
+    rep = result.analyses["representation"]
+    assert rep["n_test"] == 600 and rep["given"] == {"rows": 600, "sampled": False}
+    (series,) = rep["error_by_decile"]["series"]
+    expected = float(np.mean(df["high_risk"].to_numpy() != df["recid"].to_numpy()))
+    assert (series["classifier"], series["overall"]) == ("high_risk", pytest.approx(expected))
+    html = fairlatent.write_report(result, tmp_path / "r")["report"].read_text()
+    assert "the model's own outputs are not features" in html
+    assert "high_risk" not in result.schema.features  # the audited column is not a feature

@@ -38,10 +38,11 @@ from fairlatent.exceptions import ConfigError, DataError
 from fairlatent.metrics.count_evaluation import evaluate_from_counts
 from fairlatent.metrics.fairness import Evaluation
 from fairlatent.metrics.scores import decisions_from_scores, score_metrics
-from fairlatent.metrics.simultaneous import FindingFamily, simultaneous_findings
+from fairlatent.metrics.simultaneous import FindingFamily
 from fairlatent.policy import BASELINE, PRACTICAL_MARGIN
 from fairlatent.results import AuditResult, RunRecord
-from fairlatent.results.models_compared import compare_models
+from fairlatent.results.findings import ModelFindings, model_findings
+from fairlatent.results.models_compared import GIVEN_KIND, compare_models
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ __all__ = [
 
 #: Most rows the latent view fits its VAE on and audits (a seeded sample of larger data).
 LATENT_VIEW_ROWS = 20_000
+#: Fewest bootstrap replicates for the paired comparison of models (the bootstrap-max's minimum).
+MIN_PAIRED_BOOT = 20
 #: Description of the baseline "strategy" of a prediction audit.
 GIVEN = "the model's decisions as given (no training, every row)"
 
@@ -306,6 +309,7 @@ def audit_model_outputs(
             RunRecord(
                 repeat=0, strategy=BASELINE, classifier=name, evaluation=evaluation,
                 y_pred=decisions[name], fit_seconds=0.0, scores=scores.get(name),
+                findings=_findings(y, decisions[name], groups, cfg, name, scores.get(name)),
             )
         )
     cfg.strategies = [BASELINE]
@@ -318,7 +322,11 @@ def audit_model_outputs(
         strategy_info={BASELINE: _given_info(len(prepared))},
         test_frame=prepared,
     )
-    families = _families(y, decisions, groups, cfg, evaluations)
+    families = (
+        {rec.classifier: rec.findings.family for rec in records if rec.findings is not None}
+        if cfg.n_boot >= MIN_PAIRED_BOOT
+        else {}
+    )
     if scores:
         result.analyses["scores"] = _score_analysis(y, scores, groups, cfg, families, evaluations)
     compared = compare_models(families, evaluations) if len(families) >= 2 else None
@@ -336,7 +344,7 @@ def audit_model_outputs(
 def _given_info(rows: int) -> dict[str, Any]:
     return {
         "description": GIVEN,
-        "kind": "given",
+        "kind": GIVEN_KIND,
         "fitted_on": "nothing (the model was trained elsewhere)",
         "default_strength": "default",
         "fit_seconds": [0.0],
@@ -349,24 +357,26 @@ def _given_info(rows: int) -> dict[str, Any]:
     }
 
 
-def _families(
+def _findings(
     y: np.ndarray,
-    decisions: Mapping[str, np.ndarray],
+    pred: np.ndarray,
     groups: np.ndarray,
     cfg: AuditConfig,
-    evaluations: Mapping[str, Evaluation],
-) -> dict[str, FindingFamily]:
-    """Each model's findings on the same rows and replicates (none with fewer than 20 replicates)."""
-    if cfg.n_boot < 20:
-        return {}
-    reference = next(iter(evaluations.values())).reference
-    return {
-        name: simultaneous_findings(
-            y, pred, groups, reference=reference, n_boot=cfg.n_boot, random_state=cfg.seed,
+    name: str,
+    scores: np.ndarray | None,
+) -> ModelFindings:
+    """One model's sanity check and simultaneous findings, on the evaluation's replicates."""
+    try:
+        return model_findings(
+            y, pred, groups, classifier=name, strategy=BASELINE, repeat=0, scores=scores,
+            reference=cfg.reference, n_boot=cfg.n_boot, random_state=cfg.seed,
             min_support=cfg.min_test_support,
         )
-        for name, pred in decisions.items()
-    }
+    except ValueError as err:  # a --reference too small to judge
+        raise ConfigError(
+            f"{err} (--reference {cfg.reference!r} with --min-test-support {cfg.min_test_support}); "
+            "pass another --reference or a lower --min-test-support"
+        ) from None
 
 
 def _score_analysis(
@@ -495,7 +505,7 @@ def latent_view(
         sampling="weights",
     )
     resampler.fit(sample[columns], sample[cfg.target], groups=sample[GROUP_COLUMN])
-    return representation_audit(
+    view = representation_audit(
         resampler.latent_model_,
         train=sample,
         test=sample,
@@ -504,3 +514,5 @@ def latent_view(
         predictions={(BASELINE, name): dec[rows] for name, dec in decisions.items()},
         random_state=cfg.seed,
     )
+    view["given"] = {"rows": len(prepared), "sampled": len(rows) < len(prepared)}
+    return view

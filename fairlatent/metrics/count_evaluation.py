@@ -34,6 +34,18 @@ from fairlatent.policy import MIN_TEST_SUPPORT
 
 __all__ = ["evaluate_from_counts"]
 
+#: Summary metrics that compare groups (NaN when fewer than two groups are judged).
+_DISPARITIES = ("dp_difference", "dp_ratio", "eo_difference", "eo_ratio", "eop_difference",
+                "accuracy_difference")
+
+
+def _no_disparity_without_groups(values: dict[str, np.ndarray], compared: list[str]) -> dict[str, np.ndarray]:
+    """With no compared groups the disparity summaries are undefined (NaN), as fairlearn's path says."""
+    if not compared:
+        for name in _DISPARITIES:
+            values[name] = np.full_like(values[name], np.nan, dtype=float)
+    return values
+
 
 def evaluate_from_counts(
     y_true: np.ndarray,
@@ -85,8 +97,8 @@ def evaluate_from_counts(
         index=pd.Index(labels, name="group"),
     )
     compared, too_small = compared_groups(support, min_support)
-    compared_idx = [labels.index(g) for g in compared]
-    point = metrics_from_counts(counts, compared_idx)
+    compared_idx = [labels.index(g) for g in compared] or None  # None: none judged, see below
+    point = _no_disparity_without_groups(metrics_from_counts(counts, compared_idx), compared)
     summary = {name: float(point[name][0]) for name in SUMMARY_METRICS}
     by_group = pd.DataFrame(
         {name: point[f"group:{name}"][0].astype(float) for name in GROUP_METRICS},
@@ -97,7 +109,7 @@ def evaluate_from_counts(
     by_group = by_group.join(support)
     by_group["supported"] = by_group.index.isin(compared) & ~by_group.index.isin(too_small)
     if reference is None:
-        reference = max(compared, key=lambda g: by_group.at[g, "count"])  # first on ties
+        reference = max(compared or labels, key=lambda g: by_group.at[g, "count"])  # first on ties
     elif reference not in labels:
         raise ValueError(f"reference group {reference!r} is not among the groups {labels}")
     evaluation = Evaluation(
@@ -116,7 +128,7 @@ def evaluate_from_counts(
                 for rows in bootstrap_rows(len(y_true), n_boot, random_state)
             ]
         )
-        values = metrics_from_counts(reps, compared_idx)
+        values = _no_disparity_without_groups(metrics_from_counts(reps, compared_idx), compared)
         for name in SUMMARY_METRICS:
             low, high = percentile_interval(values[name], estimate=summary[name])
             evaluation.summary_ci[name] = (float(low), float(high))

@@ -25,10 +25,18 @@ from fairlatent.metrics.fairness import Evaluation
 from fairlatent.metrics.simultaneous import FindingFamily, simultaneous_intervals
 from fairlatent.policy import LEVEL
 
-__all__ = ["MARKS", "compare_models"]
+__all__ = ["GIVEN_KIND", "MARKS", "audits_given_predictions", "compare_models"]
+
+#: ``strategy_info["none"]["kind"]`` of an audit of given predictions (no split, no training).
+GIVEN_KIND = "given"
 
 #: Marks of a compared finding (``same`` = no clear change), and of one outside the family.
 MARKS: tuple[str, ...] = ("better", "worse", "same", "insufficient")
+
+
+def audits_given_predictions(result: Any) -> bool:
+    """Whether ``result`` audits a model's given decisions on every row (no split, no training)."""
+    return bool(result.strategy_info.get("none", {}).get("kind") == GIVEN_KIND)
 
 
 def _f(value: float) -> float | None:

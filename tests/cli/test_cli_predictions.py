@@ -143,3 +143,23 @@ def test_compare_missing_file(tmp_path):
     res = invoke("compare", str(tmp_path / "nope.json"), str(tmp_path / "nope2.json"), "--out", str(tmp_path / "c"))
     assert res.exit_code == 2 and "not found" in res.output
     assert not (tmp_path / "c").exists()
+
+
+def test_compare_on_two_real_audits(tmp_path):
+    frame = scores_frame(n=3000)
+    before = frame.assign(decision=frame["high_risk"])
+    after = frame.assign(decision=(frame["decile"] - (frame["race"] == "b") >= 5).astype(int))
+    for name, data in (("before", before), ("after", after)):
+        data.to_csv(tmp_path / f"{name}.csv", index=False)
+        res = invoke("audit", str(tmp_path / f"{name}.csv"), *BASE, "--prediction", "decision", "--out",
+                     str(tmp_path / name))
+        assert res.exit_code == 0, res.output
+    res = invoke("compare", str(tmp_path / "before" / "metrics.json"), str(tmp_path / "after" / "metrics.json"),
+                 "--out", str(tmp_path / "cmp"))
+    assert res.exit_code == 0, res.output
+    diff = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    doc = json.loads((tmp_path / "before" / "metrics.json").read_text())
+    assert diff["old"]["findings"] == len(doc["findings"]) > 0
+    moved = {(r["group"], r["metric"]): (r["old_state"], r["new_state"]) for r in diff["changed"]}
+    assert moved[("b", "selection_rate")][0] == "established"  # the +1 shift for b is gone
+    assert moved[("b", "selection_rate")][1] != "established"

@@ -42,3 +42,15 @@ def test_same_evaluation_as_evaluate_predictions():
     assert (fast.compared, fast.too_small, fast.reference) == (slow.compared, slow.too_small, slow.reference)
     assert fast.bootstrap_key == slow.bootstrap_key
     np.testing.assert_array_equal(fast.replicates["dp_difference"], slow.replicates["dp_difference"])
+
+
+def test_same_evaluation_when_no_two_groups_are_judged():
+    y, p, g = _rows(n=400, seed=2)
+    g = np.where(g == "a", "a", "thin")
+    y = np.where(g == "thin", 1, y)  # the thin group has no unfavourable rows: nothing is judged
+    fast = evaluate_from_counts(y, p, g, n_boot=30)
+    slow = evaluate_predictions(y, p, g, n_boot=30)
+    assert fast.compared == slow.compared == []
+    assert fast.summary == pytest.approx(slow.summary, nan_ok=True)
+    assert fast.reference == slow.reference
+    pd.testing.assert_frame_equal(fast.by_group, slow.by_group, rtol=1e-12)
