@@ -583,6 +583,8 @@ def _print_prediction_summary(result: Any, paths: dict[str, Path]) -> None:
     from fairlatent.report.formatting import number, percent
 
     console = Console()
+    if not console.is_terminal:  # piped: wide enough for the group names
+        console = Console(width=120)
     for line in result.headline():
         console.print(line, markup=False, highlight=False, style="bold")
     for rec in result.records:

@@ -167,3 +167,18 @@ def test_latent_view_runs_on_the_feature_columns(tmp_path):
     html = fairlatent.write_report(result, tmp_path / "r")["report"].read_text()
     assert "the model's own outputs are not features" in html
     assert "high_risk" not in result.schema.features  # the audited column is not a feature
+
+
+def test_tradeoff_of_a_calibrated_score_with_different_base_rates():
+    rng = np.random.default_rng(5)
+    n = 20000
+    group = rng.choice(["a", "b"], n)
+    risk = np.clip(rng.normal(np.where(group == "a", 0.35, 0.6), 0.18, n), 0.01, 0.99)
+    y = (rng.random(n) < risk).astype(int)  # the score is calibrated in both groups
+    df = pd.DataFrame({"g": group, "y": y, "risk": risk, "x": rng.normal(size=n)})
+    result = fairlatent.audit_predictions(df, target="y", sensitive="g", score="risk", threshold=0.5,
+                                          positive_label="1", **FAST_AUDIT)
+    t = result.analyses["scores"]["models"]["risk"]["tradeoff"]
+    assert t["calibration_state"] == "not_detected"
+    assert t["error_rate_state"] == "established"
+    assert t["holds"] == "calibration"

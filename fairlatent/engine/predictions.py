@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from fairlatent.config import AuditConfig
 from fairlatent.data.groups import normalise_label
@@ -39,7 +40,7 @@ from fairlatent.metrics.count_evaluation import evaluate_from_counts
 from fairlatent.metrics.fairness import Evaluation
 from fairlatent.metrics.scores import decisions_from_scores, score_metrics
 from fairlatent.metrics.simultaneous import FindingFamily
-from fairlatent.policy import BASELINE, PRACTICAL_MARGIN
+from fairlatent.policy import BASELINE, LEVEL, PRACTICAL_MARGIN
 from fairlatent.results import AuditResult, RunRecord
 from fairlatent.results.findings import ModelFindings, model_findings
 from fairlatent.results.models_compared import GIVEN_KIND, compare_models
@@ -180,13 +181,20 @@ def oriented_scores(column: str, raw: np.ndarray, direction: str) -> np.ndarray:
     return -values
 
 
+def _labels_of(series: pd.Series) -> pd.Series:
+    """Normalised label text of every value, normalising each distinct value once."""
+    codes, uniques = pd.factorize(series)
+    text = np.array([normalise_label(v) for v in uniques], dtype=object)
+    return pd.Series(text[codes], index=series.index)
+
+
 def _binary_decisions(column: str, raw: np.ndarray, schema: Any, labels: list[str]) -> np.ndarray:
     """Map predicted labels onto 1 (the favourable label) and 0, refusing labels the target lacks."""
     series = pd.Series(raw)
     missing = int(series.isna().sum())
     if missing:
         raise DataError(MSG_PRED_MISSING.format(column=column, count=missing))
-    text = series.map(normalise_label)
+    text = _labels_of(series)
     outside = sorted(set(text.unique()) - set(labels))
     if outside:
         shown = ", ".join(repr(v) for v in outside[:5]) + (" …" if len(outside) > 5 else "")
@@ -278,7 +286,7 @@ def audit_model_outputs(
         outputs = model_outputs(kept, schema)
     elif outputs is None:
         outputs = column_outputs(kept, cfg)
-    labels = sorted(set(kept[cfg.target].map(normalise_label)))
+    labels = sorted({normalise_label(v) for v in pd.unique(kept[cfg.target])})
     decisions: dict[str, np.ndarray] = {}
     for name, raw in outputs.decisions.items():
         decisions[name] = _binary_decisions(name, raw, schema, labels)
@@ -404,11 +412,18 @@ def _score_analysis(
 def tradeoff(
     metrics: Mapping[str, Any], family: FindingFamily | None, decisions: str | None
 ) -> dict[str, Any]:
-    """Which of calibration within groups and equal error rates the data shows.
+    """Which of calibration within groups and equal error rates the data shows, with their states.
 
     With different base rates, a score calibrated within groups cannot give equal false-positive
     *and* false-negative rates unless it predicts perfectly (Kleinberg, Mullainathan & Raghavan,
-    2016; Chouldechova, 2017). This records the facts the report's paragraph rests on.
+    2016; Chouldechova, 2017). Both sides are judged like findings:
+
+    * **calibration**: each judged group's calibration difference (favourable share minus that of
+      all rows at the same score levels) gets an interval simultaneous over the judged groups
+      (Bonferroni); ``established`` when one excludes 0 (a group is miscalibrated relative to the
+      others), ``not_detected`` when all lie inside the practical margin, else ``inconclusive``;
+    * **error rates**: the ``fpr`` and ``fnr`` findings of the decisions: ``established`` when one
+      is, ``not_detected`` when all judged ones are, else ``inconclusive``.
 
     Parameters
     ----------
@@ -422,47 +437,71 @@ def tradeoff(
     Returns
     -------
     dict
-        ``base_rates`` (group -> rate), ``base_rate_gap``, ``calibration_gap`` (largest group
-        calibration gap), ``calibrated`` (every judged group within the practical margin),
-        ``error_rates`` (the ``fpr``/``fnr`` findings: group, metric, difference, low, high,
-        state), ``equal_error_rates`` (no error-rate finding established; ``None`` without
-        findings), ``decisions``, ``holds`` (``"calibration"``, ``"error_rates"``, ``"both"`` or
-        ``"neither"``).
+        ``base_rates`` (judged group -> rate), ``base_rate_gap``, ``calibration`` (per judged group:
+        ``group``, ``difference``, ``low``, ``high``), ``calibration_state``, ``error_rates`` (the
+        ``fpr``/``fnr`` findings), ``error_rate_state`` (``None`` without findings), ``decisions``,
+        ``margin``, ``holds``: ``"calibration"`` (calibrated, error-rate gaps established),
+        ``"error_rates"`` (equal error rates, miscalibrated), ``"both"`` (both within the margin),
+        ``"neither"`` (both gaps established), ``"error_rates_differ"`` (error-rate gaps
+        established, no calibration gap established but calibration not shown within the margin)
+        or ``"cannot_tell"``.
     """
     margin = PRACTICAL_MARGIN.difference
-    judged = [g for g in metrics["groups"] if g["supported"]] or list(metrics["groups"])
-    rates = {g["group"]: g["base_rate"] for g in judged if g["base_rate"] is not None}
-    gaps = [g["calibration_gap"] for g in judged if g["calibration_gap"] is not None]
-    calibration_gap = max(gaps) if gaps else math.nan
-    calibrated = bool(gaps) and calibration_gap <= margin
+    judged = [g for g in metrics["groups"] if g["supported"]]
+    z = float(norm.ppf(1 - (1 - LEVEL) / (2 * max(1, len(judged)))))
+    calibration = []
+    for g in judged:
+        d, se = g.get("calibration_difference"), g.get("calibration_difference_se")
+        if d is None or se is None:
+            continue
+        calibration.append({"group": g["group"], "difference": d, "low": d - z * se, "high": d + z * se})
+    calibration_state = _state(
+        [r["low"] > 0 or r["high"] < 0 for r in calibration],
+        [-margin <= r["low"] and r["high"] <= margin for r in calibration],
+    )
     error_rows: list[dict[str, Any]] = []
-    equal: bool | None = None
+    error_state: str | None = None
     if family is not None:
         error_rows = [
-            {"group": f.group, "reference": f.reference, "metric": f.metric,
-             "difference": f.difference, "low": f.low, "high": f.high, "state": f.state}
+            {"group": f.group, "reference": f.reference, "metric": f.metric, "difference": f.difference,
+             "low": f.low, "high": f.high, "state": f.state}
             for f in family.findings if f.metric in ("fpr", "fnr")
         ]
         judged_rows = [r for r in error_rows if r["state"] != "insufficient"]
-        equal = not any(r["state"] == "established" for r in judged_rows) if judged_rows else None
+        error_state = _state([r["state"] == "established" for r in judged_rows],
+                             [r["state"] == "not_detected" for r in judged_rows])
     holds = {
-        (True, True): "both", (True, False): "calibration", (False, True): "error_rates",
-    }.get((calibrated, bool(equal)), "neither")
+        ("not_detected", "established"): "calibration",
+        ("established", "not_detected"): "error_rates",
+        ("not_detected", "not_detected"): "both",
+        ("established", "established"): "neither",
+        ("inconclusive", "established"): "error_rates_differ",
+    }.get((calibration_state, error_state or ""), "cannot_tell")
+    rates = {g["group"]: g["base_rate"] for g in judged if g["base_rate"] is not None}
     values = list(rates.values())
     return {
         "base_rates": rates,
         "base_rate_gap": (max(values) - min(values)) if len(values) >= 2 else None,
-        "calibration_gap": calibration_gap if math.isfinite(calibration_gap) else None,
-        "calibrated": calibrated,
+        "calibration": calibration,
+        "calibration_state": calibration_state,
         "margin": margin,
         "error_rates": [
             {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
             for r in error_rows
         ],
-        "equal_error_rates": equal,
+        "error_rate_state": error_state,
         "decisions": decisions,
         "holds": holds,
     }
+
+
+def _state(gaps: list[bool], inside: list[bool]) -> str:
+    """Return ``established`` if any gap, ``not_detected`` if all are inside the margin, else ``inconclusive``."""
+    if any(gaps):
+        return "established"
+    if inside and all(inside):
+        return "not_detected"
+    return "inconclusive"
 
 
 def latent_view(

@@ -17,7 +17,8 @@ its direction is applied). Per group this module measures
 * **calibration within groups**: the share of favourable rows at each score level (its distinct
   values, or :data:`CALIBRATION_BINS` quantile bins of the scores of all rows), per group, and how
   far each group's curve lies from the curve of all rows at the same score (the *calibration
-  gap*, weighted by the group's rows per bin); for scores that are probabilities (all in [0, 1])
+  gap*, weighted by the group's rows per bin, and its signed form, the *calibration difference*,
+  with a standard error); for scores that are probabilities (all in [0, 1])
   also the Brier score and calibration-in-the-large (observed minus mean predicted rate).
 
 :func:`decisions_from_scores` turns a score into favourable/unfavourable decisions by a threshold,
@@ -196,6 +197,8 @@ def score_metrics(
         ``groups`` (one dict per group: ``group``, ``rows``, ``positives``, ``base_rate``,
         ``auc`` with ``auc_low``/``auc_high``, ``auc_difference`` with its interval against the
         reference, ``abroca``, ``brier``, ``calibration_in_the_large``, ``calibration_gap``,
+        ``calibration_difference`` (favourable share minus that of all rows at the same score levels,
+        averaged over the group's rows) with ``calibration_difference_se``,
         ``supported``), ``roc`` (group -> ``{"fpr", "tpr"}``), ``reliability`` (``bins``: one
         per score level with ``low``, ``high``, ``mean_score``; ``groups``: group -> per bin
         ``rows`` and ``observed``), ``n_boot``, ``exact_replicates``, ``level``.
@@ -304,6 +307,11 @@ def score_metrics(
             if sizes[k]
             else math.nan
         )
+        # Signed: the group's favourable share minus that of all rows at the same score levels,
+        # averaged over the group's rows, with its normal standard error (levels' rates as given).
+        expected = np.where(present, observed_all, 0.0)
+        difference = float(np.sum(rel_pos[k]) - np.sum(rel_rows[k] * expected)) / sizes[k] if sizes[k] else math.nan
+        variance = float(np.sum(rel_rows[k] * expected * (1 - expected))) / sizes[k] ** 2 if sizes[k] else math.nan
         entry: dict[str, Any] = {
             "group": name,
             "rows": int(sizes[k]),
@@ -322,6 +330,8 @@ def score_metrics(
             if probabilities and sizes[k]
             else None,
             "calibration_gap": _f(gap),
+            "calibration_difference": _f(difference),
+            "calibration_difference_se": _f(math.sqrt(variance)) if math.isfinite(variance) else None,
             "supported": bool(supported[k]),
         }
         out_groups.append(entry)

@@ -35,6 +35,26 @@ METRIC_WORDS = {
 }
 
 
+#: A trade-off side's state, in words.
+STATE_WORDS = {
+    "established": "a gap is established",
+    "not_detected": "no gap beyond the practical margin",
+    "inconclusive": "inconclusive (no gap established, parity not shown)",
+}
+#: What the data shows, in words (``tradeoff["holds"]``).
+HOLDS_WORDS = {
+    "calibration": "The data shows calibration within groups, not equal error rates.",
+    "error_rates": "The data shows equal error rates, not calibration within groups.",
+    "both": "The data shows both within the margin: the base rates are close enough for both to hold.",
+    "neither": "The data shows neither: the score is miscalibrated for a group and error-rate gaps are "
+    "established.",
+    "error_rates_differ": "Error rates differ between groups, while no group's calibration gap is "
+    "established (some intervals are too wide to show calibration within the margin): the pattern the "
+    "trade-off predicts for a score calibrated within groups.",
+    "cannot_tell": "The data cannot tell which of the two holds.",
+}
+
+
 def _label(text: str) -> str:
     return short(str(text), 24).replace("$", r"\$")
 
@@ -98,7 +118,8 @@ def scores_section(result: AuditResult) -> dict[str, Any]:
         for name, metrics in data["models"].items()
     ]
     html = report_environment().get_template("scores.html").render(
-        models=models, direction=data["direction"], words=METRIC_WORDS,
+        models=models, direction=data["direction"], words=METRIC_WORDS, state_words=STATE_WORDS,
+        holds_words=HOLDS_WORDS,
         favourable=result.schema.positive_label, target=result.schema.target,
     )
     return {"id": "scores", "title": "Scores by group", "html": Markup(html)}
