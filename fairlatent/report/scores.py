@@ -78,20 +78,31 @@ def roc_figure(metrics: dict[str, Any]) -> str:
     return to_data_uri(fig)
 
 
-def reliability_figure(metrics: dict[str, Any]) -> str:
-    """Share of favourable rows at each score level, per group (calibration within groups)."""
+def reliability_figure(metrics: dict[str, Any], direction: str = "higher") -> str:
+    """Share of favourable rows at each score level, per group (calibration within groups).
+
+    Groups too thin to judge are drawn dotted. A ``lower`` score that is not a probability is drawn
+    on its own scale (it was negated to orient it).
+    """
     fig, (ax,) = new_figure(5.2, 4.6)
     bins = metrics["reliability"]["bins"]
     x = np.array([b["mean_score"] for b in bins], dtype=float)
+    flipped = direction == "lower" and not metrics["probabilities"]
+    if flipped:
+        x = -x
+    supported = {g["group"]: g["supported"] for g in metrics["groups"]}
     for i, (group, cells) in enumerate(metrics["reliability"]["groups"].items()):
         rows = np.array([c["rows"] for c in cells], dtype=float)
         obs = np.array([np.nan if c["observed"] is None else c["observed"] for c in cells], dtype=float)
         keep = rows > 0
-        ax.plot(x[keep], obs[keep], marker="o", ms=3, lw=1.4, color=GROUP_COLOURS[i % len(GROUP_COLOURS)],
-                label=_label(group))
+        judged = supported.get(group, True)
+        ax.plot(x[keep], obs[keep], marker="o" if judged else None, ms=3, lw=1.4 if judged else 0.9,
+                ls="-" if judged else ":", color=GROUP_COLOURS[i % len(GROUP_COLOURS)],
+                label=_label(group) + ("" if judged else " (too thin)"))
     if metrics["probabilities"]:
         ax.plot([0, 1], [0, 1], color="#cbd5e1", lw=1, ls="--", label="perfect calibration")
-    ax.set_xlabel("score (oriented: higher = favourable more likely)")
+    ax.set_xlabel("score (lower = favourable more likely)" if flipped
+                  else "score (oriented: higher = favourable more likely)")
     ax.set_ylabel("share of rows with the favourable label")
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize=8)
@@ -114,7 +125,8 @@ def scores_section(result: AuditResult) -> dict[str, Any]:
     """
     data = result.analyses["scores"]
     models = [
-        {"name": name, "m": metrics, "fig_roc": roc_figure(metrics), "fig_rel": reliability_figure(metrics)}
+        {"name": name, "m": metrics, "fig_roc": roc_figure(metrics),
+         "fig_rel": reliability_figure(metrics, data["direction"])}
         for name, metrics in data["models"].items()
     ]
     html = report_environment().get_template("scores.html").render(
