@@ -31,8 +31,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: Exit codes: a bad input (any FairlatentError), Ctrl-C, SIGTERM.
+#: Exit codes: a bad input (any FairlatentError), a finding that ``--fail-on`` gates, Ctrl-C,
+#: SIGTERM.
 EXIT_ERROR = 2
+EXIT_FINDING = 3
+#: What ``audit --fail-on`` accepts: exit 3 when a baseline finding is established, or never.
+FAIL_ON = ("never", "established")
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 MSG_INTERRUPTED = "interrupted ({signal}); nothing was written"
@@ -384,6 +388,13 @@ def audit(
             r"\[default: latent-view]",
         ),
     ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="'established': exit with code 3 (after writing the report) when a baseline "
+            "model has an established disparity, for CI gates; 'never': exit 0."
+        ),
+    ] = "never",
 ) -> None:
     """Audit DATA: train classifiers with each strategy, measure fairness, write report.html + metrics.json.
 
@@ -395,6 +406,8 @@ def audit(
             from fairlatent.exceptions import ConfigError
 
             raise ConfigError(MSG_STRATEGIES_WITH_PREDICTIONS.format(strategies=strategies))
+    if fail_on not in FAIL_ON:
+        _fail(f"--fail-on must be one of {', '.join(FAIL_ON)}; got {fail_on!r}")
     overrides: dict[str, Any] = {
         "target": target,
         "sensitive": sensitive,
@@ -442,7 +455,15 @@ def audit(
         from fairlatent.data.io import data_stem
 
         out_dir = Path(cfg.out) if cfg.out else Path("reports") / data_stem(data)
-        _run_audit(data, cfg, out_dir, quiet, guard)
+        result = _run_audit(data, cfg, out_dir, quiet, guard)
+    if fail_on == "established" and result.findings.established():
+        if not quiet:
+            typer.echo(
+                f"--fail-on established: {len(result.findings.established())} established "
+                f"finding(s) of a baseline model; exit code {EXIT_FINDING}",
+                err=True,
+            )
+        raise typer.Exit(code=EXIT_FINDING)
 
 
 def _canonical_command(data: Path, cfg: Any, out_dir: Path) -> str:
@@ -540,14 +561,13 @@ class _Progress:
         )
 
 
-def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuard) -> None:
+def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuard) -> Any:
     from fairlatent.api import load_and_audit, write_report
     from fairlatent.report import check_output_dir
 
     check_output_dir(out_dir)
     if cfg.audits_predictions:
-        _run_prediction_audit(data, cfg, out_dir, quiet, guard)
-        return
+        return _run_prediction_audit(data, cfg, out_dir, quiet, guard)
     with _Progress(quiet) as shown:
         shown.step("reading data", 0, None)
         result = load_and_audit(data, cfg, progress=shown.step, callbacks=[shown.epoch])
@@ -557,9 +577,10 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuar
         paths = write_report(result, out_dir)
     if not quiet:
         _print_summary(result, paths)
+    return result
 
 
-def _run_prediction_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuard) -> None:
+def _run_prediction_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuard) -> Any:
     """``audit --prediction/--score``: audit the given decisions on every row, write the report."""
     from fairlatent.api import write_report
     from fairlatent.model_audit import load_and_audit_predictions
@@ -573,6 +594,7 @@ def _run_prediction_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guar
         paths = write_report(result, out_dir)
     if not quiet:
         _print_prediction_summary(result, paths)
+    return result
 
 
 def _print_prediction_summary(result: Any, paths: dict[str, Path]) -> None:

@@ -71,6 +71,7 @@ def group_metric_bars(result: AuditResult, classifier: str) -> str:
     records = [r for r in result.records if r.classifier == classifier and r.repeat == 0]
     strategies = [r.strategy for r in records]
     groups = list(records[0].evaluation.by_group.index)
+    thin = set(records[0].evaluation.too_small)
     fig, axes = new_figure(11, 2.2 + 0.25 * len(groups) * len(strategies) ** 0.5, ncols=2, nrows=2)
     width = 0.8 / len(strategies)
     x = np.arange(len(groups))
@@ -83,19 +84,24 @@ def group_metric_bars(result: AuditResult, classifier: str) -> str:
                 low = np.clip(values - table[f"{metric}_low"].to_numpy(float), 0, None)
                 high = np.clip(table[f"{metric}_high"].to_numpy(float) - values, 0, None)
                 err = np.nan_to_num(np.vstack([low, high]))
-            ax.bar(
+            bars = ax.bar(
                 x + (i - (len(records) - 1) / 2) * width,
                 values,
                 width,
                 yerr=err,
                 capsize=2,
-                label=rec.strategy,
+                label=rec.strategy if rec.strength != "off" or rec.strategy == "none"
+                else f"{rec.strategy} (off)",
                 color=strategy_colour(rec.strategy),
                 error_kw={"elinewidth": 0.8},
             )
+            for patch, group in zip(bars.patches, groups, strict=True):
+                if group in thin:  # too few test rows: hatched and faded
+                    patch.set_hatch("///")
+                    patch.set_alpha(0.45)
         ax.set_xticks(
             x,
-            [short(g, 16) for g in groups],
+            [short(g, 16) + ("\n(too few rows)" if g in thin else "") for g in groups],
             rotation=20 if len(groups) > 3 else 0,
             ha="right" if len(groups) > 3 else "center",
         )
@@ -106,42 +112,61 @@ def group_metric_bars(result: AuditResult, classifier: str) -> str:
     return to_data_uri(fig)
 
 
-def tradeoff_scatter(summary: pd.DataFrame, classifiers: Sequence[str]) -> str:
-    """Accuracy against DP and EO differences for every (strategy, classifier)."""
-    fig, axes = new_figure(5 * len(classifiers), 4, ncols=len(classifiers))
+def _err(row: pd.Series, metric: str) -> list[list[float]] | None:
+    """Asymmetric error bar of ``metric`` from its interval columns (``None`` without one)."""
+    low, high = row.get(f"{metric}_low"), row.get(f"{metric}_high")
+    value = row[metric]
+    if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
+        return None
+    return [[max(0.0, value - low)], [max(0.0, high - value)]]
+
+
+def tradeoff_scatter(
+    summary: pd.DataFrame,
+    classifiers: Sequence[str],
+    *,
+    switched_off: set[tuple[str, str]] | None = None,
+) -> str:
+    """Accuracy against DP and EO differences for every (strategy, classifier), with intervals.
+
+    Each strategy has one colour and one legend entry (no labels on the points, so nothing
+    overlaps); strategies whose tuning kept *off* are grey and named "(off)".
+    """
+    from fairlatent.policy import GOAL
+
+    off = switched_off or set()
+    fig, axes = new_figure(5.2 * len(classifiers) + 2.4, 4.2, ncols=len(classifiers))
     for ax, clf in zip(axes, classifiers, strict=True):
         rows = summary.xs(clf, level="classifier")
         for strategy, row in rows.iterrows():
-            colour = strategy_colour(str(strategy))
-            ax.scatter(
-                row["accuracy"],
-                row["dp_difference"],
-                marker="o",
-                s=60,
-                color=colour,
-                label=f"{strategy} (DP)",
-            )
-            ax.scatter(
-                row["accuracy"],
-                row["eo_difference"],
-                marker="^",
-                s=60,
-                color=colour,
-                facecolors="none",
-                label=f"{strategy} (EO)",
-            )
-            ax.annotate(
-                str(strategy),
-                (row["accuracy"], row["dp_difference"]),
-                fontsize=8,
-                xytext=(4, 4),
-                textcoords="offset points",
-            )
-        ax.axhline(0.04, color="#16a34a", ls=":", lw=1)
-        ax.axhline(0.08, color="#ca8a04", ls=":", lw=1)
+            name = str(strategy)
+            is_off = (name, clf) in off
+            colour = "#9ca3af" if is_off else strategy_colour(name)
+            label = f"{name} (off)" if is_off else name
+            for metric, marker, fill in (("dp_difference", "o", colour), ("eo_difference", "^", "none")):
+                if not np.isfinite(row[metric]):
+                    continue
+                ax.errorbar(
+                    row["accuracy"],
+                    row[metric],
+                    xerr=_err(row, "accuracy"),
+                    yerr=_err(row, metric),
+                    fmt=marker,
+                    ms=7,
+                    color=colour,
+                    mfc=fill,
+                    elinewidth=0.8,
+                    capsize=2,
+                    alpha=0.6 if is_off else 1.0,
+                    label=label if metric == "dp_difference" else None,
+                )
+        ax.axhline(GOAL.dp_difference, color="#16a34a", ls=":", lw=1)
+        ax.axhline(GOAL.eo_difference, color="#ca8a04", ls=":", lw=1)
         ax.set_ylim(bottom=0)
         ax.set_xlabel("accuracy (higher is better)")
-        ax.set_ylabel("disparity: ● DP difference, △ EO difference")
+        ax.set_ylabel("● DP difference, △ EO difference")
         ax.set_title(clf)
         ax.grid(alpha=0.3)
+    handles, labels = axes[-1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", fontsize=8, title="strategy")
     return to_data_uri(fig)

@@ -46,3 +46,15 @@ def percent(value: Any, digits: int = 1) -> str:
     """
     finite = None if value is None else _as_finite(value)
     return MISSING if finite is None else f"{100 * finite:.{digits}f}%"
+
+
+def points(value: Any, digits: int = 1) -> str:
+    """Format a difference of shares in signed percentage points (``-0.175`` -> ``-17.5``).
+
+    Examples
+    --------
+    >>> points(-0.175), points(0.0031), points(None)
+    ('-17.5', '+0.3', '–')
+    """
+    finite = None if value is None else _as_finite(value)
+    return MISSING if finite is None else f"{100 * finite:+.{digits}f}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fairlatent.report.formatting import number, percent
+from fairlatent.report.formatting import number, percent, points
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -29,4 +29,5 @@ def report_environment(*, strict: bool = True) -> Any:
     )
     env.filters["num"] = number
     env.filters["pct"] = percent
+    env.filters["points"] = points
     return env

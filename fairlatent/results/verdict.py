@@ -42,6 +42,8 @@ GOAL = {
     "eo_difference": POLICY_GOAL.eo_difference,
     "accuracy_loss": POLICY_GOAL.accuracy_loss,
 }
+#: A thin group's point gap is shown for rates with at least this many rows in both denominators.
+THIN_SHOWN_SUPPORT = 10
 #: Headline states, from "a gap is shown" to "nothing could be judged".
 HEADLINE_STATES: tuple[str, ...] = ("established", "inconclusive", "no_gap", "cannot_tell")
 
@@ -193,8 +195,12 @@ def _thin_groups(model: ModelFindings, evaluation: Evaluation | None) -> tuple[T
             f for f in fam.findings if f.group == group and f.state == "insufficient"
             and math.isfinite(f.difference)
         ]
+        # the largest point gap among rates with a few rows behind them (else the selection rate)
         order = {m: i for i, m in enumerate(fam.metrics)}
-        worst = max(own, key=lambda f: (round(abs(f.difference), 9), -order[f.metric]), default=None)
+        backed = [f for f in own if f.support >= THIN_SHOWN_SUPPORT]
+        if not backed:
+            backed = [f for f in own if f.metric == "selection_rate"]
+        worst = max(backed, key=lambda f: (round(abs(f.difference), 9), -order[f.metric]), default=None)
         rows = pos = neg = 0
         if table is not None and group in table.index:
             rows = int(table.at[group, "count"])

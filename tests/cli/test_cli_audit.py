@@ -245,3 +245,31 @@ def test_full_audit_with_every_strategy(tmp_path, biased_csv):
     assert metrics["strategies"]["gan"]["synthetic_rows"][0] > 0
     assert metrics["strategies"]["vae"]["diagnostics"]
     assert metrics["frontier"]["logreg"]["feasible"]
+
+
+def test_fail_on_established_exits_3_after_writing(tmp_path):
+    biased_csv = tmp_path / "big.csv"
+    make_biased_frame(2500, seed=1).to_csv(biased_csv, index=False)
+    out = tmp_path / "gate"
+    gated = run_audit(biased_csv, out, "--strategies", "none", "--classifiers", "logreg",
+                      "--n-boot", "50", "--min-test-support", "5", "--no-tune",
+                      "--fail-on", "established")
+    metrics = json.loads((out / "metrics.json").read_text())
+    established = [f for f in metrics["findings"]
+                   if f["strategy"] == "none" and f["state"] == "established"]
+    assert established, "the biased frame should show an established gap"
+    assert gated.exit_code == 3, gated.output
+    assert "--fail-on established" in gated.output
+    for row in metrics["findings"]:
+        assert {"classifier", "strategy", "group", "reference", "metric", "difference", "low",
+                "high", "ratio", "ratio_low", "ratio_high", "state", "support"} <= set(row)
+    never = run_audit(biased_csv, tmp_path / "never", "--strategies", "none", "--classifiers",
+                      "logreg", "--n-boot", "0", "--min-test-support", "5", "--no-tune", "--quiet")
+    assert never.exit_code == 0, never.output
+
+
+def test_fail_on_rejects_other_values_in_one_line(tmp_path, biased_csv):
+    result = run_audit(biased_csv, tmp_path / "x", "--fail-on", "sometimes")
+    assert result.exit_code == 2
+    assert "--fail-on must be one of never, established" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x").exists()

@@ -23,7 +23,7 @@ FLAGS = [
 
 def test_report_renders_in_headless_chromium(tmp_path, biased_csv, chromium_path):
     out = tmp_path / "out"
-    result = run_audit(biased_csv, out, "--n-boot", "20", "--quiet")
+    result = run_audit(biased_csv, out, "--n-boot", "20", "--quiet", "--min-test-support", "5")
     assert result.exit_code == 0, result.output
     url = (out / "report.html").resolve().as_uri()
     profile = tmp_path / "profile"
@@ -53,6 +53,14 @@ def test_report_renders_in_headless_chromium(tmp_path, biased_csv, chromium_path
     for section in ("verdict", "data", "comparison", "groups", "tradeoff", "strategies", "repro"):
         assert f'id="{section}"' in dom
     assert dom.count("data:image/png;base64,") >= 3
+    # the top screen leads with the answer: the sentence, then the grid, then what to do
+    verdict = dom.split('id="verdict"')[1].split("</section>")[0]
+    lead = verdict.index('class="lead"')
+    assert lead < verdict.index('class="grid findings"') < verdict.index("What to do next")
+    for heading in ("selection rate", "TPR", "FPR", "FNR", "PPV", "FDR", "NPV", "FOR", "accuracy"):
+        assert f">{heading}</th>" in verdict
+    assert 'data-state="' in verdict and "How the audit decides" in verdict
+    assert "fairlatent audit " in verdict.split("What to do next")[1]  # a real command
 
 
 def test_missing_chromium_fails_on_ci_and_skips_elsewhere(monkeypatch):
