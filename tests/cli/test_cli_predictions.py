@@ -163,3 +163,10 @@ def test_compare_on_two_real_audits(tmp_path):
     moved = {(r["group"], r["metric"]): (r["old_state"], r["new_state"]) for r in diff["changed"]}
     assert moved[("b", "selection_rate")][0] == "established"  # the +1 shift for b is gone
     assert moved[("b", "selection_rate")][1] != "established"
+
+
+def test_fail_on_established_gates_given_predictions(csv, tmp_path):
+    res = invoke("audit", str(csv), *BASE, "--prediction", "high_risk", "--fail-on", "established",
+                 "--out", str(tmp_path / "gate"))
+    assert res.exit_code == 3, res.output  # group b's planted +1 risk shift is established
+    assert (tmp_path / "gate" / "report.html").exists()
