@@ -11,8 +11,8 @@ column's name), so its findings, report and ``metrics.json`` come from the same 
 * ``analyses["models_compared"]``: with two or more models, every finding's paired change against
   the first model (:func:`~fairlatent.results.models_compared.compare_models`);
 * ``analyses["representation"]``: the VAE-based representation audit of the feature columns, with
-  each model's errors by latent rarity (``latent_view``; slice discovery hooks in at
-  :func:`latent_view`).
+  each model's errors by latent rarity (``latent_view``: every registered analysis that reads the
+  fitted latent model runs, so latent slice discovery hooks in by registering itself).
 
 Every check of the user's columns happens before any work and raises a
 :class:`~fairlatent.exceptions.DataError` or :class:`~fairlatent.exceptions.ConfigError` of one line.
@@ -341,9 +341,7 @@ def audit_model_outputs(
     if compared is not None:
         result.analyses["models_compared"] = compared
     if cfg.latent_view:
-        view = latent_view(prepared, schema, cfg, decisions)
-        if view is not None:
-            result.analyses["representation"] = view
+        result.analyses.update(latent_view(prepared, schema, cfg, decisions))
     device = "cpu (no neural models trained)" if "representation" not in result.analyses else cfg.device
     result.environment = {"device": device, "seconds": round(time.perf_counter() - started, 2)}
     return result
@@ -509,26 +507,29 @@ def latent_view(
     schema: Any,
     cfg: AuditConfig,
     decisions: Mapping[str, np.ndarray],
-) -> dict[str, Any] | None:
-    """Run the VAE-based representation audit of the feature columns, with each model's errors.
+) -> dict[str, Any]:
+    """Run the latent analyses on the feature columns, with each model's errors.
 
     A :class:`~fairlatent.samplers.LatentDensityResampler` is fitted on (a seeded sample of at most
-    :data:`LATENT_VIEW_ROWS` of) the rows' features and label, and
-    :func:`~fairlatent.metrics.representation.representation_audit` measures who lives in the
-    sparse regions of its latent space and where each model's errors concentrate. Latent slice
-    discovery, once it exists, hooks in here: it receives the same fitted latent model, rows and
-    decisions.
+    :data:`LATENT_VIEW_ROWS` of) the rows' features and label, and its latent model is handed, as
+    the artifact of a baseline strategy output, to **every registered analysis**
+    (:data:`~fairlatent.metrics.analyses.ANALYSES`) with the models' decisions as predictions: the
+    representation audit (who lives in the sparse regions of the latent space, and where each
+    model's errors concentrate) and any analysis registered later that reads the latent model —
+    latent slice discovery hooks in here by registering itself, with no change to this function.
 
     Returns
     -------
-    dict or None
-        ``None`` when the data has no feature columns besides the audited ones.
+    dict
+        Analysis name -> its output (empty when the data has no feature columns besides the
+        audited ones).
     """
     if not schema.features:
         schema.notices.append("no feature columns besides the audited ones: the latent view was skipped")
-        return None
-    from fairlatent.metrics.representation import representation_audit
+        return {}
+    from fairlatent.metrics.analyses import ANALYSES, AnalysisInput
     from fairlatent.samplers import LatentDensityResampler
+    from fairlatent.strategies.base import ARTIFACT_LATENT_MODEL, StrategyOutput
 
     limit = min(cfg.fit_sample or LATENT_VIEW_ROWS, LATENT_VIEW_ROWS)
     rows = np.arange(len(prepared))
@@ -544,8 +545,9 @@ def latent_view(
         sampling="weights",
     )
     resampler.fit(sample[columns], sample[cfg.target], groups=sample[GROUP_COLUMN])
-    view = representation_audit(
-        resampler.latent_model_,
+    output = StrategyOutput(frame=sample, artifacts={ARTIFACT_LATENT_MODEL: resampler.latent_model_})
+    inputs = AnalysisInput(
+        outputs={BASELINE: output},
         train=sample,
         test=sample,
         target=cfg.target,
@@ -553,5 +555,10 @@ def latent_view(
         predictions={(BASELINE, name): dec[rows] for name, dec in decisions.items()},
         random_state=cfg.seed,
     )
-    view["given"] = {"rows": len(prepared), "sampled": len(rows) < len(prepared)}
-    return view
+    views: dict[str, Any] = {}
+    for spec in ANALYSES:
+        view = spec.compute(inputs)
+        if view is not None:
+            view["given"] = {"rows": len(prepared), "sampled": len(rows) < len(prepared)}
+            views[spec.name] = view
+    return views
