@@ -137,7 +137,8 @@ def audit(
     >>> df = pd.DataFrame({"sex": sex, "skill": skill, "hours": rng.normal(40, 8, 600),
     ...                    "income": np.where(skill + 0.8 * (sex == "M") > 0.6, ">50K", "<=50K")})
     >>> result = fairlatent.audit(df, target="income", sensitive="sex", n_boot=0,
-    ...                           positive_label=">50K", classifiers=["logreg"])
+    ...                           positive_label=">50K", classifiers=["logreg"],
+    ...                           min_test_support=10)
     >>> table = result.summary()[["accuracy", "dp_difference", "eo_difference"]]
     >>> list(table.index)
     [('none', 'logreg'), ('reweigh', 'logreg')]

@@ -11,7 +11,7 @@ from fairlatent.metrics.simultaneous import FINDING_DESCRIPTIONS
 from fairlatent.policy import GOAL
 from fairlatent.report.sections import render_sections
 from fairlatent.report.templating import report_environment
-from fairlatent.results.comparison import TABLE_METRICS, comparison_rows, reference_grid
+from fairlatent.results.comparison import TABLE_METRICS, comparison_rows
 from fairlatent.results.findings import ModelFindings
 from fairlatent.results.recommendation import recommendation_text, tuning_view
 from fairlatent.results.verdict import methods_note
@@ -132,7 +132,6 @@ def render_html(result: AuditResult) -> str:
         "group_tables": _group_tables(result),
         "headline": result.headline(),
         "next_steps": result.next_steps(),
-        "reference_grids": reference_grid(result),
         "tuning": tuning_view(result),
         "ratio_tolerance": RATIO_TOLERANCE,
         "config_json": json.dumps(result.config.to_dict(), indent=2, default=str),

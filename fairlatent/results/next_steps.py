@@ -101,21 +101,22 @@ def how_to_apply(strategy: str, classifier: str, data: str = "DATA") -> str:
 
     Examples
     --------
-    >>> how_to_apply("reweigh", "logreg", "data.csv")
-    'write its training set with `fairlatent debias data.csv --strategy reweigh --classifier logreg`'
+    >>> print(how_to_apply("reweigh", "logreg", "data.csv"))
+    write its training set with: fairlatent debias data.csv --strategy reweigh --classifier logreg
+    --out debiased.csv
     """
     if strategy in STRATEGIES and STRATEGIES.get(strategy).debias:
         return (
-            f"write its training set with `fairlatent debias {data} --strategy {strategy} "
-            f"--classifier {classifier}`"
+            f"write its training set with: fairlatent debias {data} --strategy {strategy} "
+            f"--classifier {classifier} --out debiased.csv"
         )
     return (
         "it changes the classifier or its decisions per group, which a training set cannot "
         "carry, so apply it where you fit the classifier (post-processors: "
         "fairlatent.strategies.adapters.GoalPostProcessor or ThresholdPostProcessor, fitted on "
-        "held-out rows); `fairlatent debias "
-        f"{data} --strategy auto --classifier {classifier}` writes the best data-only strategy's "
-        "training set"
+        "held-out rows); fairlatent debias "
+        f"{data} --strategy auto --classifier {classifier} --out debiased.csv writes the best "
+        "data-only strategy's training set"
     )
 
 

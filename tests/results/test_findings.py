@@ -148,3 +148,19 @@ def test_few_replicates_fall_back_to_bonferroni(n_boot):
     y = rng.integers(0, 2, 1000)
     found = model_findings(y, y, g, classifier="c", n_boot=n_boot)
     assert found.family.n_boot == 0 and np.isfinite(found.family.critical_value)
+
+
+def test_green_only_when_every_judged_finding_is_not_detected_and_no_thin_gap():
+    rng = np.random.default_rng(11)
+    n = 120_000
+    g = np.where(rng.random(n) < 0.5, "a", "b")
+    y = (rng.random(n) < 0.4).astype(int)
+    p = ((y + rng.normal(0, 0.7, n)) > 0.5).astype(int)
+    clean = build_headline(model_findings(y, p, g, classifier="c", n_boot=50))
+    assert clean.state == "no_gap" and clean.green and "No disparity detected" in clean.sentence
+    g2 = np.concatenate([g, ["thin"] * 30])
+    y2 = np.concatenate([y, np.tile([0, 1], 15)])
+    p2 = np.concatenate([p, np.zeros(30, dtype=int)])  # the thin group never gets the outcome
+    marked = build_headline(model_findings(y2, p2, g2, classifier="c", n_boot=50))
+    assert marked.state == "no_gap" and not marked.green
+    assert marked.thin[0].group == "thin" and marked.thin[0].large_gap
