@@ -80,7 +80,7 @@ def evaluate_from_counts(
     Examples
     --------
     >>> ev = evaluate_from_counts(np.array([1, 0, 1, 0]), np.array([1, 0, 0, 0]),
-    ...                           np.array(["a", "a", "b", "b"]), n_boot=0)
+    ...                           np.array(["a", "a", "b", "b"]), n_boot=0, min_support=1)
     >>> ev.summary["dp_difference"], ev.reference
     (0.5, 'a')
     """

@@ -130,8 +130,8 @@ def binned_auc(counts: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> binned_auc(np.array([[2, 1, 0], [0, 1, 2]]))  # two ranks below, one tie, two above
-    array(0.94444444)
+    >>> round(float(binned_auc(np.array([[2, 1, 0], [0, 1, 2]]))), 4)  # (2.5 + 2 * 3) / 9
+    0.9444
     """
     counts = np.asarray(counts, dtype=float)
     neg, pos = counts[..., 0, :], counts[..., 1, :]
