@@ -29,8 +29,9 @@ import numpy as np
 from fairlatent.metrics.simultaneous import Finding
 from fairlatent.policy import BASELINE, LEVEL, MIN_TEST_SUPPORT
 from fairlatent.policy import GOAL as POLICY_GOAL
-from fairlatent.results.findings import ModelCheck, ModelFindings, finding_figures, finding_phrase
+from fairlatent.results.findings import ModelCheck, ModelFindings
 from fairlatent.results.recommendation import recommend, recommendation_text
+from fairlatent.results.wording import finding_figures, finding_phrase
 
 if TYPE_CHECKING:
     from fairlatent.metrics.fairness import Evaluation
@@ -463,12 +464,11 @@ def methods_note(result: AuditResult) -> str:
     )
     if cal is not None:
         text += (
-            f" Measured on {cal.null_datasets} synthetic datasets without any disparity, this "
-            f"audit called a gap established in {cal.false_alarm_rate:.1%} of them (± "
-            f"{cal.false_alarm_error:.1%}); the simultaneous intervals covered every true "
-            f"difference in {cal.coverage:.1%} (± {cal.coverage_error:.1%}) of "
-            f"{cal.coverage_datasets} datasets with planted gaps ({cal.date}, "
-            "benchmarks/calibration.py)."
+            f" Measured on planted truth ({cal.date}, benchmarks/calibration.py): in "
+            f"{cal.null_datasets} audits of data without any disparity, this procedure called a "
+            f"gap established in {cal.false_alarm_rate:.1%} (± {cal.false_alarm_error:.1%}); the "
+            f"simultaneous intervals covered every true difference at once in "
+            f"{cal.coverage:.1%} (± {cal.coverage_error:.1%}) of {cal.coverage_datasets} audits."
         )
     text += (
         " One train/test split shows how uncertain these figures are for the models fitted on "

@@ -164,3 +164,18 @@ def test_green_only_when_every_judged_finding_is_not_detected_and_no_thin_gap():
     marked = build_headline(model_findings(y2, p2, g2, classifier="c", n_boot=50))
     assert marked.state == "no_gap" and not marked.green
     assert marked.thin[0].group == "thin" and marked.thin[0].large_gap
+
+
+def test_methods_note_quotes_the_measured_false_alarm_rate(tmp_path):
+    from fairlatent.policy import MEASURED_CALIBRATION, load_calibration
+    from fairlatent.results.verdict import methods_note
+
+    assert MEASURED_CALIBRATION is not None and MEASURED_CALIBRATION.false_alarm_rate <= 0.05
+    result = audit(frame(seed=12))
+    note = methods_note(result)
+    assert f"{MEASURED_CALIBRATION.false_alarm_rate:.1%}" in note
+    assert f"{MEASURED_CALIBRATION.null_datasets} audits" in note
+    assert result_to_json(result)["findings_method"]["measured"]["coverage"] >= 0.95
+    bad = tmp_path / "calibration.json"
+    bad.write_text("{not json")
+    assert load_calibration(bad) is None and load_calibration(tmp_path / "missing.json") is None
