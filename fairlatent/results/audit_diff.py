@@ -2,7 +2,8 @@
 
 Works on two ``metrics.json`` documents (as written by :func:`fairlatent.write_report`): their
 ``findings`` lists (one entry per audited model, group and rate, with a ``state``; see the verdict's
-findings) are matched on ``(classifier, strategy, group, metric)``. Documents of different schema
+findings) are matched on ``(classifier, strategy, group, metric)``, on the first train/test split
+(repeat 0, as the verdict judges; an audit of given predictions has only that one). Documents of different schema
 versions or different targets are refused: their findings do not mean the same thing.
 """
 
@@ -43,6 +44,11 @@ def _target(doc: Mapping[str, Any]) -> Any:
 
 def _key(finding: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(finding.get(k) for k in FINDING_KEY)
+
+
+def _first_split(findings: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Keep the findings of the first train/test split (what the verdict judges)."""
+    return [f for f in findings if f.get("repeat", 0) == 0]
 
 
 def _brief(finding: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,8 +100,8 @@ def diff_audits(
     for name, doc in ((old_name, old), (new_name, new)):
         if not isinstance(doc.get("findings"), list):
             raise DataError(MSG_NO_FINDINGS.format(path=name))
-    before = {_key(f): f for f in old["findings"]}
-    after = {_key(f): f for f in new["findings"]}
+    before = {_key(f): f for f in _first_split(old["findings"])}
+    after = {_key(f): f for f in _first_split(new["findings"])}
     appeared = [_brief(after[k]) for k in after if k not in before]
     disappeared = [_brief(before[k]) for k in before if k not in after]
     changed, unchanged = [], 0
@@ -129,7 +135,7 @@ def diff_audits(
     def described(name: str, doc: Mapping[str, Any]) -> dict[str, Any]:
         target, label = _target(doc)
         return {"name": name, "created": doc.get("created"), "command": doc.get("command"),
-                "target": target, "positive_label": label, "findings": len(doc["findings"])}
+                "target": target, "positive_label": label, "findings": len(_first_split(doc["findings"]))}
 
     return {
         "schema_version": DIFF_SCHEMA_VERSION,
