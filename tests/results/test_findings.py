@@ -179,3 +179,10 @@ def test_methods_note_quotes_the_measured_false_alarm_rate(tmp_path):
     bad = tmp_path / "calibration.json"
     bad.write_text("{not json")
     assert load_calibration(bad) is None and load_calibration(tmp_path / "missing.json") is None
+
+
+def test_a_reference_too_small_to_judge_is_one_clear_error():
+    data = pd.concat([frame(2000, seed=13), frame(40, seed=14, groups=(("Tiny", 1.0, 0.0),))],
+                     ignore_index=True)
+    with pytest.raises(fairlatent.FairlatentError, match="pass another --reference"):
+        audit(data, reference="Tiny")
