@@ -631,8 +631,10 @@ def _print_summary(result: Any, paths: dict[str, Path]) -> None:
     from rich.table import Table
 
     console = Console()
+    for verdict in result.verdicts():  # the answer first: who, what, how much, how sure
+        console.print(verdict.headline.sentence, markup=False, highlight=False, style="bold")
     for line in result.headline():
-        console.print(line, markup=False, highlight=False, style="bold")
+        console.print(line, markup=False, highlight=False)
     summary = result.summary()
     table = Table(title="fairlatent audit (mean over repeats, test rows, groups compared)")
     for col in ("classifier", "strategy", "accuracy", "DP diff", "EO diff", "EOp diff"):
@@ -647,8 +649,8 @@ def _print_summary(result: Any, paths: dict[str, Path]) -> None:
             f"{row['eop_difference']:.3f}",
         )
     console.print(table)
-    for verdict in result.verdict():
-        console.print(verdict["text"], markup=False, highlight=False)
+    for verdict in result.verdicts():
+        console.print(verdict.text, markup=False, highlight=False)
     console.print("What to do next:", style="bold")
     for number, step in enumerate(result.next_steps(), start=1):
         console.print(f"  {number}. {step}", markup=False, highlight=False)
