@@ -607,8 +607,10 @@ def _print_prediction_summary(result: Any, paths: dict[str, Path]) -> None:
     console = Console()
     if not console.is_terminal:  # piped: wide enough for the group names
         console = Console(width=120)
+    for verdict in result.verdicts():  # the answer first: who, what, how much, how sure
+        console.print(verdict.headline.sentence, markup=False, highlight=False, style="bold")
     for line in result.headline():
-        console.print(line, markup=False, highlight=False, style="bold")
+        console.print(line, markup=False, highlight=False)
     for rec in result.records:
         table = Table(title=f"{rec.classifier}: decisions by group (every row)")
         for col in ("group", "rows", "base rate", "selected", "TPR", "FPR", "FNR", "accuracy"):
@@ -621,6 +623,11 @@ def _print_prediction_summary(result: Any, paths: dict[str, Path]) -> None:
                 percent(1 - row["tpr"]), number(row["accuracy"]),
             )
         console.print(table)
+    steps = result.next_steps()
+    if steps:
+        console.print("What to do next:", style="bold")
+        for rank, step in enumerate(steps, start=1):
+            console.print(f"  {rank}. {step}", markup=False, highlight=False)
     _print_notices(result.schema.notices, console)
     console.print(f"report:  {paths['report']}", markup=False)
     console.print(f"metrics: {paths['metrics']}", markup=False)
