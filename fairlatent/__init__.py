@@ -12,6 +12,7 @@ from fairlatent._version import __version__
 if TYPE_CHECKING:
     from fairlatent.api import audit, debias, load_and_audit, write_report  # noqa: F401
     from fairlatent.config import AuditConfig  # noqa: F401
+    from fairlatent.model_audit import audit_model, audit_predictions  # noqa: F401
     from fairlatent.results import AuditResult  # noqa: F401
 
 _LAZY = {
@@ -21,6 +22,8 @@ _LAZY = {
     "debias": "fairlatent.api",
     "DebiasOutcome": "fairlatent.results.debiased",
     "InvariantEncoder": "fairlatent.models.vae.invariant",
+    "audit_predictions": "fairlatent.model_audit",
+    "audit_model": "fairlatent.model_audit",
     "AuditResult": "fairlatent.results",
     "StrategySpec": "fairlatent.strategies.registry",
     "ClassifierSpec": "fairlatent.classifiers.registry",

@@ -390,6 +390,43 @@ def audit(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")
     ] = False,
+    prediction: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Audit this column of a model's predicted labels (target's labels) on every row, "
+            "no training; repeat it or separate with commas to compare models."
+        ),
+    ] = None,
+    score: Annotated[
+        str | None,
+        typer.Option(
+            help="Audit this score column (AUC, ROC, calibration by group); without --prediction, "
+            "decide with --threshold, --top-k or --top-percent."
+        ),
+    ] = None,
+    score_direction: Annotated[
+        str | None,
+        typer.Option(help="higher or lower: which way the score points to the favourable label. "
+                     r"\[default: higher]"),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Favourable when the score is at least T (at most, for lower)."),
+    ] = None,
+    top_k: Annotated[
+        int | None, typer.Option(help="Favourable for the K rows with the highest scores.")
+    ] = None,
+    top_percent: Annotated[
+        float | None, typer.Option(help="Favourable for the top P % of rows by score.")
+    ] = None,
+    latent_view: Annotated[
+        bool | None,
+        typer.Option(
+            "--latent-view/--no-latent-view",
+            help="With --prediction/--score: the VAE representation audit of the feature columns. "
+            r"\[default: latent-view]",
+        ),
+    ] = None,
     fail_on: Annotated[
         str,
         typer.Option(
@@ -398,7 +435,16 @@ def audit(
         ),
     ] = "never",
 ) -> None:
-    """Audit DATA: train classifiers with each strategy, measure fairness, write report.html + metrics.json."""
+    """Audit DATA: train classifiers with each strategy, measure fairness, write report.html + metrics.json.
+
+    With --prediction or --score, audit a model you already have instead: its decisions on every row.
+    """
+    if (prediction or score) and strategies is not None:
+        with _guarded():
+            from fairlatent.config import MSG_STRATEGIES_WITH_PREDICTIONS
+            from fairlatent.exceptions import ConfigError
+
+            raise ConfigError(MSG_STRATEGIES_WITH_PREDICTIONS.format(strategies=strategies))
     if fail_on not in FAIL_ON:
         _fail(f"--fail-on must be one of {', '.join(FAIL_ON)}; got {fail_on!r}")
     overrides: dict[str, Any] = {
@@ -428,6 +474,13 @@ def audit(
         "backend": backend,
         "address": address,
         "out": str(out) if out else None,
+        "prediction": prediction or None,
+        "score": score,
+        "score_direction": score_direction,
+        "threshold": threshold,
+        "top_k": top_k,
+        "top_percent": top_percent,
+        "latent_view": latent_view,
     }
     with _guarded() as guard:
         from fairlatent.config import AuditConfig
@@ -461,6 +514,9 @@ def _canonical_command(data: Path, cfg: Any, out_dir: Path) -> str:
     defaults = AuditConfig()
     parts = ["fairlatent", "audit", str(data)]
     always = {"target", "sensitive", "strategies", "classifiers", "seed", "repeats", "test_size"}
+    if cfg.audits_predictions:  # no split, no training: those options do not apply
+        always = {"target", "sensitive", "seed"}
+        defaults = AuditConfig(strategies=cfg.strategies, classifiers=cfg.classifiers)
     for item in fields(AuditConfig):
         name = item.name
         value = getattr(cfg, name)
@@ -549,6 +605,8 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuar
     from fairlatent.report import check_output_dir
 
     check_output_dir(out_dir)
+    if cfg.audits_predictions:
+        return _run_prediction_audit(data, cfg, out_dir, quiet, guard)
     with _Progress(quiet) as shown:
         shown.step("reading data", 0, None)
         result = load_and_audit(data, cfg, progress=shown.step, callbacks=[shown.epoch])
@@ -559,6 +617,59 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuar
     if not quiet:
         _print_summary(result, paths)
     return result
+
+
+def _run_prediction_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuard) -> Any:
+    """``audit --prediction/--score``: audit the given decisions on every row, write the report."""
+    from fairlatent.api import write_report
+    from fairlatent.model_audit import load_and_audit_predictions
+
+    with _Progress(quiet) as shown:
+        shown.step("auditing the given predictions", 0, None)
+        result = load_and_audit_predictions(data, cfg)
+        shown.step("writing report", 0, None)
+        result.schema.notices.extend(guard.notices())
+        result.command = _canonical_command(data, cfg, out_dir)
+        paths = write_report(result, out_dir)
+    if not quiet:
+        _print_prediction_summary(result, paths)
+    return result
+
+
+def _print_prediction_summary(result: Any, paths: dict[str, Path]) -> None:
+    """Per model, the error-rate table by group (every row), then the paths."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from fairlatent.report.formatting import number, percent
+
+    console = Console()
+    if not console.is_terminal:  # piped: wide enough for the group names
+        console = Console(width=120)
+    for verdict in result.verdicts():  # the answer first: who, what, how much, how sure
+        console.print(verdict.headline.sentence, markup=False, highlight=False, style="bold")
+    for line in result.headline():
+        console.print(line, markup=False, highlight=False)
+    for rec in result.records:
+        table = Table(title=f"{rec.classifier}: decisions by group (every row)")
+        for col in ("group", "rows", "base rate", "selected", "TPR", "FPR", "FNR", "accuracy"):
+            table.add_column(col, justify="left" if col == "group" else "right")
+        by_group = rec.evaluation.by_group
+        for group, row in by_group.iterrows():
+            table.add_row(
+                str(group), f"{int(row['count'])}", percent(row["base_rate"]),
+                percent(row["selection_rate"]), percent(row["tpr"]), percent(row["fpr"]),
+                percent(1 - row["tpr"]), number(row["accuracy"]),
+            )
+        console.print(table)
+    steps = result.next_steps()
+    if steps:
+        console.print("What to do next:", style="bold")
+        for rank, step in enumerate(steps, start=1):
+            console.print(f"  {rank}. {step}", markup=False, highlight=False)
+    _print_notices(result.schema.notices, console)
+    console.print(f"report:  {paths['report']}", markup=False)
+    console.print(f"metrics: {paths['metrics']}", markup=False)
 
 
 def _print_summary(result: Any, paths: dict[str, Path]) -> None:
@@ -790,6 +901,39 @@ def debias(
             f"{summary['synthetic_rows']} synthetic; strategy {summary['strategy']} at strength "
             f"{summary['strength']})"
         ))
+
+
+@app.command()
+def compare(
+    old: Annotated[
+        Path, typer.Argument(help="The earlier audit's metrics.json (or its directory).", show_default=False)
+    ],
+    new: Annotated[
+        Path, typer.Argument(help="The later audit's metrics.json (or its directory).", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option(help="Output directory for compare.html and compare.json.")] = Path(
+        "reports/compare"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Diff the findings of two audits: what appeared, disappeared or changed state."""
+    with _guarded():
+        from fairlatent.compare import compare_audits
+
+        diff = compare_audits(old, new, out)
+    if not quiet:
+        counts = diff["counts"]
+        typer.echo(
+            f"{counts['changed']} finding(s) changed state, {counts['appeared']} appeared, "
+            f"{counts['disappeared']} disappeared, {counts['unchanged']} unchanged"
+        )
+        for row in diff["changed"]:
+            typer.echo(
+                f"  {row['classifier']}/{row['strategy']}: {row['group']} {row['metric']}: "
+                f"{row['old_state']} -> {row['new_state']}"
+            )
+        typer.echo(f"report: {diff['paths']['report']}")
+        typer.echo(f"json:   {diff['paths']['json']}")
 
 
 def _split(text: str | None) -> list[str] | None:

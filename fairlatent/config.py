@@ -17,6 +17,7 @@ from fairlatent.data.groups import sensitive_column, split_sensitive
 from fairlatent.exceptions import ConfigError
 from fairlatent.models.device_names import check_device_name
 from fairlatent.models.threads import check_threads
+from fairlatent.policy import BASELINE
 from fairlatent.registry import load_object
 from fairlatent.strategies.registry import STRATEGIES
 
@@ -62,6 +63,14 @@ MSG_SEED_REPEATS = (
     "{option} {seed} with {repeats} repeats is out of range: repeat k uses seed + k, and seeds "
     "must stay below {limit}; pass a smaller {option}"
 )
+MSG_STRATEGIES_WITH_PREDICTIONS = (
+    "--strategies {strategies} does not apply with --prediction/--score: the audit evaluates "
+    "your model's decisions as they are, with no training; leave out --strategies (or audit the "
+    "data without --prediction to compare strategies)"
+)
+#: Ways a score can point to the favourable label.
+SCORE_DIRECTIONS: tuple[str, ...] = ("higher", "lower")
+_DEFAULT_STRATEGIES = ["none", "reweigh"]
 MSG_CONFIG_NOT_FILE = "config path {path} is a directory; pass --config FILE.toml"
 MSG_CONFIG_UNREADABLE = "cannot read config file {path} ({error}); check the --config path"
 MSG_CONFIG_NOT_TABLE = (
@@ -144,6 +153,25 @@ class AuditConfig:
         TOML file, a table ``[audit.strategy_options.vae]``.
     out : str or None
         Output directory for ``report.html`` and ``metrics.json``.
+    prediction : list of str
+        Columns holding a model's predicted labels (in the target's label space). Set, the audit
+        evaluates them on every row instead of training classifiers (see
+        :mod:`fairlatent.engine.predictions`); strategies do not apply.
+    score : str or None
+        Column holding a model's score (higher = the favourable label is more likely, unless
+        ``score_direction`` is ``"lower"``): AUC, ROC, ABROCA and calibration by group, and, without
+        a prediction column, the decisions of ``threshold``, ``top_k`` or ``top_percent``.
+    score_direction : str
+        ``"higher"`` or ``"lower"``: which way the score points to the favourable label.
+    threshold : float or None
+        Favourable decision when the score is at least this (at most, for ``"lower"``).
+    top_k : int or None
+        Favourable decision for the ``top_k`` rows of highest (oriented) score.
+    top_percent : float or None
+        Favourable decision for the top ``top_percent`` % of rows.
+    latent_view : bool
+        With ``prediction`` or ``score``: run the VAE-based representation audit on the feature
+        columns (a sample of at most 20,000 rows).
 
     Examples
     --------
@@ -167,7 +195,7 @@ class AuditConfig:
     target: str = ""
     sensitive: list[str] = field(default_factory=list)
     positive_label: str | None = None
-    strategies: list[str] = field(default_factory=lambda: ["none", "reweigh"])
+    strategies: list[str] = field(default_factory=lambda: list(_DEFAULT_STRATEGIES))
     classifiers: list[str] = field(default_factory=lambda: ["logreg", "hgb"])
     repeats: int = 1
     test_size: float = 0.3
@@ -192,6 +220,13 @@ class AuditConfig:
     threads: int | None = None
     strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     out: str | None = None
+    prediction: list[str] = field(default_factory=list)
+    score: str | None = None
+    score_direction: str = "higher"
+    threshold: float | None = None
+    top_k: int | None = None
+    top_percent: float | None = None
+    latent_view: bool = True
 
     def __post_init__(self) -> None:
         # comma-separated text and lists of text become lists; anything else is left for
@@ -202,6 +237,15 @@ class AuditConfig:
                 isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
             ):
                 setattr(self, name, as_list(value))
+        if isinstance(self.prediction, str) or (
+            isinstance(self.prediction, list | tuple) and all(isinstance(v, str) for v in self.prediction)
+        ):
+            self.prediction = prediction_columns(self.prediction)
+
+    @property
+    def audits_predictions(self) -> bool:
+        """Whether this audit evaluates the user's predictions or scores instead of training."""
+        return bool(self.prediction) or self.score is not None
 
     def validate(self) -> AuditConfig:
         """Check every option; raise :class:`ConfigError` naming the first bad one.
@@ -223,11 +267,12 @@ class AuditConfig:
             raise ConfigError("no sensitive attribute given: pass --sensitive COLUMN[,COLUMN]")
         for name in self.strategies:
             STRATEGIES.get(name)
-        if not self.classifiers:
+        self._check_prediction_options()
+        if not self.classifiers and not self.audits_predictions:
             raise ConfigError(
                 f"no classifier given: choose from {', '.join(CLASSIFIERS.names())}"
             )
-        for name in self.classifiers:
+        for name in self.classifiers if not self.audits_predictions else []:
             CLASSIFIERS.get(name)
         self.device = check_device_name(self.device)
         if not 0.05 <= self.test_size <= 0.8:
@@ -277,10 +322,42 @@ class AuditConfig:
                 f"target {self.target!r} is also a sensitive attribute: pick a different target "
                 "or sensitive column"
             )
+        if self.audits_predictions:
+            self.strategies = [BASELINE]
         ordered = ["none"] + [s for s in dict.fromkeys(self.strategies) if s != "none"]
         self.strategies = ordered
         self.classifiers = list(dict.fromkeys(self.classifiers))
         return self
+
+    def _check_prediction_options(self) -> None:
+        """Check the options of an audit of the user's predictions or scores (see ``prediction``)."""
+        rules = {"--threshold": self.threshold, "--top-k": self.top_k, "--top-percent": self.top_percent}
+        given = [flag for flag, value in rules.items() if value is not None]
+        if self.score_direction not in SCORE_DIRECTIONS:
+            raise ConfigError(
+                f"--score-direction {self.score_direction!r} is not a direction: choose "
+                f"{' or '.join(SCORE_DIRECTIONS)} (which way the score points to the favourable label)"
+            )
+        if given and self.score is None:
+            raise ConfigError(f"{given[0]} makes decisions from a score: pass --score COLUMN with it")
+        if len(given) > 1:
+            raise ConfigError(f"{given[0]} and {given[1]} are two decision rules: keep one")
+        if self.score is not None and not self.prediction and not given:
+            raise ConfigError(
+                f"--score {self.score} needs a decision rule: pass --threshold T, --top-k K or "
+                "--top-percent P (or a --prediction column holding the decisions)"
+            )
+        if given and self.prediction:
+            raise ConfigError(
+                f"{given[0]} turns the score into decisions, but --prediction already gives them: "
+                "leave out one of the two"
+            )
+        if len(set(self.prediction)) != len(self.prediction):
+            raise ConfigError("--prediction names a column twice: name each prediction column once")
+        if self.audits_predictions and self.strategies not in ([BASELINE], _DEFAULT_STRATEGIES):
+            raise ConfigError(
+                MSG_STRATEGIES_WITH_PREDICTIONS.format(strategies=",".join(self.strategies))
+            )
 
     def _check_strategy_options(self) -> None:
         """Every table names a registered strategy, and every option one its class takes."""
@@ -587,6 +664,18 @@ def check_strength_options(name: str, options: dict[str, Any]) -> None:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
+
+
+def prediction_columns(value: Any) -> list[str]:
+    """Prediction column names from ``"a,b"``, ``["a", "b"]`` or ``["a,b", "c"]`` (repeated flags).
+
+    Examples
+    --------
+    >>> prediction_columns(["a,b", "c"]), prediction_columns("a")
+    (['a', 'b', 'c'], ['a'])
+    """
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
 
 
 def as_list(value: Any) -> list[str]:

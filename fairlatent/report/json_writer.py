@@ -32,6 +32,11 @@ Schema (``schema_version`` 1), all numbers are floats or null:
   features without the sensitive columns; macro one-vs-rest for several groups), ``low``/``high``
   (95 % bootstrap interval), ``n`` (rows probed), ``groups``
   (:mod:`fairlatent.metrics.leakage`)
+- one key per other analysis the audit ran, e.g. in an audit of given predictions (``audit
+  --prediction/--score``): ``scores`` (per score column: AUC with intervals, ROC curves, ABROCA,
+  calibration within groups and the ``tradeoff`` between calibration and equal error rates, see
+  :func:`fairlatent.metrics.scores.score_metrics`) and ``models_compared`` (every model's paired
+  change per finding against the first, see :func:`fairlatent.results.models_compared.compare_models`)
 - ``frontier``: per classifier, the best accuracy that randomised group-specific thresholds on the
   baseline's scores reach under the goal's DP/EO bounds on the test rows (an optimistic bound)
 - ``environment``: versions, device, total seconds
@@ -131,6 +136,7 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
         "tuning": result.tuning,
         **{spec.name: result.analyses.get(spec.name) for spec in ANALYSES},
         "leakage": result.analyses.get("leakage", []),
+        **{name: data for name, data in result.analyses.items() if name not in ANALYSES.names() and name != "leakage"},
         "frontier": result.frontier,
         "environment": result.environment,
         "findings": result.findings.rows(),

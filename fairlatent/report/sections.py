@@ -58,6 +58,16 @@ BUILTIN_SECTIONS: tuple[SectionSpec, ...] = (
         "fairlatent.report.leakage:leakage_section",
         "how well linear and boosting probes recover the group from each training set",
     ),
+    SectionSpec(
+        "scores",
+        "fairlatent.report.scores:scores_section",
+        "AUC, ROC curves, ABROCA and calibration within groups of a given score",
+    ),
+    SectionSpec(
+        "models_compared",
+        "fairlatent.report.scores:models_compared_section",
+        "every finding's paired change between the user's models",
+    ),
 )
 
 #: Every report section, by analysis name.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from fairlatent.results.models_compared import audits_given_predictions
 from fairlatent.strategies import STRATEGIES
 
 if TYPE_CHECKING:
@@ -163,7 +164,12 @@ def next_steps(result: AuditResult) -> list[str]:
                 "command on new data."
             )
             continue
-        if head.state == "inconclusive":
+        if head.state == "inconclusive" and audits_given_predictions(result):
+            steps.append(
+                f"{clf}: no gap is established and parity is not shown; decisions on more rows "
+                "would narrow the intervals."
+            )
+        elif head.state == "inconclusive":
             steps.append(
                 f"{clf}: no gap is established and parity is not shown; more test rows would "
                 f"narrow the intervals (more data, or --test-size {min(0.5, cfg.test_size + 0.1):.1f})."
@@ -182,7 +188,7 @@ def next_steps(result: AuditResult) -> list[str]:
                 "recommendation is to do nothing yet; try post-processing toward the goal: "
                 + rerun_command(result, strategies="none,goal,threshold")
             )
-    if cfg.repeats == 1:
+    if cfg.repeats == 1 and not audits_given_predictions(result):  # given decisions: no split
         steps.append(
             "This is one train/test split: see the spread over splits before acting — "
             + rerun_command(result, repeats=3)
