@@ -172,4 +172,5 @@ def settings_from(cls: type[_Settings], model: Any) -> _Settings:
     cls instance
     """
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    return cls(**{name: getattr(model, name) for name in names})
+    # fields the model has no attribute for keep their dataclass default
+    return cls(**{name: getattr(model, name) for name in names if hasattr(model, name)})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -42,6 +43,13 @@ __all__ = ["TabularVAE"]
 
 T = TypeVar("T")
 
+ERR_GROUPS_LENGTH = "groups has {n} label(s) for {rows} row(s); give one group per row"
+ERR_UNKNOWN_GROUP = (
+    "group(s) {groups} were not seen in fit; this conditional VAE knows {levels}"
+)
+ERR_NEEDS_GROUPS = (
+    "this VAE was fitted without groups, so its decoder takes none; leave groups out"
+)
 ERR_TOO_FEW_ROWS = (
     "the frame has {n} row(s); with val_fraction={fraction} no training rows are left; pass more "
     "rows or val_fraction=0"
@@ -86,6 +94,12 @@ class TabularVAE(SavableModel, BaseEstimator):
     distributed : bool, default False
         Data-parallel training (DistributedDataParallel) when the fit runs under ``torchrun``
         with several processes; alone, a plain fit (see :mod:`fairlatent.models.distributed`).
+    mmd_weight : float, default 0.0
+        Only with ``groups`` in :meth:`fit` (a conditional decoder): weight of the penalty on
+        the encoder for carrying the group, the share-weighted squared MMD between each group's
+        latent means and the batch's (VFAE, Louizos et al. 2016;
+        :func:`~fairlatent.models.vae.networks.mmd_penalty`). ``0``: a conditional VAE without
+        the penalty.
     random_state : int or None, default None
         Seed of the weight initialisation, the validation split, the shuffling, the latent noise
         and the default sampling stream. The same seed gives the same numbers on CPU. No global
@@ -114,6 +128,10 @@ class TabularVAE(SavableModel, BaseEstimator):
         Epoch whose weights were kept.
     fit_seconds_ : float
         Wall-clock time of :meth:`fit` (encoder included).
+    group_levels_ : ndarray of str
+        Groups the conditional decoder knows (empty for a plain VAE, fitted without ``groups``).
+    group_shares_ : ndarray of float
+        Their shares of the training rows (the weights of :meth:`decode`'s average over groups).
 
     Notes
     -----
@@ -156,6 +174,7 @@ class TabularVAE(SavableModel, BaseEstimator):
         bf16: bool = False,
         compile: bool = False,
         distributed: bool = False,
+        mmd_weight: float = 0.0,
         random_state: int | None = None,
     ) -> None:
         self.latent_dim = latent_dim
@@ -171,6 +190,7 @@ class TabularVAE(SavableModel, BaseEstimator):
         self.bf16 = bf16
         self.compile = compile
         self.distributed = distributed
+        self.mmd_weight = mmd_weight
         self.random_state = random_state
 
     # -- validation --------------------------------------------------------------------------------
@@ -185,6 +205,7 @@ class TabularVAE(SavableModel, BaseEstimator):
         check_number("beta", self.beta, inclusive=True)
         check_number("learning_rate", self.learning_rate)
         check_number("val_fraction", self.val_fraction, inclusive=True, below=1.0)
+        check_number("mmd_weight", self.mmd_weight, inclusive=True)
         check_fit_options(self)
 
     # -- fit ---------------------------------------------------------------------------------------
@@ -193,6 +214,7 @@ class TabularVAE(SavableModel, BaseEstimator):
         self,
         frame: pd.DataFrame,
         *,
+        groups: Any = None,
         callbacks: Sequence[EpochCallback] | None = None,
     ) -> TabularVAE:
         """Fit the encoder and train the VAE on ``frame``.
@@ -201,6 +223,11 @@ class TabularVAE(SavableModel, BaseEstimator):
         ----------
         frame : DataFrame
             Training rows (every column is modelled).
+        groups : array-like of shape (n_rows,), optional
+            Each row's group. Given, the decoder is *conditional*: it reads the group's one-hot
+            code next to the latent code (so the code need not carry the group), and
+            ``mmd_weight`` penalises the encoder for carrying it. The group is not a column of
+            ``frame``: leave the sensitive columns out of it to get a code free of them.
         callbacks : sequence of callable, optional
             Each is called after every epoch as ``callback(epoch, epochs, metrics)`` with the
             1-based epoch number, the maximum number of epochs and that epoch's ``history_`` dict
@@ -236,6 +263,9 @@ class TabularVAE(SavableModel, BaseEstimator):
         order = np.random.default_rng(split_seed).permutation(n_rows)
 
         set_fitted_encoder(self, encoder, frame.columns)
+        self._set_groups(groups, n_rows)
+        if len(self.group_levels_):
+            encoded = np.hstack([encoded, self._group_onehot(groups, n_rows)])
         self.device_ = device
         self.module_ = self._build_module(init_seed)
         self._sample_rng = np.random.default_rng(sample_seed)
@@ -251,7 +281,9 @@ class TabularVAE(SavableModel, BaseEstimator):
             train,
             val,
             self.spans_,
-            settings_from(TrainingSettings, self),
+            replace(
+                settings_from(TrainingSettings, self), n_groups=len(self.group_levels_)
+            ),
             start.training_run(self.history_, callbacks),
         )
         self.fit_seconds_ = time.perf_counter() - started
@@ -270,9 +302,49 @@ class TabularVAE(SavableModel, BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = VAENetwork(
-                self.encoder_.output_dim_, tuple(self.hidden_dims), int(self.latent_dim), n_numeric
+                self.encoder_.output_dim_,
+                tuple(self.hidden_dims),
+                int(self.latent_dim),
+                n_numeric,
+                n_groups=len(self.group_levels_),
             )
         return module.to(self.device_)
+
+    # -- groups (conditional decoder) --------------------------------------------------------------
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the decoder reads the group (the VAE was fitted with ``groups``)."""
+        self._check_fitted()
+        return bool(len(self.group_levels_))
+
+    def _set_groups(self, groups: Any, n_rows: int) -> None:
+        if groups is None:
+            self.group_levels_ = np.asarray([], dtype=object)
+            self.group_shares_ = np.asarray([], dtype=float)
+            return
+        labels = pd.Series(np.asarray(groups, dtype=object)).astype(str)
+        if len(labels) != n_rows:
+            raise DataError(ERR_GROUPS_LENGTH.format(n=len(labels), rows=n_rows))
+        counts = labels.value_counts().sort_index()
+        self.group_levels_ = counts.index.to_numpy(dtype=object)
+        self.group_shares_ = (counts / counts.sum()).to_numpy(dtype=float)
+
+    def _group_onehot(self, groups: Any, n_rows: int) -> np.ndarray:
+        """One-hot codes (float32) of ``groups``: labels per row, or one label for every row."""
+        levels = [str(v) for v in self.group_levels_]
+        if np.ndim(groups) == 0:
+            groups = np.full(n_rows, groups, dtype=object)
+        labels = np.asarray([str(v) for v in np.asarray(groups, dtype=object)], dtype=object)
+        if len(labels) != n_rows:
+            raise DataError(ERR_GROUPS_LENGTH.format(n=len(labels), rows=n_rows))
+        index = {level: i for i, level in enumerate(levels)}
+        unknown = sorted({v for v in labels if v not in index})
+        if unknown:
+            raise DataError(ERR_UNKNOWN_GROUP.format(groups=unknown[:5], levels=levels))
+        onehot = np.zeros((n_rows, len(levels)), dtype=np.float32)
+        onehot[np.arange(n_rows), [index[v] for v in labels]] = 1.0
+        return onehot
 
     # -- inference ---------------------------------------------------------------------------------
 
@@ -315,13 +387,110 @@ class TabularVAE(SavableModel, BaseEstimator):
         log_var = torch.cat(log_vars).cpu().numpy() if log_vars else np.zeros(shape, np.float32)
         return mean, log_var
 
-    def reconstruct(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _onehot_tensor(self, groups: Any, n_rows: int) -> torch.Tensor | None:
+        """The decoder's group input for ``n_rows`` rows (``None`` for a plain VAE)."""
+        if not len(self.group_levels_):
+            if groups is not None:
+                raise DataError(ERR_NEEDS_GROUPS)
+            return None
+        return torch.from_numpy(self._group_onehot(groups, n_rows)).to(self.device_)
+
+    def _decode_mean(self, z: torch.Tensor, groups: Any) -> torch.Tensor:
+        """Decoder output for codes ``z``: at ``groups``, or averaged over the groups.
+
+        Averaging (``groups=None`` on a conditional VAE) mixes each group's output by its
+        training share: softmax probabilities on one-hot spans (so the most likely category of
+        the mixture wins), values on numeric spans.
+        """
+        module = self.module_
+        n = z.shape[0]
+        if not len(self.group_levels_) or groups is not None:
+            onehot = self._onehot_tensor(groups, n)
+            return module.decode(z, onehot)
+        mixed = torch.zeros((n, self.encoder_.output_dim_), device=z.device)
+        for level, share in zip(self.group_levels_, self.group_shares_, strict=True):
+            out = module.decode(z, self._onehot_tensor(level, n))
+            for span in self.spans_:
+                if span.is_discrete:
+                    out[:, span.slice] = torch.softmax(out[:, span.slice], dim=1)
+            mixed += float(share) * out
+        return mixed
+
+    def decode(self, z: np.ndarray, groups: Any = None) -> pd.DataFrame:
+        """Decode latent codes back to rows in the fitted schema.
+
+        Parameters
+        ----------
+        z : array-like of shape (n_rows, latent_dim)
+            Latent codes (e.g. the means of :meth:`encode`).
+        groups : array-like of shape (n_rows,) or scalar, optional
+            A conditional VAE's group input: one group per row, or one group for every row.
+            ``None`` averages the decoder's output over the groups, weighted by their training
+            shares. A plain VAE takes no groups.
+
+        Returns
+        -------
+        DataFrame
+            The most likely category per categorical column and the mean of each numeric
+            value, with the fitted columns and dtypes.
+
+        Raises
+        ------
+        DataError
+            A group not seen in fit, a wrong number of groups, or groups for a plain VAE.
+        """
+        self._check_fitted()
+        codes = np.asarray(z, dtype=np.float32)
+        if codes.ndim != 2 or codes.shape[1] != int(self.latent_dim):
+            raise DataError(
+                f"z has shape {codes.shape}; expected (n_rows, {int(self.latent_dim)})"
+            )
+        n = codes.shape[0]
+        per_row = groups is not None and np.ndim(groups) > 0
+        if per_row and len(np.asarray(groups, dtype=object)) != n:
+            raise DataError(ERR_GROUPS_LENGTH.format(n=len(np.asarray(groups)), rows=n))
+        self.module_.eval()
+        outputs = []
+        with torch.inference_mode():
+            for rows in self._chunks(n):
+                part = torch.from_numpy(codes[rows]).to(self.device_)
+                chunk_groups = np.asarray(groups, dtype=object)[rows] if per_row else groups
+                outputs.append(self._decode_mean(part, chunk_groups))
+        dim = self.encoder_.output_dim_
+        decoded = torch.cat(outputs).cpu().numpy() if outputs else np.zeros((0, dim))
+        return self.encoder_.inverse_transform(decoded)
+
+    def _forward_chunks(
+        self, frame: pd.DataFrame, groups: Any, step: Callable[[torch.Tensor, torch.Tensor], T]
+    ) -> list[T]:
+        """Apply ``step(rows, logits)`` to chunks of ``frame`` decoded from their posterior means."""
+        self._check_fitted()
+        data = torch.from_numpy(self.encoder_.transform(frame)).to(self.device_)
+        n = data.shape[0]
+        # a conditional VAE without groups averages over them (see _decode_mean)
+        onehot = self._onehot_tensor(groups, n) if groups is not None else None
+        module = self.module_.eval()
+        out = []
+        with torch.inference_mode():
+            for rows in self._chunks(n):
+                mu, _ = module.encode(data[rows])
+                if onehot is not None:
+                    logits = module.decode(mu, onehot[rows])
+                else:
+                    logits = self._decode_mean(mu, None)
+                out.append(step(data[rows], logits))
+        return out
+
+    def reconstruct(self, frame: pd.DataFrame, groups: Any = None) -> pd.DataFrame:
         """Decode each row's posterior mean back to a row.
 
         Parameters
         ----------
         frame : DataFrame
             Rows with the fitted columns.
+        groups : array-like of shape (n_rows,) or scalar, optional
+            A conditional VAE's group input (``None``: averaged over the groups, see
+            :meth:`decode`).
 
         Returns
         -------
@@ -329,12 +498,12 @@ class TabularVAE(SavableModel, BaseEstimator):
             Reconstructions (most likely category per one-hot span, mean per numeric value), with
             the fitted columns and dtypes and a fresh ``RangeIndex``.
         """
-        outputs = self._map_chunks(frame, lambda module, rows: module(rows, None)[0])
+        outputs = self._forward_chunks(frame, groups, lambda rows, logits: logits)
         dim = self.encoder_.output_dim_
         decoded = torch.cat(outputs).cpu().numpy() if outputs else np.zeros((0, dim))
         return self.encoder_.inverse_transform(decoded)
 
-    def reconstruction_error(self, frame: pd.DataFrame) -> np.ndarray:
+    def reconstruction_error(self, frame: pd.DataFrame, groups: Any = None) -> np.ndarray:
         """Per-row reconstruction error, averaged over the source columns.
 
         A column's error is its negative log-likelihood given the row's posterior mean, with unit
@@ -346,6 +515,8 @@ class TabularVAE(SavableModel, BaseEstimator):
         ----------
         frame : DataFrame
             Rows with the fitted columns.
+        groups : array-like of shape (n_rows,), optional
+            A conditional VAE's group input (each row's own group, normally).
 
         Returns
         -------
@@ -359,16 +530,17 @@ class TabularVAE(SavableModel, BaseEstimator):
         for i, span in enumerate(spans):
             membership[i, columns.index(span.column)] = 1.0 / len(columns)
 
-        def error(module: VAENetwork, rows: torch.Tensor) -> torch.Tensor:
-            logits, _, _ = module(rows, None)
+        def error(rows: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
             return (span_losses(logits, rows, spans) @ membership).sum(dim=1)
 
-        errors = self._map_chunks(frame, error)
+        errors = self._forward_chunks(frame, groups, error)
         if not errors:
             return np.zeros(0)
         return torch.cat(errors).cpu().numpy().astype(np.float64)
 
-    def sample(self, n: int, *, random_state: int | None = None) -> pd.DataFrame:
+    def sample(
+        self, n: int, *, groups: Any = None, random_state: int | None = None
+    ) -> pd.DataFrame:
         """Draw new rows from the generative model.
 
         ``z ~ N(0, I)``; numeric values are drawn from the decoder's Gaussian (mean and learned
@@ -378,6 +550,9 @@ class TabularVAE(SavableModel, BaseEstimator):
         ----------
         n : int
             Number of rows.
+        groups : array-like of shape (n,) or scalar, optional
+            A conditional VAE's group input; ``None`` draws each row's group with the training
+            shares.
         random_state : int, optional
             Seed of this draw. ``None`` continues the model's own stream, seeded by the
             constructor's ``random_state`` (so a seeded model gives a reproducible sequence of
@@ -401,7 +576,7 @@ class TabularVAE(SavableModel, BaseEstimator):
             for rows in self._chunks(int(n)):
                 count = rows.stop - rows.start
                 z = torch.randn((count, int(self.latent_dim)), generator=generator, device=device)
-                logits = module.decoder(z)
+                logits = module.decode(z, self._sample_groups(groups, rows, generator))
                 gumbel = gumbel_noise(logits.shape, generator=generator, device=device)
                 logits = logits + gumbel * layout.discrete_mask  # gumbel-max = categorical draw
                 if layout.numeric_index.numel():
@@ -414,16 +589,39 @@ class TabularVAE(SavableModel, BaseEstimator):
         decoded = torch.cat(outputs).cpu().numpy() if outputs else np.zeros((0, dim))
         return self.encoder_.inverse_transform(decoded)
 
+    def _sample_groups(
+        self, groups: Any, rows: slice, generator: torch.Generator
+    ) -> torch.Tensor | None:
+        """The decoder's group input for the rows ``rows`` of a draw."""
+        count = rows.stop - rows.start
+        if not len(self.group_levels_):
+            if groups is not None:
+                raise DataError(ERR_NEEDS_GROUPS)
+            return None
+        if groups is None:
+            shares = torch.tensor(self.group_shares_.tolist(), dtype=torch.float32, device=self.device_)
+            picks = torch.multinomial(shares, count, replacement=True, generator=generator)
+            return torch.nn.functional.one_hot(picks, len(self.group_levels_)).float()
+        if np.ndim(groups) > 0:
+            groups = np.asarray(groups, dtype=object)[rows]
+        return self._onehot_tensor(groups, count)
+
     # -- persistence (save and load come from SavableModel) ---------------------------------------
 
     def _extra_config(self) -> dict[str, Any]:
-        return {"best_epoch": self.best_epoch_}
+        return {
+            "best_epoch": self.best_epoch_,
+            "group_levels": [str(v) for v in self.group_levels_],
+            "group_shares": [float(v) for v in self.group_shares_],
+        }
 
     def _weights(self) -> dict[str, Any]:
         return cpu_state(self.module_)
 
     def _restore_config(self, config: dict[str, Any]) -> None:
         self.best_epoch_ = int(config["best_epoch"])
+        self.group_levels_ = np.asarray(config.get("group_levels", []), dtype=object)
+        self.group_shares_ = np.asarray(config.get("group_shares", []), dtype=float)
 
     def _restore_weights(self, state: Any) -> None:
         module = self._build_module(0)

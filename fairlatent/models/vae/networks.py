@@ -10,7 +10,7 @@ from torch import nn
 
 from fairlatent.models.nn import make_mlp
 
-__all__ = ["VAENetwork", "kl_divergence"]
+__all__ = ["VAENetwork", "kl_divergence", "mmd_penalty"]
 
 
 class VAENetwork(nn.Module):
@@ -26,15 +26,33 @@ class VAENetwork(nn.Module):
         Size of the latent code.
     n_numeric : int
         Number of numeric encoded dimensions (one learned log standard deviation each).
+    n_groups : int, default 0
+        Conditional decoder: the number of groups whose one-hot code the decoder reads next to
+        the latent code (``0``: the plain VAE, the decoder reads the code alone). The encoder
+        never sees the group.
     """
 
     def __init__(
-        self, data_dim: int, hidden_dims: Sequence[int], latent_dim: int, n_numeric: int
+        self,
+        data_dim: int,
+        hidden_dims: Sequence[int],
+        latent_dim: int,
+        n_numeric: int,
+        n_groups: int = 0,
     ) -> None:
         super().__init__()
+        self.n_groups = int(n_groups)
         self.encoder = make_mlp(data_dim, hidden_dims, 2 * latent_dim)
-        self.decoder = make_mlp(latent_dim, tuple(reversed(hidden_dims)), data_dim)
+        self.decoder = make_mlp(latent_dim + self.n_groups, tuple(reversed(hidden_dims)), data_dim)
         self.log_sigma = nn.Parameter(torch.full((n_numeric,), math.log(0.1)))
+
+    def decode(self, z: torch.Tensor, groups: torch.Tensor | None = None) -> torch.Tensor:
+        """Return the decoder's output for codes ``z`` (and one-hot ``groups`` when conditional)."""
+        if self.n_groups:
+            if groups is None:
+                raise ValueError("this VAE's decoder is conditional: pass the groups' one-hot codes")
+            z = torch.cat([z, groups.to(z.dtype)], dim=1)
+        return self.decoder(z)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return the posterior mean and log-variance of encoded rows ``x``."""
@@ -42,14 +60,58 @@ class VAENetwork(nn.Module):
         return mu, log_var
 
     def forward(
-        self, x: torch.Tensor, noise: torch.Tensor | None
+        self, x: torch.Tensor, noise: torch.Tensor | None, groups: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Return ``(logits, mu, log_var)``; ``noise`` draws the code, ``None`` takes its mean."""
+        """Return ``(logits, mu, log_var)``; ``noise`` draws the code, ``None`` takes its mean.
+
+        ``groups`` (one-hot, one row per row of ``x``) feeds a conditional decoder.
+        """
         mu, log_var = self.encode(x)
         z = mu if noise is None else mu + noise * torch.exp(0.5 * log_var)
-        return self.decoder(z), mu, log_var
+        return self.decode(z, groups), mu, log_var
 
 
 def kl_divergence(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """Mean over rows of KL(N(mu, exp(log_var)) || N(0, I))."""
     return 0.5 * (mu.square() + log_var.exp() - 1.0 - log_var).sum(dim=1).mean()
+
+
+#: Bandwidths of the RBF kernels summed by :func:`mmd_penalty`, as multiples of the latent size.
+MMD_BANDWIDTHS = (0.5, 1.0, 2.0)
+
+
+def mmd_penalty(z: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Share-weighted squared MMD between each group's latent codes and the batch's (VFAE-style).
+
+    ``sum_g (n_g / n) MMD^2(z_g, z)`` with a sum of RBF kernels (bandwidths
+    :data:`MMD_BANDWIDTHS` times the latent size): zero when every group's codes are distributed
+    like everyone's. One ``n x n`` kernel matrix per batch; the per-group means are matrix products
+    with the one-hot group codes, so the cost does not grow with the number of groups.
+
+    Parameters
+    ----------
+    z : Tensor, shape (n, latent_dim)
+        Latent codes of a batch.
+    groups : Tensor, shape (n, n_groups)
+        One-hot group codes of the same rows.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
+    """
+    n, dim = z.shape
+    sq = torch.cdist(z, z).square()
+    kernel = torch.exp(-sq / (2.0 * MMD_BANDWIDTHS[0] * dim))
+    for bandwidth in MMD_BANDWIDTHS[1:]:
+        kernel = kernel + torch.exp(-sq / (2.0 * bandwidth * dim))
+    g = groups.to(z.dtype)
+    counts = g.sum(dim=0)
+    present = counts > 0
+    safe = counts.clamp(min=1.0)
+    kg = kernel @ g  # (n, G): row i's kernel sum with each group
+    within = (g * kg).sum(dim=0) / safe.square()  # mean k(z_g, z_g)
+    cross = kg.sum(dim=0) / (safe * n)  # mean k(z_g, z)
+    total = kernel.sum() / (n * n)
+    mmd = (within - 2.0 * cross + total).clamp(min=0.0)
+    return (mmd * (counts / n) * present).sum()

@@ -17,7 +17,7 @@ from fairlatent.models.device import autocast, maybe_compile
 from fairlatent.models.distributed import SINGLE, Distributed
 from fairlatent.models.losses import span_reconstruction_loss
 from fairlatent.models.training import TrainingRun
-from fairlatent.models.vae.networks import VAENetwork, kl_divergence
+from fairlatent.models.vae.networks import VAENetwork, kl_divergence, mmd_penalty
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ class TrainingSettings:
     patience: int | None
     bf16: bool = False
     compile: bool = False
+    n_groups: int = 0
+    mmd_weight: float = 0.0
 
 
 def _adam(module: nn.Module, learning_rate: float) -> torch.optim.Optimizer:
@@ -68,9 +70,13 @@ def train(
     module : VAENetwork
         The network (on ``device``).
     train : Tensor, shape (n_train, dim)
-        Encoded training rows, on ``device``.
+        Encoded training rows, on ``device``. With ``settings.n_groups`` (a conditional decoder)
+        the last ``n_groups`` columns are each row's one-hot group, which the decoder reads and
+        the encoder's latent means are penalised for carrying (``settings.mmd_weight`` times
+        :func:`~fairlatent.models.vae.networks.mmd_penalty`).
     val : Tensor, shape (n_val, dim), optional
-        Encoded validation rows; ``None``: no validation, every epoch counts as the best.
+        Encoded validation rows (same layout); ``None``: no validation, every epoch counts as
+        the best.
     spans : sequence of Span
         The encoder's spans.
     settings : TrainingSettings
@@ -92,6 +98,8 @@ def train(
     latent_dim = int(settings.latent_dim)
     epochs = int(settings.epochs)
     bf16 = bool(settings.bf16)
+    n_groups = int(settings.n_groups)
+    mmd_weight = float(settings.mmd_weight)
     generator = torch.Generator(device=device)
     generator.manual_seed(run.seed)
     optimizer = _adam(module, float(settings.learning_rate))
@@ -119,8 +127,11 @@ def train(
             if dist.enabled:
                 part = dist.shard(rows)
                 batch, noise = batch[part], noise[part]
+            groups = None
+            if n_groups:
+                batch, groups = batch[:, :-n_groups], batch[:, -n_groups:]
             with autocast(device, bf16):
-                logits, mu, log_var = net(batch, noise)
+                logits, mu, log_var = net(batch, noise, groups) if n_groups else net(batch, noise)
             if bf16:
                 logits, mu, log_var = logits.float(), mu.float(), log_var.float()
             recon = span_reconstruction_loss(
@@ -128,6 +139,8 @@ def train(
             )
             kl = kl_divergence(mu, log_var)
             loss = recon + beta * kl
+            if mmd_weight and groups is not None:
+                loss = loss + mmd_weight * mmd_penalty(mu, groups)
             optimizer.zero_grad(set_to_none=True)
             if dist.enabled:  # DDP averages over ranks: weight each shard by its share of rows
                 (loss * (batch.shape[0] * dist.world_size / rows)).backward()
@@ -139,7 +152,12 @@ def train(
         dist.sum_(totals)
         train_loss, recon_mean, kl_mean = (totals / trained).tolist()  # one sync per epoch
         val_loss = (
-            validation_loss(module, val, spans, beta, dist=dist) if val is not None else math.nan
+            validation_loss(
+                module, val, spans, beta, dist=dist, n_groups=n_groups, mmd_weight=mmd_weight,
+                batch_size=batch_size,
+            )
+            if val is not None
+            else math.nan
         )
         now = time.perf_counter()
         metrics = epoch_metrics(
@@ -214,11 +232,16 @@ def validation_loss(
     beta: float,
     *,
     dist: Distributed = SINGLE,
+    n_groups: int = 0,
+    mmd_weight: float = 0.0,
+    batch_size: int = 500,
 ) -> float:
     """Mean negative ELBO of the rows ``val`` with the code at its posterior mean.
 
     In a data-parallel fit every rank scores its shard of ``val`` and the sums are added up, so
-    every rank gets the same figure.
+    every rank gets the same figure. A conditional VAE (``n_groups``: the last columns of ``val``
+    are the one-hot groups) adds ``mmd_weight`` times the MMD penalty of the latent means, scored
+    on blocks of ``batch_size`` rows as in training.
     """
     module.eval()
     n_val = val.shape[0]
@@ -228,11 +251,19 @@ def validation_loss(
     with torch.inference_mode():
         for start in range(0, val.shape[0], CHUNK_ROWS):
             batch = val[start : start + CHUNK_ROWS]
-            logits, mu, log_var = module(batch, None)
+            groups = None
+            if n_groups:
+                batch, groups = batch[:, :-n_groups], batch[:, -n_groups:]
+            logits, mu, log_var = module(batch, None, groups)
             recon = span_reconstruction_loss(
                 logits, batch, spans, numeric_log_sigma=module.log_sigma
             )
             total += (recon + beta * kl_divergence(mu, log_var)) * batch.shape[0]
+            if mmd_weight and groups is not None:
+                for block in range(0, batch.shape[0], batch_size):
+                    part = slice(block, block + batch_size)
+                    rows = mu[part].shape[0]
+                    total += mmd_weight * mmd_penalty(mu[part], groups[part]) * rows
     if dist.enabled:
         total = dist.sum_(total.clone())
     return float(total.item()) / n_val
