@@ -38,7 +38,7 @@ __all__ = ["latent_audit"]
 
 
 def _reusable_encoder(inputs: AnalysisInput, groups: set[str]) -> InvariantEncoder | None:
-    """A fitted conditional encoder some strategy kept, over the audit's groups, if any."""
+    """Return a fitted conditional encoder some strategy kept over the audit's groups, if any."""
     for output in inputs.outputs.values():
         for artifact in output.artifacts.values():
             if (
