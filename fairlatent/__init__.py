@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fairlatent._version import __version__
 
 if TYPE_CHECKING:
-    from fairlatent.api import audit, load_and_audit, write_report  # noqa: F401
+    from fairlatent.api import audit, debias, load_and_audit, write_report  # noqa: F401
     from fairlatent.config import AuditConfig  # noqa: F401
     from fairlatent.results import AuditResult  # noqa: F401
 
@@ -18,6 +18,9 @@ _LAZY = {
     "audit": "fairlatent.api",
     "load_and_audit": "fairlatent.api",
     "write_report": "fairlatent.api",
+    "debias": "fairlatent.api",
+    "DebiasOutcome": "fairlatent.results.debiased",
+    "InvariantEncoder": "fairlatent.models.vae.invariant",
     "AuditResult": "fairlatent.results",
     "StrategySpec": "fairlatent.strategies.registry",
     "ClassifierSpec": "fairlatent.classifiers.registry",

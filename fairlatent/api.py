@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fairlatent.classifiers import FeatureSpec, split_feature_kinds
@@ -37,6 +38,7 @@ from fairlatent.metrics.analyses import ANALYSES, AnalysisInput
 from fairlatent.metrics.frontier import goal_frontier
 from fairlatent.models.threads import apply_thread_policy
 from fairlatent.results import GOAL, AuditResult
+from fairlatent.results.debiased import DebiasOutcome
 from fairlatent.strategies import STRATEGIES, StrategyOutput
 
 logger = logging.getLogger(__name__)
@@ -167,6 +169,9 @@ def audit(
         test_frame=test_first,
     )
     _add_frontier(result, test_first)
+    result.analyses["leakage"] = [
+        entry for run in runs if run.repeat == 0 for entry in run.info.get("leakage", [])
+    ]
     outputs_first = {run.strategy: run.output for run in runs if run.output is not None}
     _add_analyses(result, outputs_first, train_first, test_first, plan=plan, runs=runs)
     result.environment = _environment(device, time.perf_counter() - started)
@@ -337,6 +342,142 @@ def _environment(device: str, seconds: float) -> dict[str, Any]:
         "device": device,
         "seconds": round(seconds, 2),
     }
+
+
+def debias(
+    frame: pd.DataFrame,
+    *,
+    target: str | None = None,
+    sensitive: list[str] | str | None = None,
+    strategy: str = "auto",
+    classifiers: str | list[str] | None = None,
+    include_sensitive: bool | None = None,
+    strength: str | None = None,
+    strategies: list[str] | None = None,
+    config: AuditConfig | None = None,
+    pretrained: dict[str, Any] | None = None,
+    on_prepared: Callable[[PreparedData], None] | None = None,
+    callbacks: list[EpochCallback] | None = None,
+    **options: Any,
+) -> DebiasOutcome:
+    """Debias ``frame`` for the model you will train, doing no harm in any of your setups.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Raw rows.
+    target, sensitive : optional
+        As for :func:`audit` (override ``config``).
+    strategy : str, default "auto"
+        A data strategy (``reweigh``, ``vae``, ``latent-eo``, ``invariant``, ``gan``, ...), or
+        ``"auto"``: validation chooses among ``strategies``.
+    classifiers : str or list of str, optional
+        The classifier(s) your model is (default: ``config.classifiers`` when a config is given,
+        else ``logreg``).
+    include_sensitive : bool or None, default None
+        Whether your model reads the sensitive columns; ``None``: the choice must do no harm
+        either way (both setups are checked).
+    strength : str, optional
+        A strength of ``strategy``'s grid instead of tuning.
+    strategies : list of str, optional
+        The strategies ``"auto"`` chooses among (default: every data strategy).
+    config : AuditConfig, optional
+        Same keys as :func:`audit` (``seed``, ``accuracy_budget``, ``validation_size``, ...).
+    pretrained : dict, optional
+        ``{"gan": TabularGAN}`` to reuse a trained GAN.
+    on_prepared : callable, optional
+        Called with the prepared data before anything is fitted (e.g. to check a pretrained GAN).
+    callbacks : list of callable, optional
+        Per-epoch callbacks of the VAE/GAN fits.
+    **options
+        Any other :class:`AuditConfig` field.
+
+    Returns
+    -------
+    DebiasOutcome
+        The rows, weights and synthetic flags, and the record of the choice (``sidecar()``).
+
+    Raises
+    ------
+    ConfigError
+        An unknown strategy or classifier, ``strength`` with ``"auto"``, bad options.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> sex = rng.choice(["F", "M"], 800)
+    >>> skill = rng.normal(0, 1, 800)
+    >>> df = pd.DataFrame({"sex": sex, "skill": skill, "hours": rng.normal(40, 8, 800),
+    ...                    "income": np.where(skill + 0.8 * (sex == "M") > 0.6, "high", "low")})
+    >>> out = debias(df, target="income", sensitive="sex", positive_label="high",
+    ...              strategy="reweigh")
+    >>> out.setups
+    ['logreg, sensitive column not used', 'logreg, sensitive column used']
+    >>> len(out.frame) == 800 and "sex" in out.frame.columns
+    True
+    """
+    from fairlatent.engine.debias import AUTO, debias_rows
+
+    debiasing = [spec.name for spec in STRATEGIES if spec.debias]
+    if strategy != AUTO and strategy not in debiasing:
+        raise ConfigError(
+            f"unknown strategy {strategy!r} for debias: choose from {AUTO}, {', '.join(debiasing)}"
+        )
+    if strategy == AUTO and strength is not None:
+        raise ConfigError("--strength names one strategy's setting: give --strategy too, not auto")
+    pool = debiasing if strategies is None else [s for s in strategies if s != "none"]
+    foreign = [s for s in pool if s not in debiasing]
+    if foreign:
+        raise ConfigError(
+            f"strategy {foreign[0]!r} cannot debias rows (it changes the classifier or its "
+            f"decisions); debias chooses among {', '.join(debiasing)}"
+        )
+    base = config.to_dict() if config is not None else {}
+    overrides: dict[str, Any] = {
+        "target": target,
+        "sensitive": sensitive,
+        **options,
+        "strategies": pool if strategy == AUTO else [strategy],
+    }
+    if classifiers is not None:
+        overrides["classifiers"] = [classifiers] if isinstance(classifiers, str) else classifiers
+    elif config is None:
+        overrides["classifiers"] = ["logreg"]
+    if include_sensitive is not None:
+        overrides["include_sensitive"] = include_sensitive
+    cfg = AuditConfig.from_mapping(base, **overrides).validate()
+    data = prepare_data(frame, cfg)
+    if on_prepared is not None:
+        on_prepared(data)
+    result = debias_rows(
+        audit_plan(cfg, data),
+        strategy,
+        cfg.classifiers,
+        include_sensitive=include_sensitive,
+        strength=strength,
+        pretrained=pretrained,
+        callbacks=callbacks,
+    )
+    output = result.output
+    rows = output.frame.drop(columns=[GROUP_COLUMN]).copy()
+    rows[cfg.target] = data.schema.decode_target(rows[cfg.target].to_numpy())
+    return DebiasOutcome(
+        frame=rows,
+        sample_weight=None
+        if output.sample_weight is None
+        else np.asarray(output.sample_weight, dtype=float),
+        is_synthetic=np.asarray(output.is_synthetic, dtype=bool),
+        strategy=result.strategy,
+        strength=result.strength,
+        setups=result.setups,
+        validation=result.validation,
+        leakage=result.leakage,
+        tuning=result.tuning,
+        notices=list(data.schema.notices),
+        config=cfg.to_dict(),
+        artifacts=dict(output.artifacts),
+    )
 
 
 def load_and_audit(

@@ -622,42 +622,66 @@ def synth(
 @app.command()
 def debias(
     data: DataArg,
-    target: Annotated[str, typer.Option(help="Target column.")],
-    sensitive: Annotated[str, typer.Option(help="Sensitive attribute(s), as for audit.")],
+    target: Annotated[
+        str | None, typer.Option(help="Target column (or 'target' in --config).")
+    ] = None,
+    sensitive: Annotated[
+        str | None, typer.Option(help="Sensitive attribute(s), as for audit.")
+    ] = None,
     strategy: Annotated[
         str,
         typer.Option(help=f"auto (validation picks) or one of: {_debias_names()}."),
     ] = "auto",
     classifier: Annotated[
-        str,
-        typer.Option(help=f"Classifier the strength is tuned for: {_names('classifiers')}."),
-    ] = "logreg",
+        list[str] | None,
+        typer.Option(
+            help=f"Classifier(s) your model is (repeat or comma-separate): {_names('classifiers')}. "
+            "\\[default: logreg]"
+        ),
+    ] = None,
+    include_sensitive: Annotated[
+        bool | None,
+        typer.Option(
+            "--include-sensitive/--exclude-sensitive",
+            help="Whether your model reads the sensitive columns. \\[default: both setups are "
+            "checked: the pick must do no harm either way]",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with the same keys as audit's.")
+    ] = None,
     strength: Annotated[
         str | None,
         typer.Option(help="A strength of the strategy's grid (e.g. 0.5), instead of tuning."),
     ] = None,
     tune: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--tune/--no-tune",
-            help="Tune the strength on validation rows (--no-tune: the strategy's default).",
+            help="Tune the strength on validation rows (--no-tune: the strategy's default). "
+            "\\[default: tune]",
+            show_default=False,
         ),
-    ] = True,
-    out: Annotated[Path, typer.Option(help="Output CSV of the debiased training set.")] = Path(
-        "debiased.csv"
-    ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="Output CSV of the debiased training set (record: <out>.json).")
+    ] = Path("debiased.csv"),
     positive_label: Annotated[
         str | None, typer.Option(help="Favourable target value. \\[default: inferred]")
     ] = None,
     min_group_size: Annotated[
-        int, typer.Option(help="Smaller groups merge into one group, '(small groups)'.")
-    ] = 30,
+        int | None,
+        typer.Option(help="Smaller groups merge into one group, '(small groups)'. \\[default: 30]"),
+    ] = None,
     drop: Annotated[str | None, typer.Option(help="Comma-separated columns to ignore.")] = None,
     epochs: Annotated[
         int | None, typer.Option(help="Epochs for the VAE/GAN. \\[default: the models' own]")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed, 0 to 2**32-1.")] = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    seed: Annotated[int | None, typer.Option(help="Seed, 0 to 2**32-1. \\[default: 0]")] = None,
+    device: Annotated[
+        str | None, typer.Option(help="auto, cpu, cuda or mps. \\[default: auto]")
+    ] = None,
     threads: ThreadsOption = None,
     save_model: Annotated[
         Path | None, typer.Option(help="Save the trained GAN to this directory.")
@@ -665,18 +689,21 @@ def debias(
     model: Annotated[Path | None, typer.Option(help="Reuse a GAN saved by --save-model.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
-    """Write DATA's debiased training set (flagging synthetic rows) for your own pipeline."""
+    """Write DATA's debiased training set for your own model, tuned for how you will train it."""
     with _guarded() as guard, _Progress(quiet) as shown:
         from fairlatent.commands import debias_table
 
-        _prepare_runtime(device, threads)
+        _prepare_runtime(device or "auto", threads)
         shown.step("debiasing", 0, None)
+        classifiers = [c for item in classifier or [] for c in (_split(item) or [])]
         summary = debias_table(
             data,
             target=target,
-            sensitive=_split(sensitive) or [],
+            sensitive=_split(sensitive),
             strategy=strategy,
-            classifier=classifier,
+            classifiers=classifiers or None,
+            include_sensitive=include_sensitive,
+            config=config,
             strength=strength,
             tune=tune,
             out=out,
@@ -698,6 +725,7 @@ def debias(
             f"{summary['synthetic_rows']} synthetic; strategy {summary['strategy']} at strength "
             f"{summary['strength']})"
         )
+        typer.echo(f"tuned for your setup: {'; '.join(summary['setups'])} (record: {summary['sidecar']})")
 
 
 def _split(text: str | None) -> list[str] | None:

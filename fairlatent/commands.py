@@ -313,120 +313,189 @@ def _check_conditions(
             raise SchemaError(MSG_NO_MATCHING_ROWS.format(combination=_combination(wanted)))
 
 
+MSG_CONFIG_CONTRADICTS = (
+    "{option} contradicts the config file {path}, which sets {key} = {value}; drop one of them "
+    "(the setup you tune for must be the one you train)"
+)
+
+
+def sidecar_path(out: str | Path) -> Path:
+    """Where ``debias`` writes the record of its choice: ``<out>.json``.
+
+    Examples
+    --------
+    >>> sidecar_path("runs/debiased.csv").as_posix()
+    'runs/debiased.csv.json'
+    """
+    out = Path(out)
+    return out.with_name(out.name + ".json")
+
+
+def _config_keys(path: str | Path) -> dict[str, Any]:
+    """The keys a (valid) TOML config file sets, normalised as AuditConfig spells them."""
+    import tomllib
+
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    data = data.get("audit", data)
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
 def debias_table(
     data: str | Path,
     *,
-    target: str,
-    sensitive: Sequence[str],
+    target: str | None,
+    sensitive: Sequence[str] | None,
     strategy: str = "auto",
-    classifier: str = "logreg",
+    classifiers: Sequence[str] | None = None,
+    include_sensitive: bool | None = None,
+    config: str | Path | None = None,
     strength: str | None = None,
-    tune: bool = True,
+    tune: bool | None = None,
     out: str | Path = "debiased.csv",
     positive_label: str | None = None,
     min_group_size: int | None = None,
     drop: Sequence[str] | None = None,
     epochs: int | None = None,
-    seed: int = 0,
-    device: str = "auto",
+    seed: int | None = None,
+    device: str | None = None,
     save_model: str | Path | None = None,
     model: str | Path | None = None,
     callbacks: Sequence[Callable[[int, int, Mapping[str, float]], Any]] = (),
 ) -> dict[str, Any]:
-    """Debias every row of ``data`` and write the training set for your own pipeline.
+    """Debias every row of ``data`` for the user's setups and write the training set.
 
-    The rows go through the audit's own steps and defaults (:func:`~fairlatent.api.prepare_data`,
-    then :func:`~fairlatent.engine.debias.debias_rows`): the strategy's strength is tuned for
-    ``classifier`` on validation rows carved out of the data, unless ``strength`` is given or
-    ``tune`` is off; ``strategy="auto"`` lets validation choose the strategy too. Synthetic rows are
-    flagged in :data:`SYNTHETIC_FLAG`; weighting strategies add :data:`WEIGHT_COLUMN`. The target is
-    written back with its original labels.
+    The rows go through :func:`fairlatent.api.debias` (the audit's own steps and defaults): each
+    option is scored on validation rows carved out of the data in every setup of the family the
+    user may train (each classifier with the sensitive column used and not used, or as
+    ``include_sensitive`` says), and the do-no-harm rule picks. Synthetic rows are flagged in
+    :data:`SYNTHETIC_FLAG`; weighting strategies add :data:`WEIGHT_COLUMN`. The record of the choice
+    (setups, strategy, strength, validation figures, leakage) goes to :func:`sidecar_path`.
 
-    ``callbacks`` are per-epoch callbacks ``(epoch, epochs, metrics)`` handed to every model fit.
-    The data may not already hold :data:`SYNTHETIC_FLAG` or :data:`WEIGHT_COLUMN` (they would be
-    overwritten), and a GAN given as ``model`` must have been saved by ``debias --save-model``
-    on data with the same columns.
+    A ``config`` file gives the same keys as ``audit``'s; command-line values win, except that a
+    setup contradicting the file (``include_sensitive`` or the classifiers) is an error.
 
     Returns
     -------
     dict
-        ``path``, ``rows``, ``synthetic_rows``, ``strategy``, ``strength``, ``notices`` (the
-        decisions taken about the data).
+        ``path``, ``sidecar``, ``rows``, ``synthetic_rows``, ``strategy``, ``strength``,
+        ``setups``, ``line`` (one line naming the setup) and ``notices``.
     """
-    from fairlatent.api import audit_plan, prepare_data
+    from fairlatent.api import debias
     from fairlatent.config import AuditConfig
     from fairlatent.data.io import read_table
-    from fairlatent.data.schema import GROUP_COLUMN
-    from fairlatent.engine.debias import AUTO, debias_rows
+    from fairlatent.engine.debias import AUTO
     from fairlatent.strategies import STRATEGIES
 
     out = Path(out)
-    debiasing = [spec.name for spec in STRATEGIES if spec.debias]
-    if strategy != AUTO and strategy not in debiasing:
-        raise ConfigError(
-            f"unknown strategy {strategy!r} for debias: choose from {AUTO}, {', '.join(debiasing)}"
-        )
-    uses_gan = strategy == AUTO or STRATEGIES.get(strategy).uses_gan
+    uses_gan = strategy == AUTO or (
+        strategy in STRATEGIES.names() and STRATEGIES.get(strategy).uses_gan
+    )
     if (model is not None or save_model is not None) and not uses_gan:
         with_gan = " or ".join(spec.name for spec in STRATEGIES if spec.uses_gan)
         raise ConfigError(f"--model/--save-model hold a GAN: use them with --strategy {with_gan}")
-    if strategy == AUTO and strength is not None:
-        raise ConfigError("--strength names one strategy's setting: give --strategy too, not auto")
-    cfg = AuditConfig.from_mapping(
-        {},
-        target=target,
-        sensitive=list(sensitive),
-        positive_label=positive_label,
-        min_group_size=min_group_size,
-        drop=list(drop or []),
-        epochs=epochs,
-        seed=seed,
-        device=device,
-        tune=tune,
-        classifiers=[classifier],
-        strategies=debiasing if strategy == AUTO else [strategy],
-    ).validate()
+    base = None
+    strategies = None
+    if config is not None:
+        base = AuditConfig.from_toml(config)
+        keys = _config_keys(config)
+        if (
+            include_sensitive is not None
+            and "include_sensitive" in keys
+            and bool(keys["include_sensitive"]) != include_sensitive
+        ):
+            option = "--include-sensitive" if include_sensitive else "--exclude-sensitive"
+            raise ConfigError(
+                MSG_CONFIG_CONTRADICTS.format(
+                    option=option, path=config, key="include_sensitive",
+                    value=str(keys["include_sensitive"]).lower(),
+                )
+            )
+        if include_sensitive is None and "include_sensitive" in keys:
+            include_sensitive = bool(keys["include_sensitive"])
+        if classifiers and "classifiers" in keys and set(base.classifiers) != set(classifiers):
+            raise ConfigError(
+                MSG_CONFIG_CONTRADICTS.format(
+                    option="--classifier " + ",".join(classifiers), path=config,
+                    key="classifiers", value=base.classifiers,
+                )
+            )
+        if "strategies" in keys:
+            strategies = [s for s in base.strategies if s != "none"]
     check_output_file(out)
+    check_output_file(sidecar_path(out))
     raw = read_table(data)
+    dropped = list(drop or []) + (list(base.drop) if base is not None and drop is None else [])
     for column, purpose in (
         (SYNTHETIC_FLAG, "flag the generated rows"),
         (WEIGHT_COLUMN, "hold the rows' weights"),
     ):
-        if column in raw.columns and column not in cfg.drop:
+        if column in raw.columns and column not in dropped:
             raise SchemaError(MSG_OUTPUT_COLUMN.format(column=column, purpose=purpose))
-    prepared = prepare_data(raw, cfg)
     pretrained: dict[str, Any] = {}
+    check = None
     if model is not None:
         from fairlatent.models.gan import TabularGAN
 
-        gan = TabularGAN.load(model, device="cpu" if device == "auto" else device)
-        _check_model_columns(gan, prepared.schema.features, model)
+        gan = TabularGAN.load(model, device="cpu" if device in (None, "auto") else device)
         pretrained["gan"] = gan
-    result = debias_rows(
-        audit_plan(cfg, prepared),
-        strategy,
-        classifier,
+
+        def check(prepared: Any) -> None:
+            _check_model_columns(gan, prepared.schema.features, model)
+
+    outcome = debias(
+        raw,
+        target=target,
+        sensitive=list(sensitive) if sensitive else None,
+        strategy=strategy,
+        classifiers=list(classifiers) if classifiers else None,
+        include_sensitive=include_sensitive,
         strength=strength,
+        strategies=strategies,
+        config=base,
         pretrained=pretrained,
+        on_prepared=check,
         callbacks=list(callbacks),
+        positive_label=positive_label,
+        min_group_size=min_group_size,
+        drop=list(drop) if drop is not None else None,
+        epochs=epochs,
+        seed=seed,
+        device=device,
+        tune=tune,
     )
-    output = result.output
-    frame = output.frame.drop(columns=[GROUP_COLUMN]).copy()
-    frame[target] = prepared.schema.decode_target(frame[target].to_numpy())
-    frame[SYNTHETIC_FLAG] = np.asarray(output.is_synthetic, dtype=bool)
-    if output.sample_weight is not None:
-        frame[WEIGHT_COLUMN] = np.asarray(output.sample_weight, dtype=float)
+    frame = outcome.frame.copy()
+    frame[SYNTHETIC_FLAG] = outcome.is_synthetic
+    if outcome.sample_weight is not None:
+        frame[WEIGHT_COLUMN] = outcome.sample_weight
     path = write_csv_atomically(frame, out)
-    if save_model is not None and "gan" in output.artifacts:  # only once the rows are written
-        output.artifacts["gan"].save(save_model)
+    side = write_json_atomically(outcome.sidecar(), sidecar_path(out))
+    if save_model is not None and "gan" in outcome.artifacts:  # only once the rows are written
+        outcome.artifacts["gan"].save(save_model)
     return {
         "path": path,
+        "sidecar": side,
         "rows": len(frame),
         "synthetic_rows": int(frame[SYNTHETIC_FLAG].sum()),
-        "strategy": result.strategy,
-        "strength": result.strength,
-        "notices": list(prepared.schema.notices),
+        "strategy": outcome.strategy,
+        "strength": outcome.strength,
+        "setups": outcome.setups,
+        "line": outcome.setup_line(),
+        "notices": list(outcome.notices),
+        "outcome": outcome,
     }
+
+
+def write_json_atomically(document: Mapping[str, Any], path: Path) -> Path:
+    """Write ``document`` as JSON (NaN as null) through a temporary file."""
+    import json
+
+    from fairlatent.report import atomic_file
+    from fairlatent.report.json_writer import to_jsonable
+
+    check_output_file(path)
+    with atomic_file(path) as handle:
+        json.dump(to_jsonable(dict(document)), handle, indent=2, allow_nan=False)
+    return path
 
 
 def _check_model_columns(gan: Any, features: Sequence[str], model: str | Path) -> None:

@@ -22,6 +22,8 @@ from fairlatent.strategies.registry import STRATEGIES
 
 #: Where the units of an audit run: this machine's processes, a Dask cluster, a Ray cluster.
 BACKENDS: tuple[str, ...] = ("local", "dask", "ray")
+#: Downstream setups the do-no-harm rule checks a data strategy in (see AuditConfig.setups).
+SETUPS: tuple[str, ...] = ("both", "audited")
 #: Seeds must fit numpy's and torch's seed range: ``0 <= seed < SEED_LIMIT``.
 SEED_LIMIT = 2**32
 
@@ -85,6 +87,9 @@ class AuditConfig:
         Base seed; repeat ``k`` uses ``seed + k``.
     include_sensitive : bool
         Keep the sensitive columns as classifier features.
+    setups : {"both", "audited"}
+        Downstream setups a data strategy's strength must do no harm in: the audited classifier
+        with the sensitive columns used *and* not used (``"both"``), or only as audited.
     min_group_size : int
         Groups with fewer rows are merged into one group, ``(small groups)``.
     drop : list of str
@@ -163,6 +168,7 @@ class AuditConfig:
     test_size: float = 0.3
     seed: int = 0
     include_sensitive: bool = False
+    setups: str = "both"
     min_group_size: int = 30
     drop: list[str] = field(default_factory=list)
     max_categories: int = 100
@@ -235,6 +241,10 @@ class AuditConfig:
             raise ConfigError(f"fit_sample={self.fit_sample} must be at least 100 rows")
         if self.jobs == 0 or self.jobs < -1:
             raise ConfigError(f"jobs={self.jobs}: use a positive number, or -1 for every core")
+        if self.setups not in SETUPS:
+            raise ConfigError(
+                f"setups={self.setups!r} is unknown: choose from {', '.join(SETUPS)}"
+            )
         if self.backend not in BACKENDS:
             raise ConfigError(
                 f"unknown backend {self.backend!r}: choose from {', '.join(BACKENDS)}"

@@ -6,31 +6,25 @@ and equalized-odds differences** (lower is fairer); a strength is admissible whe
 accuracy is within the accuracy budget of the baseline's. The admissible strength with the lowest
 objective wins (ties: higher accuracy, then the earlier, milder grid point); when none beats doing
 nothing, the strategy stays off. So a tuned strategy is never worse than the baseline on validation.
+
+The rule itself is :func:`fairlatent.results.selection.select` (do no harm, worst case over the
+setups a candidate was scored in): a data strategy's candidates are scored for the audited
+classifier with the sensitive column used *and* not used (``setups = "both"``), and a candidate that
+widens the DP or EO difference beyond noise in either setup (a paired bootstrap on the validation
+rows) is refused. ``debias`` and the audit's recommendation use the same function.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fairlatent.results.selection import TIE, Option, SetupFigures, objective, select
 from fairlatent.strategies.base import Strength
 
-#: Two objectives closer than this count as a tie.
-TIE = 1e-9
-
-
-def objective(summary: Mapping[str, float]) -> float:
-    """Return the selection objective: the larger of the DP and EO differences (NaN counts as 1).
-
-    Examples
-    --------
-    >>> objective({"dp_difference": 0.12, "eo_difference": 0.05})
-    0.12
-    """
-    values = [summary.get("dp_difference", math.nan), summary.get("eo_difference", math.nan)]
-    return max(1.0 if not math.isfinite(v) else float(v) for v in values)
+__all__ = ["TIE", "Candidate", "Option", "SetupFigures", "choose", "objective", "select"]
 
 
 @dataclass
@@ -46,6 +40,11 @@ class Candidate:
         Validation accuracy within the budget of the baseline's.
     chosen : bool
         The strength the tuning picked.
+    setups : list of SetupFigures
+        The candidate's figures in every setup it was scored in (empty: only the audited one,
+        described by ``summary``).
+    refused : list of str
+        Why the rule refused it (set by :func:`choose`).
     """
 
     strength: Strength
@@ -53,6 +52,8 @@ class Candidate:
     admissible: bool = True
     chosen: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    setups: list[SetupFigures] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
     @property
     def objective(self) -> float:
@@ -75,6 +76,8 @@ class Candidate:
             "objective": self.objective,
             "admissible": self.admissible,
             "chosen": self.chosen,
+            "setups": [f.to_dict() for f in self.setups],
+            "refused": list(self.refused),
         }
 
 
@@ -109,21 +112,30 @@ def choose(
     """
     if not candidates:
         raise ValueError("no candidate to choose from")
-    for candidate in candidates:
-        candidate.admissible = candidate.strength.identity or (
-            candidate.accuracy >= baseline_accuracy - budget - TIE
-        )
-        candidate.chosen = False
-    admissible = [c for c in candidates if c.admissible] or [candidates[0]]
-    best = admissible[0]
-    for candidate in admissible[1:]:
-        if candidate.objective < best.objective - TIE or (
-            abs(candidate.objective - best.objective) <= TIE
-            and candidate.accuracy > best.accuracy + TIE
-        ):
-            best = candidate
     identity = next((c for c in candidates if c.strength.identity), None)
-    if identity is not None and not best.objective < identity.objective - TIE:
-        best = identity
-    best.chosen = True
-    return best
+    base_objective = identity.objective if identity is not None else math.nan
+    options = []
+    for candidate in candidates:
+        setups = candidate.setups or [
+            SetupFigures(
+                "validation rows", candidate.accuracy, candidate.objective, baseline_accuracy,
+                base_objective,
+            )
+        ]
+        options.append(
+            Option(
+                candidate.strength.label,
+                setups,
+                budget,
+                identity=candidate.strength.identity,
+                payload=candidate,
+            )
+        )
+    best = select(options)
+    for option in options:
+        candidate = option.payload
+        candidate.admissible = option.admissible
+        candidate.refused = list(option.refused)
+        candidate.chosen = option is best
+    chosen: Candidate = best.payload
+    return chosen

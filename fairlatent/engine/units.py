@@ -16,10 +16,20 @@ from typing import Any
 
 import pandas as pd
 
-from fairlatent.classifiers import FeatureSpec, stratified_split, train_classifier
+import numpy as np
+
+from fairlatent.classifiers import (
+    FeatureSpec,
+    split_feature_kinds,
+    stratified_split,
+    train_classifier,
+)
 from fairlatent.config import AuditConfig
-from fairlatent.engine.tuning import Candidate, choose, objective
+from fairlatent.engine.tuning import Candidate, SetupFigures, choose, objective
 from fairlatent.metrics.fairness import evaluate_predictions
+from fairlatent.metrics.harm import gap_change
+from fairlatent.metrics.leakage import leakage_probe
+from fairlatent.results.selection import setup_label
 from fairlatent.models.params import epoch_callbacks
 from fairlatent.models.threads import apply_thread_policy
 from fairlatent.results import RunRecord
@@ -202,6 +212,104 @@ def validation_summary(
     return summary, trained
 
 
+#: Bootstrap replicates of the do-no-harm check on validation rows.
+HARM_BOOT = 200
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One downstream fit: a classifier, with the sensitive columns as features or not.
+
+    Examples
+    --------
+    >>> Setup("logreg", True).label
+    'logreg, sensitive column used'
+    """
+
+    classifier: str
+    include_sensitive: bool
+
+    @property
+    def label(self) -> str:
+        """The setup in words."""
+        return setup_label(self.classifier, self.include_sensitive)
+
+
+def setup_features(plan: AuditPlan, include_sensitive: bool) -> FeatureSpec:
+    """The classifier features of ``plan`` with the sensitive columns added or left out."""
+    features = plan.features
+    sensitive = set(plan.sensitive)
+    columns = [c for c in features.columns if c not in sensitive]
+    if include_sensitive:
+        columns += [c for c in plan.sensitive if c in plan.frame.columns]
+    numeric, categorical = split_feature_kinds(plan.frame, columns)
+    return FeatureSpec(numeric, categorical, features.target, features.group_column)
+
+
+def audit_setups(plan: AuditPlan, clf: str) -> list[Setup]:
+    """The setups a data strategy's strengths are scored in: the audited one, then the other
+    (``setups = "both"``, the default) or the audited one alone (``"audited"``)."""
+    audited = Setup(clf, plan.cfg.include_sensitive)
+    if plan.cfg.setups == "audited":
+        return [audited]
+    return [audited, Setup(clf, not plan.cfg.include_sensitive)]
+
+
+def score_setup(
+    plan: AuditPlan, output: StrategyOutput, setup: Setup, split: Split
+) -> tuple[dict[str, float], np.ndarray]:
+    """Train ``setup`` on ``output`` and score it on the validation rows; return the summary and
+    the predictions."""
+    trained = train_classifier(
+        setup.classifier,
+        output,
+        setup_features(plan, setup.include_sensitive),
+        random_state=split.seed,
+        validation=split.validation,
+    )
+    y_pred, _ = trained.predict(split.validation, random_state=split.seed)
+    summary = evaluate_predictions(
+        split.validation[plan.cfg.target].to_numpy(),
+        y_pred,
+        split.validation[plan.features.group_column].to_numpy(),
+        n_boot=0,
+        random_state=split.seed,
+        min_support=plan.cfg.min_test_support,
+    ).summary
+    return summary, np.asarray(y_pred)
+
+
+def setup_figures(
+    plan: AuditPlan,
+    setup: Setup,
+    split: Split,
+    scored: tuple[dict[str, float], np.ndarray],
+    baseline: tuple[dict[str, float], np.ndarray],
+) -> SetupFigures:
+    """An option's figures in ``setup`` against doing nothing, with the paired do-no-harm check."""
+    summary, y_pred = scored
+    base_summary, base_pred = baseline
+    change = gap_change(
+        split.validation[plan.cfg.target].to_numpy(),
+        base_pred,
+        y_pred,
+        split.validation[plan.features.group_column].to_numpy(),
+        min_support=plan.cfg.min_test_support,
+        n_boot=HARM_BOOT,
+        random_state=split.seed,
+    )
+    return SetupFigures(
+        setup.label,
+        float(summary["accuracy"]),
+        objective(summary),
+        float(base_summary["accuracy"]),
+        objective(base_summary),
+        widened=change.widened,
+        judged=change.judged,
+        changes=change.changes,
+    )
+
+
 def validation_halves(plan: AuditPlan, split: Split) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split the validation rows in two (stratified, seeded): one to fit on, one to score on.
 
@@ -224,10 +332,25 @@ def tune_strength(
     """Score the grid on validation rows; return the choice, the tuning table and trained models."""
     grid = fitted.grid()
     halves = validation_halves(plan, split) if strategy.kind == "post" and len(grid) > 1 else None
+    setups = audit_setups(plan, clf) if strategy.kind == "pre" and len(grid) > 1 else []
+    baselines: dict[Setup, tuple[dict[str, float], np.ndarray]] = {}
     candidates, trained = [], {}
     for strength in grid:
-        summary, model = validation_summary(plan, on_fitting(strength), clf, split, halves)
-        candidates.append(Candidate(strength, summary))
+        output = on_fitting(strength)
+        summary, model = validation_summary(plan, output, clf, split, halves)
+        candidate = Candidate(strength, summary)
+        for setup in setups:
+            if setup.include_sensitive == plan.cfg.include_sensitive:  # the model just trained
+                y_pred, _ = model.predict(split.validation, random_state=split.seed)
+                scored = (summary, np.asarray(y_pred))
+            else:
+                scored = score_setup(plan, output, setup, split)
+            if strength.identity:
+                baselines[setup] = scored
+            elif setup not in baselines:
+                baselines[setup] = score_setup(plan, StrategyOutput(frame=split.fitting), setup, split)
+            candidate.setups.append(setup_figures(plan, setup, split, scored, baselines[setup]))
+        candidates.append(candidate)
         if halves is None:  # a post-processor fitted on half the rows is refitted on all of them
             trained[strength.label] = model
     budget = plan.cfg.accuracy_budget
@@ -252,9 +375,27 @@ def tune_strength(
         "baseline_accuracy": None if baseline is None else baseline["accuracy"],
         "baseline_objective": None if baseline is None else objective(baseline),
         "chosen": chosen.strength.label,
+        "setups": [setup.label for setup in setups],
         "candidates": [c.to_dict() for c in candidates],
     }
     return chosen.strength, table, trained
+
+
+def training_set_leakage(
+    plan: AuditPlan, output: StrategyOutput, seed: int
+) -> list[dict[str, Any]]:
+    """Probe how well the group can be recovered from a training set's features (no sensitive
+    column), with its weights; see :func:`fairlatent.metrics.leakage.leakage_probe`."""
+    features = setup_features(plan, False)
+    frame = output.frame
+    return leakage_probe(
+        frame,
+        numeric=features.numeric,
+        categorical=features.categorical,
+        groups=frame[features.group_column].to_numpy(),
+        sample_weight=output.sample_weight,
+        random_state=seed,
+    )
 
 
 def _model_rows(plan: AuditPlan, rows: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -288,6 +429,7 @@ def run_strategy(
     on_fitting = Transforms(fitted, fit_rows)
     on_train = on_fitting if fit_rows is split.train else Transforms(fitted, split.train)
     run = StrategyRun(name, repeat)
+    probed: dict[str, dict[str, Any]] = {}
     default = fitted.default()
     for clf in cfg.classifiers:
         if progress:
@@ -306,6 +448,9 @@ def run_strategy(
         else:
             final = on_train(strength)
             model = train_classifier(clf, final, plan.features, random_state=split.seed)
+        if repeat == 0:
+            entry = probed.setdefault(strength.label, {"output": final, "classifiers": []})
+            entry["classifiers"].append(clf)
         y_pred, scores = model.predict(split.test, random_state=split.seed)
         if repeat == 0 and cfg.latent_audit:
             _keep_for_latent_audit(run, clf, model, trained.get(strength.label), strategy, split)
@@ -348,6 +493,11 @@ def run_strategy(
     }
     if repeat == 0:
         run.output = reference
+        run.info["leakage"] = [
+            {"strategy": name, "strength": label, "classifiers": entry["classifiers"], **figures}
+            for label, entry in probed.items()
+            for figures in training_set_leakage(plan, entry["output"], split.seed)
+        ]
     return run
 
 

@@ -40,6 +40,12 @@ Schema (``schema_version`` 1), all numbers are floats or null:
   another group instead of their own), ``low``/``high`` (95 % bootstrap), ``n``, the direction
   (``to_favourable``, ``to_unfavourable``) and ``pairs`` (per other group); feature moves and
   examples under ``latent``
+- ``leakage``: one entry per (strategy, strength its classifiers were trained at, probe) of the
+  first repeat: ``strategy``, ``strength``, ``classifiers``, ``probe`` (``linear`` or
+  ``boosting``), ``auc`` (cross-validated AUC of recovering the group from the training set's
+  features without the sensitive columns; macro one-vs-rest for several groups), ``low``/``high``
+  (95 % bootstrap interval), ``n`` (rows probed), ``groups``
+  (:mod:`fairlatent.metrics.leakage`)
 - ``frontier``: per classifier, the best accuracy that randomised group-specific thresholds on the
   baseline's scores reach under the goal's DP/EO bounds on the test rows (an optimistic bound)
 - ``environment``: versions, device, total seconds
@@ -118,6 +124,7 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
         "tuning": result.tuning,
         **{spec.name: result.analyses.get(spec.name) for spec in ANALYSES},
         **_latent_lists(result.analyses.get("latent")),
+        "leakage": result.analyses.get("leakage", []),
         "frontier": result.frontier,
         "environment": result.environment,
     }

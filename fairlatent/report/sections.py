@@ -53,6 +53,11 @@ BUILTIN_SECTIONS: tuple[SectionSpec, ...] = (
         "fairlatent.report.synthesis:synthesis_section",
         "real-vs-synthetic marginals, detection, utility and privacy of the synthetic rows",
     ),
+    SectionSpec(
+        "leakage",
+        "fairlatent.report.leakage:leakage_section",
+        "how well linear and boosting probes recover the group from each training set",
+    ),
 )
 
 #: Every report section, by analysis name.

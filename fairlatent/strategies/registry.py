@@ -149,6 +149,16 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         shares="vae",
     ),
     StrategySpec(
+        "invariant",
+        "fairlatent.strategies.invariant:InvariantStrategy",
+        "invariant latent repair (VFAE-style): a VAE whose decoder reads the group and whose "
+        "encoder is penalised (MMD) for carrying it; each training row's features are decoded "
+        "from its own code with the group input averaged over the groups, labels and sensitive "
+        "columns kept; the penalty's weight is tuned (off first)",
+        colour="#db2777",
+        generative=True,
+    ),
+    StrategySpec(
         "threshold",
         "fairlatent.strategies.classical:ThresholdStrategy",
         "fairlearn ThresholdOptimizer (Hardt et al. 2016): group-specific randomised thresholds "

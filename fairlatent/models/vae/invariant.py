@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["DEFAULT_STRENGTH", "InvariantEncoder", "group_labels_of"]
 
 #: Default penalty per modelled column (a middle point of the ``invariant`` strategy's grid).
-DEFAULT_STRENGTH = 30.0
+DEFAULT_STRENGTH = 100.0
 
 ERR_SENSITIVE_COLUMNS = (
     "sensitive column(s) {missing} are not columns of X (columns: {columns}); pass X as a "

@@ -10,7 +10,7 @@ from torch import nn
 
 from fairlatent.models.nn import make_mlp
 
-__all__ = ["VAENetwork", "kl_divergence", "mmd_penalty"]
+__all__ = ["VAENetwork", "kl_divergence", "mmd_penalty", "random_features"]
 
 
 class VAENetwork(nn.Module):
@@ -80,13 +80,49 @@ def kl_divergence(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
 MMD_BANDWIDTHS = (0.5, 1.0, 2.0)
 
 
-def mmd_penalty(z: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+#: Random Fourier features per bandwidth used by the training loop's MMD estimate.
+N_RANDOM_FEATURES = 32
+
+
+def random_features(
+    latent_dim: int, generator: torch.Generator, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw the random Fourier features of the RBF kernels of :func:`mmd_penalty` (Rahimi & Recht).
+
+    ``N_RANDOM_FEATURES`` frequencies per bandwidth ``b`` (``w ~ N(0, I / (b latent_dim))``) and
+    phases ``u ~ U[0, 2 pi)``; ``phi(z) = sqrt(2 / D) cos(z W + u)`` approximates the sum of the
+    kernels by a dot product, so the MMD costs O(n D) per batch instead of O(n^2). VFAE uses the
+    same device. Drawn once per fit from the training generator (seeded, reproducible).
+
+    Returns
+    -------
+    weights : Tensor, shape (latent_dim, D)
+    phases : Tensor, shape (D,)
+    """
+    blocks = []
+    for bandwidth in MMD_BANDWIDTHS:
+        scale = 1.0 / math.sqrt(bandwidth * latent_dim)
+        blocks.append(
+            torch.randn((latent_dim, N_RANDOM_FEATURES), generator=generator, device=device) * scale
+        )
+    weights = torch.cat(blocks, dim=1)
+    phases = torch.rand((weights.shape[1],), generator=generator, device=device) * (2 * math.pi)
+    return weights, phases
+
+
+def mmd_penalty(
+    z: torch.Tensor,
+    groups: torch.Tensor,
+    features: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
     """Share-weighted squared MMD between each group's latent codes and the batch's (VFAE-style).
 
     ``sum_g (n_g / n) MMD^2(z_g, z)`` with a sum of RBF kernels (bandwidths
     :data:`MMD_BANDWIDTHS` times the latent size): zero when every group's codes are distributed
-    like everyone's. One ``n x n`` kernel matrix per batch; the per-group means are matrix products
-    with the one-hot group codes, so the cost does not grow with the number of groups.
+    like everyone's. Exact (one ``n x n`` kernel matrix), or, given ``features`` from
+    :func:`random_features`, estimated with random Fourier features in O(n D) (what training
+    uses: within 1.5x of the plain VAE's cost per epoch). Per-group means are matrix products
+    with the one-hot codes, so the cost does not grow with the number of groups.
 
     Parameters
     ----------
@@ -94,19 +130,29 @@ def mmd_penalty(z: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
         Latent codes of a batch.
     groups : Tensor, shape (n, n_groups)
         One-hot group codes of the same rows.
+    features : (weights, phases), optional
+        Random Fourier features; ``None``: the exact kernel.
 
     Returns
     -------
     Tensor
         A scalar.
     """
-    n, dim = z.shape
+    g = groups.to(z.dtype)
+    counts = g.sum(dim=0)
+    n = z.shape[0]
+    if features is not None:
+        weights, phases = features
+        scale = math.sqrt(2.0 * len(MMD_BANDWIDTHS) / weights.shape[1])
+        phi = torch.cos(z @ weights + phases) * scale
+        group_means = (g.t() @ phi) / counts.clamp(min=1.0)[:, None]
+        gap = (group_means - phi.mean(dim=0)).square().sum(dim=1)
+        return (gap * (counts / n) * (counts > 0)).sum()
+    dim = z.shape[1]
     sq = torch.cdist(z, z).square()
     kernel = torch.exp(-sq / (2.0 * MMD_BANDWIDTHS[0] * dim))
     for bandwidth in MMD_BANDWIDTHS[1:]:
         kernel = kernel + torch.exp(-sq / (2.0 * bandwidth * dim))
-    g = groups.to(z.dtype)
-    counts = g.sum(dim=0)
     present = counts > 0
     safe = counts.clamp(min=1.0)
     kg = kernel @ g  # (n, G): row i's kernel sum with each group

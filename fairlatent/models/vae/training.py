@@ -17,7 +17,12 @@ from fairlatent.models.device import autocast, maybe_compile
 from fairlatent.models.distributed import SINGLE, Distributed
 from fairlatent.models.losses import span_reconstruction_loss
 from fairlatent.models.training import TrainingRun
-from fairlatent.models.vae.networks import VAENetwork, kl_divergence, mmd_penalty
+from fairlatent.models.vae.networks import (
+    VAENetwork,
+    kl_divergence,
+    mmd_penalty,
+    random_features,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +107,7 @@ def train(
     mmd_weight = float(settings.mmd_weight)
     generator = torch.Generator(device=device)
     generator.manual_seed(run.seed)
+    rff = random_features(latent_dim, generator, device) if n_groups and mmd_weight else None
     optimizer = _adam(module, float(settings.learning_rate))
     net = maybe_compile(dist.wrap(module, device), bool(settings.compile))
     n_train = train.shape[0]
@@ -140,7 +146,7 @@ def train(
             kl = kl_divergence(mu, log_var)
             loss = recon + beta * kl
             if mmd_weight and groups is not None:
-                loss = loss + mmd_weight * mmd_penalty(mu, groups)
+                loss = loss + mmd_weight * mmd_penalty(mu, groups, rff)
             optimizer.zero_grad(set_to_none=True)
             if dist.enabled:  # DDP averages over ranks: weight each shard by its share of rows
                 (loss * (batch.shape[0] * dist.world_size / rows)).backward()
@@ -154,7 +160,7 @@ def train(
         val_loss = (
             validation_loss(
                 module, val, spans, beta, dist=dist, n_groups=n_groups, mmd_weight=mmd_weight,
-                batch_size=batch_size,
+                batch_size=batch_size, features=rff,
             )
             if val is not None
             else math.nan
@@ -235,6 +241,7 @@ def validation_loss(
     n_groups: int = 0,
     mmd_weight: float = 0.0,
     batch_size: int = 500,
+    features: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> float:
     """Mean negative ELBO of the rows ``val`` with the code at its posterior mean.
 
@@ -263,7 +270,7 @@ def validation_loss(
                 for block in range(0, batch.shape[0], batch_size):
                     part = slice(block, block + batch_size)
                     rows = mu[part].shape[0]
-                    total += mmd_weight * mmd_penalty(mu[part], groups[part]) * rows
+                    total += mmd_weight * mmd_penalty(mu[part], groups[part], features) * rows
     if dist.enabled:
         total = dist.sum_(total.clone())
     return float(total.item()) / n_val
