@@ -58,6 +58,11 @@ BUILTIN_SECTIONS: tuple[SectionSpec, ...] = (
         "fairlatent.report.leakage:leakage_section",
         "how well linear and boosting probes recover the group from each training set",
     ),
+    SectionSpec(
+        "latent",
+        "fairlatent.report.latent:latent_section",
+        "certified slices where the models fail, counterfactual flips between groups",
+    ),
 )
 
 #: Every report section, by analysis name.
