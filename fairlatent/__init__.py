@@ -36,6 +36,8 @@ _LAZY = {
     "LatentDensityResampler": "fairlatent.samplers",
     "CellBalancingResampler": "fairlatent.samplers",
     "OutlierBalancedResampler": "fairlatent.samplers",
+    "find_slices": "fairlatent.metrics.slices",
+    "counterfactual_flips": "fairlatent.metrics.counterfactual",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -323,6 +323,8 @@ def counterfactual_flips(
     *,
     sensitive: Sequence[str],
     features: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    target: str | None = None,
     coder: Any = None,
     train: pd.DataFrame | None = None,
     classifier: str = "model",
@@ -346,7 +348,13 @@ def counterfactual_flips(
     sensitive : sequence of str
         Sensitive columns; their values joined with ``" | "`` form the groups.
     features : sequence of str, optional
-        The model's input columns; default every column of ``frame``.
+        The model's input columns; default every column of ``frame`` but ``target``.
+    columns : sequence of str, optional
+        Columns the VAE models and redraws (the sensitive ones never enter it); default every
+        column but ``target`` and the sensitive ones. The model's features must be among these
+        and the sensitive columns.
+    target : str, optional
+        A label column of ``frame`` to leave out.
     coder : LatentCoder, optional
         A fitted latent space; default a conditional VAE fitted on ``train`` (or ``frame``).
     train : DataFrame, optional
@@ -375,7 +383,10 @@ def counterfactual_flips(
     from fairlatent.models.vae.invariant import group_labels_of
 
     sensitive = list(sensitive)
-    columns = list(features) if features is not None else list(frame.columns)
+    if columns is None:
+        columns = [c for c in frame.columns if c != target and c not in set(sensitive)]
+    if features is None:
+        features = [c for c in frame.columns if c != target]
     if coder is None:
         source = train if train is not None else frame
         coder = fit_latent_coder(source, columns=columns, sensitive=sensitive,

@@ -38,9 +38,9 @@ __all__ = [
 ]
 
 #: Epochs of the latent audit's own VAE (early stopping may end sooner).
-DEFAULT_EPOCHS = 40
+DEFAULT_EPOCHS = 30
 #: Most rows the latent audit's own VAE is fitted on (a seeded sample of the training rows).
-DEFAULT_FIT_ROWS = 8000
+DEFAULT_FIT_ROWS = 5000
 
 ERR_NO_COLUMNS = "the latent coder needs at least one feature column besides the sensitive ones"
 ERR_MISSING = "column(s) {missing} are missing from the rows; pass the columns the coder was fitted on"

@@ -107,9 +107,7 @@ class Condition:
             with np.errstate(invalid="ignore"):
                 hit = values <= self.value if self.op == "<=" else values > self.value
             return np.asarray(hit & ~np.isnan(values), dtype=bool)
-        text = series.astype(object).where(series.notna(), None).map(
-            lambda v: None if v is None else str(v)
-        )
+        text = _text(series)
         if self.op == "in":
             return text.isin([str(v) for v in self.value]).to_numpy(dtype=bool)
         equal = (text == str(self.value)).to_numpy(dtype=bool)
@@ -414,9 +412,7 @@ def _design(frame: pd.DataFrame, columns: Sequence[str]) -> _Design:
             blocks.append(np.where(np.isnan(values), fill, values)[:, None])
             terms.append((str(column), "num", None))
             continue
-        text = series.astype(object).where(series.notna(), None).map(
-            lambda v: None if v is None else str(v)
-        )
+        text = _text(series)
         counts = text.value_counts()
         counts = counts[counts >= max(5, int(0.005 * n))].head(MAX_LEVELS)
         for level in counts.index:
@@ -505,6 +501,56 @@ def describe_members(
     return rule, float(f1)
 
 
+class _Masks:
+    """Condition masks on one frame, each computed once (the local search asks for many)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._masks: dict[Condition, np.ndarray] = {}
+        self._columns: dict[tuple[str, bool], np.ndarray] = {}
+
+    def _column(self, column: str, numeric: bool) -> np.ndarray:
+        if (column, numeric) not in self._columns:
+            series = self.frame[column]
+            self._columns[(column, numeric)] = (
+                pd.to_numeric(series, errors="coerce").to_numpy(dtype=float) if numeric
+                else _text(series).to_numpy(dtype=object)
+            )
+        return self._columns[(column, numeric)]
+
+    def condition(self, condition: Condition) -> np.ndarray:
+        """Return the rows meeting ``condition`` (as :meth:`Condition.mask`)."""
+        if condition not in self._masks:
+            op, value = condition.op, condition.value
+            if op in ("<=", ">"):
+                x = self._column(condition.column, True)
+                with np.errstate(invalid="ignore"):
+                    hit = (x <= value) if op == "<=" else (x > value)
+                self._masks[condition] = hit & ~np.isnan(x)
+            else:
+                text = self._column(condition.column, False)
+                if op == "in":
+                    self._masks[condition] = np.isin(text, [str(v) for v in value])
+                else:
+                    equal = text == str(value)
+                    self._masks[condition] = equal if op == "==" else ~equal
+        return self._masks[condition]
+
+    def rule(self, rule: SliceRule) -> np.ndarray:
+        """Return the rows meeting every condition of ``rule``."""
+        hit = np.ones(len(self.frame), dtype=bool)
+        for condition in rule.conditions:
+            hit &= self.condition(condition)
+        return hit
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Values as text, missing values as ``None``."""
+    return series.astype(object).where(series.notna(), None).map(
+        lambda v: None if v is None else str(v)
+    )
+
+
 def _z_score(errors: np.ndarray, hit: np.ndarray) -> float:
     """Excess error rate of ``hit`` over the other rows, in standard errors."""
     n1, n0 = int(hit.sum()), int((~hit).sum())
@@ -526,8 +572,7 @@ def _narrowing_conditions(frame: pd.DataFrame, inside: np.ndarray, errors: np.nd
             return []
         cuts = np.unique(np.quantile(values, np.linspace(0.1, 0.9, 9)))
         return [Condition(column, op, float(t)) for t in cuts for op in ("<=", ">")]
-    text = series.astype(object).where(series.notna(), None).map(
-        lambda v: None if v is None else str(v))[inside]
+    text = _text(series)[inside]
     rates = pd.Series(errors[inside]).groupby(text.to_numpy()).mean().sort_values(ascending=False)
     levels = [str(v) for v in rates.index]
     out = []
@@ -538,6 +583,46 @@ def _narrowing_conditions(frame: pd.DataFrame, inside: np.ndarray, errors: np.nd
     return out
 
 
+def _local_search(
+    masks: _Masks,
+    start: SliceRule,
+    errors: np.ndarray,
+    columns: Sequence[str],
+    min_rows: int,
+    steps: int,
+) -> tuple[float, SliceRule]:
+    """Greedy moves (drop or add one condition) while the z-score of the excess error grows."""
+    frame = masks.frame
+    current = start
+    hit = masks.rule(current)
+    score = _z_score(errors, hit) if min_rows <= hit.sum() < len(hit) else float("-inf")
+    for _ in range(steps):
+        moves: list[SliceRule] = [
+            SliceRule(tuple(c for c in current.conditions if c != dropped))
+            for dropped in current.conditions
+            if len(current.conditions) > 1
+        ]
+        for column in columns:
+            if any(c.column == column and c.op in ("==", "in") for c in current.conditions):
+                continue
+            moves.extend(
+                SliceRule(_simplify([*current.conditions, condition]))
+                for condition in _narrowing_conditions(frame, hit, errors, column)
+            )
+        best: tuple[float, SliceRule, np.ndarray] | None = None
+        for move in moves:
+            rows = masks.rule(move)
+            if rows.sum() < min_rows or rows.all():
+                continue
+            z = _z_score(errors, rows)
+            if best is None or z > best[0]:
+                best = (z, move, rows)
+        if best is None or best[0] <= score:
+            break
+        score, current, hit = best
+    return score, current
+
+
 def refine_rule(
     frame: pd.DataFrame,
     rule: SliceRule,
@@ -545,44 +630,33 @@ def refine_rule(
     columns: Sequence[str],
     *,
     min_rows: int,
-    steps: int = 2,
-) -> SliceRule | None:
-    """Narrow ``rule`` to the part of its rows where the model errs most, if that part stands out more.
+    steps: int = 4,
+) -> list[SliceRule]:
+    """Adjust ``rule`` towards the rows where the model errs most, if they stand out more.
 
-    Greedy, at most ``steps`` conditions: each step adds the one condition (a threshold on a
-    number, or the set of a column's levels with the highest error rates inside the rule) whose
-    rows' excess error over all other rows has the largest z-score, provided it beats the current
-    rule's. The narrower rule is a further candidate, certified like the others on other rows.
+    A small local search from the rule and from each of its conditions alone, at most ``steps``
+    moves each: a move drops one condition or adds one (a threshold on a number, or the set of a
+    column's levels with the highest error rates inside the rule), whichever gives the rows'
+    excess error over all other rows the largest z-score, as long as it grows. Each distinct
+    result that beats the rule is a further candidate, certified like the others on other rows.
 
     Returns
     -------
-    SliceRule or None
-        ``None`` when no condition helps.
+    list of SliceRule
+        Empty when no search improves on the rule.
     """
     errors = np.asarray(errors, dtype=float)
-    current = rule
-    hit = current.mask(frame)
-    score = _z_score(errors, hit)
-    changed = False
-    for _ in range(steps):
-        best: tuple[float, Condition] | None = None
-        for column in columns:
-            if any(c.column == column for c in current.conditions if c.op in ("==", "in")):
-                continue
-            for condition in _narrowing_conditions(frame, hit, errors, column):
-                narrow = hit & condition.mask(frame)
-                if narrow.sum() < min_rows or narrow.sum() == hit.sum():
-                    continue
-                z = _z_score(errors, narrow)
-                if best is None or z > best[0]:
-                    best = (z, condition)
-        if best is None or best[0] <= score:
-            break
-        current = SliceRule(_simplify([*current.conditions, best[1]]))
-        hit = current.mask(frame)
-        score = best[0]
-        changed = True
-    return current if changed else None
+    masks = _Masks(frame)
+    hit = masks.rule(rule)
+    base = _z_score(errors, hit)
+    starts = [rule] + ([SliceRule((c,)) for c in rule.conditions] if len(rule.conditions) > 1
+                       else [])
+    found: dict[tuple[Any, ...], SliceRule] = {}
+    for start in starts:
+        score, result = _local_search(masks, start, errors, columns, min_rows, steps)
+        if result.key() != rule.key() and score > base:
+            found.setdefault(result.key(), result)
+    return list(found.values())
 
 
 def _leaf_paths(structure: Any, design: _Design) -> dict[int, list[Condition]]:
@@ -792,9 +866,8 @@ def discover_candidates(
         if value - rest < MIN_EXCESS:
             continue
         candidates.append(SliceCandidate(classifier, strategy, rule, int(c), f1, size, value, rest))
-        narrow = refine_rule(frame, rule, errors, columns,
-                             min_rows=int(max(MIN_TEST_SUPPORT, MIN_SHARE * n)))
-        if narrow is not None:
+        for narrow in refine_rule(frame, rule, errors, columns,
+                                  min_rows=int(max(MIN_TEST_SUPPORT, MIN_SHARE * n))):
             hit = narrow.mask(frame)
             candidates.append(SliceCandidate(
                 classifier, strategy, narrow, int(c), f1, int(hit.sum()),
@@ -905,6 +978,7 @@ def find_slices(
     target: str,
     sensitive: Sequence[str],
     features: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
     coder: Any = None,
     classifier: str = "model",
     strategy: str = "none",
@@ -932,6 +1006,9 @@ def find_slices(
         Sensitive columns (the latent code leaves them out; the mixture sees the group).
     features : sequence of str, optional
         The model's input columns; default every column but the target.
+    columns : sequence of str, optional
+        Columns the latent space encodes (besides the sensitive ones, which never enter it) and
+        the rules may name, with the sensitive ones; default every column but the target.
     coder : LatentCoder, optional
         A fitted latent space (:func:`~fairlatent.metrics.latent_space.fit_latent_coder`); default
         a group-conditional VAE fitted on ``discover``'s features (no labels).
@@ -957,7 +1034,9 @@ def find_slices(
     from fairlatent.metrics.latent_space import DEFAULT_EPOCHS, fit_latent_coder
 
     sensitive = list(sensitive)
-    columns = list(features) if features is not None else [c for c in discover.columns if c != target]
+    if columns is None:
+        columns = [c for c in discover.columns if c != target and c not in set(sensitive)]
+    columns = list(columns)
     if coder is None:
         coder = fit_latent_coder(
             discover, columns=columns, sensitive=sensitive,
