@@ -165,6 +165,9 @@ class SliceCandidate:
         Discovery rows the rule selects.
     discovery_value, discovery_rest_value : float
         Error rate of those rows and of the others.
+    origin : str
+        ``described`` (the tree's rule for the component, F1 at least ``min_f1``) or ``refined``
+        (found by :func:`refine_rule` from that rule).
     """
 
     classifier: str
@@ -175,6 +178,7 @@ class SliceCandidate:
     discovery_size: int
     discovery_value: float
     discovery_rest_value: float
+    origin: str = "described"
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,7 @@ class SliceFinding:
     discovery_size: int
     discovery_value: float
     discovery_rest_value: float
+    origin: str
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN becomes ``None``)."""
@@ -227,7 +232,8 @@ class SliceReport:
     n_proposed : int
         Mixture components that looked worse on the discovery rows (before description).
     n_undescribed : int
-        Proposed components no rule reproduced well enough.
+        Proposed components no rule reproduced well enough (their rules still seed the local
+        search of :func:`refine_rule`).
     critical_value : float or None
         The bootstrap-max critical value of the family.
     level : float
@@ -809,6 +815,7 @@ def certify_slices(
             discovery_size=c.discovery_size,
             discovery_value=c.discovery_value,
             discovery_rest_value=c.discovery_rest_value,
+            origin=c.origin,
         ))
     findings.sort(key=lambda f: (f.state != "certified", -(f.low if f.low is not None else -9.0)))
     return findings, int(len(idx)), critical
@@ -831,7 +838,7 @@ def discover_candidates(
     cell_weight: float = CELL_WEIGHT,
     min_f1: float = MIN_F1,
     random_state: int = 0,
-) -> tuple[list[SliceCandidate], int]:
+) -> tuple[list[SliceCandidate], int, int]:
     """Propose and describe the candidate slices of one model on the discovery rows.
 
     Returns
@@ -839,6 +846,8 @@ def discover_candidates(
     candidates : list of SliceCandidate
     n_proposed : int
         Components that looked worse before description.
+    n_undescribed : int
+        Of those, how many no rule reproduced with F1 at least ``min_f1``.
     """
     y_true = np.asarray(y_true, dtype=int)
     y_pred = np.asarray(y_pred, dtype=int)
@@ -852,31 +861,36 @@ def discover_candidates(
     )
     proposed = propose_slices(components, errors)
     n = len(frame)
+    min_rows = int(max(MIN_TEST_SUPPORT, MIN_SHARE * n))
     candidates: list[SliceCandidate] = []
+    undescribed = 0
+
+    def add(rule: SliceRule, component: int, f1: float, origin: str) -> None:
+        hit = rule.mask(frame)
+        if hit.sum() < min_rows or hit.all():
+            return
+        value, rest = float(errors[hit].mean()), float(errors[~hit].mean())
+        if value - rest >= MIN_EXCESS:
+            candidates.append(SliceCandidate(classifier, strategy, rule, component, f1,
+                                             int(hit.sum()), value, rest, origin))
+
     for c in proposed:
         described = describe_members(frame, components == c, columns, random_state=random_state)
         if described is None:
+            undescribed += 1
             continue
         rule, f1 = described
-        hit = rule.mask(frame)
-        size = int(hit.sum())
-        if f1 < min_f1 or size < max(MIN_TEST_SUPPORT, MIN_SHARE * n) or size == n:
-            continue
-        value, rest = float(errors[hit].mean()), float(errors[~hit].mean())
-        if value - rest < MIN_EXCESS:
-            continue
-        candidates.append(SliceCandidate(classifier, strategy, rule, int(c), f1, size, value, rest))
-        for narrow in refine_rule(frame, rule, errors, columns,
-                                  min_rows=int(max(MIN_TEST_SUPPORT, MIN_SHARE * n))):
-            hit = narrow.mask(frame)
-            candidates.append(SliceCandidate(
-                classifier, strategy, narrow, int(c), f1, int(hit.sum()),
-                float(errors[hit].mean()), float(errors[~hit].mean()),
-            ))
+        if f1 >= min_f1:
+            add(rule, int(c), f1, "described")
+        else:
+            undescribed += 1
+        # the rule, well fitting or not, seeds a local search on the discovery rows
+        for narrow in refine_rule(frame, rule, errors, columns, min_rows=min_rows):
+            add(narrow, int(c), f1, "refined")
     unique: dict[tuple[Any, ...], SliceCandidate] = {}
     for cand in candidates:
         unique.setdefault(cand.rule.key(), cand)
-    return list(unique.values()), len(proposed)
+    return list(unique.values()), len(proposed), undescribed
 
 
 def slice_report(
@@ -924,20 +938,21 @@ def slice_report(
         raise DataError(ERR_LENGTH.format(name="z_discover", found=len(z_discover),
                                           expected=len(discover)))
     candidates: list[SliceCandidate] = []
-    proposed = 0
+    proposed = undescribed = 0
     errors, selected = {}, {}
     for (strategy, classifier), (pred_d, pred_c) in models.items():
         for name, pred, rows in (("discovery predictions", pred_d, discover),
                                  ("certification predictions", pred_c, certify)):
             if len(pred) != len(rows):
                 raise DataError(ERR_LENGTH.format(name=name, found=len(pred), expected=len(rows)))
-        found, n_prop = discover_candidates(
+        found, n_prop, n_undescribed = discover_candidates(
             z_discover, discover, y_discover, pred_d, classifier=classifier, strategy=strategy,
             columns=columns, groups=groups_discover, n_components=n_components,
             cell_weight=cell_weight, min_f1=min_f1, random_state=random_state,
         )
         candidates.extend(found)
         proposed += n_prop
+        undescribed += n_undescribed
         pred_c = np.asarray(pred_c, dtype=int)
         errors[(strategy, classifier)] = (pred_c != y_certify).astype(float)
         selected[(strategy, classifier)] = (pred_c == 1).astype(float)
@@ -951,7 +966,7 @@ def slice_report(
         slices=findings,
         n_tested=n_tested,
         n_proposed=proposed,
-        n_undescribed=proposed - len(candidates),
+        n_undescribed=undescribed,
         critical_value=critical,
         level=level,
         n_boot=n_boot,
