@@ -218,10 +218,11 @@ def adult_run(rule_name: str, seed: int) -> dict[str, Any]:
             "latent_seconds": latent["seconds"]}
 
 
-def time_run() -> dict[str, Any]:
+def time_run(keep: Path | None = None) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = str(keep) if keep is not None else scratch
         for label, extra in (("with_latent_audit", []), ("without", ["--no-latent-audit"])):
             started = time.perf_counter()
             subprocess.run([sys.executable, "-m", "fairlatent.cli", "audit", str(ADULT), "--target",
@@ -253,17 +254,20 @@ def main() -> None:
     parser.add_argument("--adult-seeds", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep the timed audits' reports in this directory")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                              "args": vars(args) | {"json": str(args.json)}}
+                              "args": {k: str(v) for k, v in vars(args).items()}}
     if "slices" in parts:
         runs = [slice_run(seed, share, excess, args.epochs)
                 for share in (0.02, 0.04, 0.08) for excess in (0.10, 0.20)
                 for seed in range(args.seeds)]
         report["slices"] = runs
         print("\nPlanted slices (synthetic, 5,000 test rows): recovery = Jaccard of the closest certified slice")
-        print("| share | error added | measured excess | recovery (mean ± MC se) | share with Jaccard >= 0.5 | seconds |")
+        print("| share | error added | measured excess | recovery (mean ± MC se) "
+              "| share with Jaccard >= 0.5 | seconds |")
         print("|---|---|---|---|---|---|")
         for share in (0.02, 0.04, 0.08):
             for excess in (0.10, 0.20):
@@ -305,7 +309,7 @@ def main() -> None:
                   f"({r['best_model']}); {r['n_certified']} of {r['n_tested']} certified; "
                   f"audit {r['audit_seconds']:.0f} s, latent audit {r['latent_seconds']['total']} s")
     if "time" in parts:
-        report["time"] = time_run()
+        report["time"] = time_run(args.keep)
         t = report["time"]
         print(f"\nDefault audit on Adult: {t['with_latent_audit']:.1f} s with the latent audit, "
               f"{t['without']:.1f} s without: +{100 * t['added_share']:.0f} %")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from fairlatent.data.kinds import is_numeric
+from fairlatent.data.schema import RESERVED_PREFIX
 from fairlatent.exceptions import DataError
 from fairlatent.metrics.bootstrap import bootstrap_rows
 from fairlatent.policy import LEVEL
@@ -234,6 +235,8 @@ def _examples(rows: CounterfactualRows, index: np.ndarray, group: str, target: s
     for position, b, a in zip(index[:k], before[:k], after[:k], strict=False):
         changes = []
         for column in rows.own.columns:
+            if str(column).startswith(RESERVED_PREFIX):  # the audit's group column
+                continue
             x, y = rows.own[column].iloc[position], other[column].iloc[position]
             if _differs(x, y):
                 changes.append({"column": str(column), "own": _show(x), "other": _show(y)})
@@ -242,7 +245,18 @@ def _examples(rows: CounterfactualRows, index: np.ndarray, group: str, target: s
     return out
 
 
+def _labels(series: pd.Series) -> np.ndarray:
+    """Values as text, every kind of missing value as ``"(missing)"``."""
+    return np.asarray(["(missing)" if _missing(v) else str(v) for v in series], dtype=object)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _differs(x: Any, y: Any) -> bool:
+    if _missing(x) or _missing(y):
+        return _missing(x) != _missing(y)
     if isinstance(x, int | float | np.number) and isinstance(y, int | float | np.number):
         return not math.isclose(float(x), float(y), rel_tol=1e-3, abs_tol=1e-6)
     return str(x) != str(y)
@@ -284,7 +298,7 @@ def feature_moves(rows: CounterfactualRows, columns: Sequence[str],
         for target, frame in rows.other.items():
             if target == group or not member.any():
                 continue
-            moves = []
+            moves: list[dict[str, Any]] = []
             for column in columns:
                 own, other = rows.own[column][member], frame[column][member]
                 if is_numeric(own) and own.dtype != bool:
@@ -296,14 +310,14 @@ def feature_moves(rows: CounterfactualRows, columns: Sequence[str],
                     moves.append({"column": str(column), "kind": "numeric", "move": move,
                                   "mean_change": float(delta)})
                 else:
-                    a_text, b_text = own.astype(str).to_numpy(), other.astype(str).to_numpy()
+                    a_text, b_text = _labels(own), _labels(other)
                     changed = a_text != b_text
                     common = pd.Series([f"{x} → {y}" for x, y in zip(a_text[changed], b_text[changed],
                                                                       strict=True)]).value_counts()
                     moves.append({"column": str(column), "kind": "categorical",
                                   "move": float(changed.mean()),
                                   "most_common_change": str(common.index[0]) if len(common) else None})
-            moves.sort(key=lambda m: -m["move"])
+            moves.sort(key=lambda m: -float(m["move"]))
             out.append({"group": str(group), "to": str(target), "moves": _jsonable(moves[:k])})
     return out
 
@@ -389,10 +403,10 @@ def counterfactual_flips(
         features = [c for c in frame.columns if c != target]
     if coder is None:
         source = train if train is not None else frame
-        coder = fit_latent_coder(source, columns=columns, sensitive=sensitive,
+        coder = fit_latent_coder(source, columns=list(columns), sensitive=sensitive,
                                  epochs=epochs or DEFAULT_EPOCHS, device=device,
                                  random_state=random_state)
-    rows = counterfactual_rows(coder, frame, group_labels_of(frame[sensitive]))
+    rows = counterfactual_rows(coder, frame, list(group_labels_of(frame[sensitive])))
     result = flip_rates(rows, _decider(model, features), classifier=classifier, strategy=strategy,
                         n_boot=n_boot, random_state=random_state, level=level)
     return {

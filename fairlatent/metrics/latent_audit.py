@@ -105,8 +105,9 @@ def latent_audit(inputs: AnalysisInput) -> dict[str, Any] | None:
         random_state=inputs.random_state,
     )
     sliced = time.perf_counter()
-    rows = counterfactual_rows(coder, test, test[group_column].to_numpy(), group_column=group_column)
-    counterfactual, examples = [], []
+    rows = counterfactual_rows(coder, test, list(test[group_column]), group_column=group_column)
+    counterfactual: list[dict[str, Any]] = []
+    examples: list[dict[str, Any]] = []
     for strategy, classifier in keys:
         flips = flip_rates(rows, inputs.models[(strategy, classifier)], classifier=classifier,
                            strategy=strategy, n_boot=n_boot, random_state=inputs.random_state)

@@ -71,6 +71,8 @@ MIN_F1 = 0.5
 MIN_SHARE = 0.01
 #: Smallest excess error rate (slice minus rest) on the discovery rows for a candidate to be tested.
 MIN_EXCESS = PRACTICAL_MARGIN.difference
+#: Two slices of one model sharing this Jaccard share of their certification rows are "similar".
+SIMILAR_JACCARD = 0.7
 #: Most category levels per column the describing tree may use (the most frequent).
 MAX_LEVELS = 30
 
@@ -213,6 +215,7 @@ class SliceFinding:
     discovery_value: float
     discovery_rest_value: float
     origin: str
+    similar_to: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN becomes ``None``)."""
@@ -784,13 +787,25 @@ def certify_slices(
             masks[idx], err[idx], n_boot, random_state, level)
         est_s[idx], low_s[idx], high_s[idx], _ = _family(
             masks[idx], sel[idx], n_boot, random_state, level)
+    certified_flags = tested & np.isfinite(low_e) & (np.nan_to_num(low_e, nan=-1.0) > 0)
+    order = sorted(range(len(candidates)),
+                   key=lambda i: (not certified_flags[i], -(low_e[i] if tested[i] else -9.0)))
     findings = []
-    for i, c in enumerate(candidates):
+    for rank, i in enumerate(order):
+        c = candidates[i]
         member = masks[i]
+        similar = None
+        for j in order[:rank]:  # a better-ranked slice of the same model with mostly the same rows
+            same_model = (candidates[j].strategy, candidates[j].classifier) == (c.strategy,
+                                                                                  c.classifier)
+            union = int((masks[j] | member).sum())
+            if same_model and union and (masks[j] & member).sum() / union >= SIMILAR_JACCARD:
+                similar = candidates[j].rule.text()
+                break
         rest = ~member
         value = float(err[i][member].mean()) if member.any() else float("nan")
         rest_value = float(err[i][rest].mean()) if rest.any() else float("nan")
-        certified = bool(tested[i] and np.isfinite(low_e[i]) and low_e[i] > 0)
+        certified = bool(certified_flags[i])
         findings.append(SliceFinding(
             classifier=c.classifier,
             strategy=c.strategy,
@@ -816,8 +831,8 @@ def certify_slices(
             discovery_value=c.discovery_value,
             discovery_rest_value=c.discovery_rest_value,
             origin=c.origin,
+            similar_to=similar,
         ))
-    findings.sort(key=lambda f: (f.state != "certified", -(f.low if f.low is not None else -9.0)))
     return findings, int(len(idx)), critical
 
 

@@ -41,7 +41,7 @@ def latent_findings(lat: dict[str, Any]) -> list[str]:
     if certified:
         top = max(certified, key=lambda s: s["low"])
         findings.append(
-            f"{len(certified)} of {fam['n_tested']} candidate slices certified. Largest sure gap: "
+            f"{len(certified)} of {fam['n_tested']} candidate slices certified. Surest gap: "
             f"{top['classifier']} ({top['strategy']}) errs on {percent(top['value'])} of rows with "
             f"{top['rule']} ({top['size']} test rows) against {percent(top['rest_value'])} elsewhere "
             f"(difference at least {100 * top['low']:.1f} points, simultaneous interval)."
@@ -81,7 +81,8 @@ def latent_section(result: AuditResult) -> dict[str, Any]:
         "lat": lat,
         "fam": lat["slice_family"],
         "findings": latent_findings(lat),
-        "certified": [s for s in slices if s["state"] == "certified"],
+        "certified": [s for s in slices if s["state"] == "certified" and not s.get("similar_to")],
+        "hidden": sum(1 for s in slices if s["state"] == "certified" and s.get("similar_to")),
         "others": [s for s in slices if s["state"] != "certified"][:MAX_OTHERS],
     }
     html = report_environment().get_template(TEMPLATE_NAME).render(**context)
