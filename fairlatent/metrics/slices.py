@@ -13,6 +13,9 @@ Three steps, each on different rows so the last one is an honest test:
    membership of the candidate; the leaf whose path best reproduces the candidate (F1) is its rule,
    a conjunction of ``{column, op, value}`` conditions. A rule is kept only if its F1 reaches
    ``min_f1`` and the rows it selects still err more often than the rest by the practical margin.
+   Each rule (kept or not) also seeds a small local search (:func:`refine_rule`: drop or add one
+   condition at a time while the z-score of the excess error grows), because a latent region is
+   rarely exactly the slice where the model fails; its results are further candidates.
 3. **Certify** (test rows, never seen by steps 1-2 nor by the model). Each rule's error rate minus
    the rest's gets an interval simultaneous over *every* rule tested (all models of the audit
    together), by the studentised bootstrap-max of :func:`~fairlatent.metrics.simultaneous.
