@@ -605,33 +605,48 @@ def _local_search(
 ) -> tuple[float, SliceRule]:
     """Greedy moves (drop or add one condition) while the z-score of the excess error grows."""
     frame = masks.frame
+    n = len(errors)
+    total = float(errors.sum())
+
+    def z_of(rows: np.ndarray) -> float:
+        n1 = int(rows.sum())
+        if n1 < min_rows or n1 == n:
+            return float("-inf")
+        x1 = float(errors @ rows)
+        se = _rate_difference_se(np.array(x1), np.array(n1), np.array(total - x1),
+                                 np.array(n - n1))
+        return float((x1 / n1 - (total - x1) / (n - n1)) / se)
+
     current = start
     hit = masks.rule(current)
-    score = _z_score(errors, hit) if min_rows <= hit.sum() < len(hit) else float("-inf")
+    score = z_of(hit)
     for _ in range(steps):
-        moves: list[SliceRule] = [
-            SliceRule(tuple(c for c in current.conditions if c != dropped))
-            for dropped in current.conditions
-            if len(current.conditions) > 1
-        ]
+        # a move drops one condition or adds one; adding narrows the rows to hit & condition
+        # (merging bounds on one column keeps the conjunction's rows), so only the best move's
+        # rule is built
+        best: tuple[float, tuple[Condition, ...] | Condition, np.ndarray] | None = None
+        if len(current.conditions) > 1:
+            for dropped in current.conditions:
+                kept = tuple(c for c in current.conditions if c != dropped)
+                rows = masks.rule(SliceRule(kept))
+                z = z_of(rows)
+                if z > float("-inf") and (best is None or z > best[0]):
+                    best = (z, kept, rows)
         for column in columns:
             if any(c.column == column and c.op in ("==", "in") for c in current.conditions):
                 continue
-            moves.extend(
-                SliceRule(_simplify([*current.conditions, condition]))
-                for condition in _narrowing_conditions(frame, hit, errors, column)
-            )
-        best: tuple[float, SliceRule, np.ndarray] | None = None
-        for move in moves:
-            rows = masks.rule(move)
-            if rows.sum() < min_rows or rows.all():
-                continue
-            z = _z_score(errors, rows)
-            if best is None or z > best[0]:
-                best = (z, move, rows)
+            for condition in _narrowing_conditions(frame, hit, errors, column):
+                rows = hit & masks.condition(condition)
+                if rows.sum() == hit.sum():
+                    continue
+                z = z_of(rows)
+                if z > float("-inf") and (best is None or z > best[0]):
+                    best = (z, condition, rows)
         if best is None or best[0] <= score:
             break
-        score, current, hit = best
+        score, move, hit = best
+        current = SliceRule(move) if isinstance(move, tuple) else \
+            SliceRule(_simplify([*current.conditions, move]))
     return score, current
 
 
