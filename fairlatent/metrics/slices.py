@@ -514,38 +514,53 @@ def describe_members(
 
 
 class _Masks:
-    """Condition masks on one frame, each computed once (the local search asks for many)."""
+    """Condition masks on one frame, each computed once (the local search asks for many).
+
+    Numbers are kept as floats, categories as integer codes into their sorted levels (missing
+    values: -1), so a condition is one vectorised comparison.
+    """
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
         self._masks: dict[Condition, np.ndarray] = {}
-        self._columns: dict[tuple[str, bool], np.ndarray] = {}
+        self._numbers: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
 
-    def _column(self, column: str, numeric: bool) -> np.ndarray:
-        if (column, numeric) not in self._columns:
-            series = self.frame[column]
-            self._columns[(column, numeric)] = (
-                pd.to_numeric(series, errors="coerce").to_numpy(dtype=float) if numeric
-                else _text(series).to_numpy(dtype=object)
-            )
-        return self._columns[(column, numeric)]
+    def numbers(self, column: str) -> np.ndarray:
+        """Return the column as floats (NaN where missing or not a number)."""
+        if column not in self._numbers:
+            self._numbers[column] = pd.to_numeric(self.frame[column], errors="coerce").to_numpy(
+                dtype=float)
+        return self._numbers[column]
+
+    def codes(self, column: str) -> tuple[np.ndarray, list[str]]:
+        """Return the column as codes into its sorted text levels (``-1``: missing)."""
+        if column not in self._codes:
+            text = _text(self.frame[column]).to_numpy(dtype=object)
+            present = np.array([v is not None for v in text], dtype=bool)
+            levels = sorted({str(v) for v in text[present]})
+            index = {level: i for i, level in enumerate(levels)}
+            codes = np.full(len(text), -1, dtype=np.int64)
+            codes[present] = [index[str(v)] for v in text[present]]
+            self._codes[column] = (codes, levels)
+        return self._codes[column]
 
     def condition(self, condition: Condition) -> np.ndarray:
         """Return the rows meeting ``condition`` (as :meth:`Condition.mask`)."""
         if condition not in self._masks:
             op, value = condition.op, condition.value
             if op in ("<=", ">"):
-                x = self._column(condition.column, True)
+                x = self.numbers(condition.column)
                 with np.errstate(invalid="ignore"):
                     hit = (x <= value) if op == "<=" else (x > value)
                 self._masks[condition] = hit & ~np.isnan(x)
             else:
-                text = self._column(condition.column, False)
-                if op == "in":
-                    self._masks[condition] = np.isin(text, [str(v) for v in value])
-                else:
-                    equal = text == str(value)
-                    self._masks[condition] = equal if op == "==" else ~equal
+                codes, levels = self.codes(condition.column)
+                index = {level: i for i, level in enumerate(levels)}
+                wanted = [str(v) for v in value] if op == "in" else [str(value)]
+                ids = [index[v] for v in wanted if v in index]
+                equal = np.isin(codes, ids) if ids else np.zeros(len(codes), dtype=bool)
+                self._masks[condition] = ~equal if op == "!=" else equal
         return self._masks[condition]
 
     def rule(self, rule: SliceRule) -> np.ndarray:
@@ -573,23 +588,32 @@ def _z_score(errors: np.ndarray, hit: np.ndarray) -> float:
     return float((x1 / n1 - x0 / n0) / se)
 
 
-def _narrowing_conditions(frame: pd.DataFrame, inside: np.ndarray, errors: np.ndarray,
+def _narrowing_conditions(masks: _Masks, inside: np.ndarray, errors: np.ndarray,
                           column: str) -> list[Condition]:
-    """Conditions on ``column`` that could narrow the rows ``inside``: thresholds or level sets."""
-    series = frame[column]
+    """Conditions on ``column`` that could narrow the rows ``inside``: thresholds or level sets.
+
+    A number gives ``<=`` and ``>`` at its deciles inside; a category gives the sets of its
+    levels with the highest error rates inside (the first 1, 2, ... levels).
+    """
+    series = masks.frame[column]
     if is_numeric(series) and series.dtype != bool:
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)[inside]
+        values = masks.numbers(column)[inside]
         values = values[np.isfinite(values)]
         if len(values) == 0:
             return []
         cuts = np.unique(np.quantile(values, np.linspace(0.1, 0.9, 9)))
         return [Condition(column, op, float(t)) for t in cuts for op in ("<=", ">")]
-    text = _text(series)[inside]
-    rates = pd.Series(errors[inside]).groupby(text.to_numpy()).mean().sort_values(ascending=False)
-    levels = [str(v) for v in rates.index]
+    codes, levels = masks.codes(column)
+    codes = codes[inside]
+    present = codes >= 0
+    counts = np.bincount(codes[present], minlength=len(levels))
+    wrong = np.bincount(codes[present], weights=errors[inside][present], minlength=len(levels))
+    seen = np.flatnonzero(counts)
+    order = seen[np.argsort(-(wrong[seen] / counts[seen]), kind="stable")]
+    ranked = [levels[i] for i in order]
     out = []
-    for k in range(1, min(len(levels), MAX_LEVELS)):
-        chosen = levels[:k]
+    for k in range(1, min(len(ranked), MAX_LEVELS)):
+        chosen = ranked[:k]
         out.append(Condition(column, "==", chosen[0]) if k == 1 else
                    Condition(column, "in", tuple(sorted(chosen))))
     return out
@@ -604,7 +628,6 @@ def _local_search(
     steps: int,
 ) -> tuple[float, SliceRule]:
     """Greedy moves (drop or add one condition) while the z-score of the excess error grows."""
-    frame = masks.frame
     n = len(errors)
     total = float(errors.sum())
 
@@ -635,7 +658,7 @@ def _local_search(
         for column in columns:
             if any(c.column == column and c.op in ("==", "in") for c in current.conditions):
                 continue
-            for condition in _narrowing_conditions(frame, hit, errors, column):
+            for condition in _narrowing_conditions(masks, hit, errors, column):
                 rows = hit & masks.condition(condition)
                 if rows.sum() == hit.sum():
                     continue
@@ -658,6 +681,7 @@ def refine_rule(
     *,
     min_rows: int,
     steps: int = 4,
+    masks: _Masks | None = None,
 ) -> list[SliceRule]:
     """Adjust ``rule`` towards the rows where the model errs most, if they stand out more.
 
@@ -667,13 +691,18 @@ def refine_rule(
     excess error over all other rows the largest z-score, as long as it grows. Each distinct
     result that beats the rule is a further candidate, certified like the others on other rows.
 
+    Other Parameters
+    ----------------
+    masks : _Masks, optional
+        Condition masks of ``frame`` shared between calls (computed here when not given).
+
     Returns
     -------
     list of SliceRule
         Empty when no search improves on the rule.
     """
     errors = np.asarray(errors, dtype=float)
-    masks = _Masks(frame)
+    masks = masks if masks is not None and masks.frame is frame else _Masks(frame)
     hit = masks.rule(rule)
     base = _z_score(errors, hit)
     starts = [rule] + ([SliceRule((c,)) for c in rule.conditions] if len(rule.conditions) > 1
@@ -871,6 +900,7 @@ def discover_candidates(
     cell_weight: float = CELL_WEIGHT,
     min_f1: float = MIN_F1,
     random_state: int = 0,
+    masks: _Masks | None = None,
 ) -> tuple[list[SliceCandidate], int, int]:
     """Propose and describe the candidate slices of one model on the discovery rows.
 
@@ -918,7 +948,7 @@ def discover_candidates(
         else:
             undescribed += 1
         # the rule, well fitting or not, seeds a local search on the discovery rows
-        for narrow in refine_rule(frame, rule, errors, columns, min_rows=min_rows):
+        for narrow in refine_rule(frame, rule, errors, columns, min_rows=min_rows, masks=masks):
             add(narrow, int(c), f1, "refined")
     unique: dict[tuple[Any, ...], SliceCandidate] = {}
     for cand in candidates:
@@ -973,6 +1003,7 @@ def slice_report(
     candidates: list[SliceCandidate] = []
     proposed = undescribed = 0
     errors, selected = {}, {}
+    masks = _Masks(discover)  # shared by every model's local searches
     for (strategy, classifier), (pred_d, pred_c) in models.items():
         for name, pred, rows in (("discovery predictions", pred_d, discover),
                                  ("certification predictions", pred_c, certify)):
@@ -981,7 +1012,7 @@ def slice_report(
         found, n_prop, n_undescribed = discover_candidates(
             z_discover, discover, y_discover, pred_d, classifier=classifier, strategy=strategy,
             columns=columns, groups=groups_discover, n_components=n_components,
-            cell_weight=cell_weight, min_f1=min_f1, random_state=random_state,
+            cell_weight=cell_weight, min_f1=min_f1, random_state=random_state, masks=masks,
         )
         candidates.extend(found)
         proposed += n_prop
