@@ -76,6 +76,8 @@ MIN_SHARE = 0.01
 MIN_EXCESS = PRACTICAL_MARGIN.difference
 #: Two slices of one model sharing this Jaccard share of their certification rows are "similar".
 SIMILAR_JACCARD = 0.7
+#: Most values of an ``in`` condition written out in a rule's text.
+MAX_SHOWN_LEVELS = 6
 #: Most category levels per column the describing tree may use (the most frequent).
 MAX_LEVELS = 30
 
@@ -121,7 +123,11 @@ class Condition:
     def text(self) -> str:
         """Return the condition in words, e.g. ``age > 52.5``."""
         if self.op == "in":
-            return f"{self.column} in {{{', '.join(map(str, self.value))}}}"
+            values = [str(v) for v in self.value]
+            if len(values) > MAX_SHOWN_LEVELS:  # the full set is in to_dict()
+                shown = ", ".join(values[:MAX_SHOWN_LEVELS - 2])
+                return f"{self.column} in {{{shown}, … ({len(values)} values)}}"
+            return f"{self.column} in {{{', '.join(values)}}}"
         value = f"{self.value:.4g}" if isinstance(self.value, float) else str(self.value)
         return f"{self.column} {self.op} {value}"
 
