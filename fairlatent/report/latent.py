@@ -21,6 +21,8 @@ __all__ = ["latent_findings", "latent_section"]
 TEMPLATE_NAME = "latent.html"
 #: Candidates listed under "tested but not certified".
 MAX_OTHERS = 10
+#: Certified slices listed (surest first); the rest are in metrics.json.
+MAX_CERTIFIED = 15
 
 
 def latent_findings(lat: dict[str, Any]) -> list[str]:
@@ -77,12 +79,14 @@ def latent_section(result: AuditResult) -> dict[str, Any]:
     """
     lat = result.analyses["latent"]
     slices = lat["slices"]
+    distinct = [s for s in slices if s["state"] == "certified" and not s.get("similar_to")]
     context = {
         "lat": lat,
         "fam": lat["slice_family"],
         "findings": latent_findings(lat),
-        "certified": [s for s in slices if s["state"] == "certified" and not s.get("similar_to")],
-        "hidden": sum(1 for s in slices if s["state"] == "certified" and s.get("similar_to")),
+        "certified": distinct[:MAX_CERTIFIED],
+        "hidden": sum(1 for s in slices if s["state"] == "certified") - min(len(distinct),
+                                                                            MAX_CERTIFIED),
         "others": [s for s in slices if s["state"] != "certified"][:MAX_OTHERS],
     }
     html = report_environment().get_template(TEMPLATE_NAME).render(**context)
