@@ -485,7 +485,7 @@ def describe_members(
     >>> rule, f1 = describe_members(frame, (frame.age > 60).to_numpy() & (frame.job == "a").to_numpy(),
     ...                             ["age", "job"])
     >>> rule.text(), round(f1, 2)
-    ('age > 60.5 and job == a', 1.0)
+    ('age > 60.5 and job != b', 1.0)
     """
     from sklearn.tree import DecisionTreeClassifier
 
