@@ -53,8 +53,8 @@ def main() -> None:
     groups = frame[args.sensitive].astype(str).to_numpy()
     features = frame.drop(columns=[args.sensitive, args.target])
     weight = 100.0 * features.shape[1]
-    common = dict(epochs=args.epochs, val_fraction=0.0, patience=None, latent_dim=8,
-                  device=args.device, random_state=0)
+    common = {"epochs": args.epochs, "val_fraction": 0.0, "patience": None, "latent_dim": 8,
+              "device": args.device, "random_state": 0}
     rows = []
     for round_ in range(args.rounds):
         start = time.perf_counter()

@@ -721,11 +721,13 @@ def debias(
     if not quiet:
         _print_notices(notices)
         typer.echo(
+            f"tuned for your setup: {'; '.join(summary['setups'])} (record: {summary['sidecar']})"
+        )
+        typer.echo(
             f"debiased training set: {summary['path']} ({summary['rows']} rows, "
             f"{summary['synthetic_rows']} synthetic; strategy {summary['strategy']} at strength "
             f"{summary['strength']})"
         )
-        typer.echo(f"tuned for your setup: {'; '.join(summary['setups'])} (record: {summary['sidecar']})")
 
 
 def _split(text: str | None) -> list[str] | None:

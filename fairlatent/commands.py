@@ -332,7 +332,7 @@ def sidecar_path(out: str | Path) -> Path:
 
 
 def _config_keys(path: str | Path) -> dict[str, Any]:
-    """The keys a (valid) TOML config file sets, normalised as AuditConfig spells them."""
+    """Return the keys a (valid) TOML config file sets, spelled as AuditConfig spells them."""
     import tomllib
 
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from fairlatent.classifiers import stratified_split
 from fairlatent.engine.units import (
     AuditPlan,
@@ -80,8 +78,10 @@ def _pick_strength(grid: list[Strength], label: str, name: str) -> Strength:
 
 
 def debias_setups(classifiers: Sequence[str], include_sensitive: bool | None) -> list[Setup]:
-    """The family of downstream fits: each classifier with the sensitive column used and not
-    used (``include_sensitive=None``), or only as said.
+    """Return the family of downstream fits.
+
+    Each classifier with the sensitive column used and not used (``include_sensitive=None``),
+    or only as said.
 
     Examples
     --------
@@ -225,7 +225,3 @@ def _debias(
         leakage,
     )
 
-
-def is_synthetic(output: StrategyOutput) -> np.ndarray:
-    """The output's synthetic-row flags as booleans."""
-    return np.asarray(output.is_synthetic, dtype=bool)

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 import numpy as np
+import pandas as pd
 
 from fairlatent.classifiers import (
     FeatureSpec,
@@ -29,10 +28,10 @@ from fairlatent.engine.tuning import Candidate, SetupFigures, choose, objective
 from fairlatent.metrics.fairness import evaluate_predictions
 from fairlatent.metrics.harm import gap_change
 from fairlatent.metrics.leakage import leakage_probe
-from fairlatent.results.selection import setup_label
 from fairlatent.models.params import epoch_callbacks
 from fairlatent.models.threads import apply_thread_policy
 from fairlatent.results import RunRecord
+from fairlatent.results.selection import setup_label
 from fairlatent.strategies import STRATEGIES, StrategyContext, StrategyOutput, StrategySpec
 from fairlatent.strategies.base import FittedStrategy, Strategy, Strength
 
@@ -236,7 +235,7 @@ class Setup:
 
 
 def setup_features(plan: AuditPlan, include_sensitive: bool) -> FeatureSpec:
-    """The classifier features of ``plan`` with the sensitive columns added or left out."""
+    """Return the classifier features of ``plan`` with the sensitive columns added or left out."""
     features = plan.features
     sensitive = set(plan.sensitive)
     columns = [c for c in features.columns if c not in sensitive]
@@ -247,8 +246,11 @@ def setup_features(plan: AuditPlan, include_sensitive: bool) -> FeatureSpec:
 
 
 def audit_setups(plan: AuditPlan, clf: str) -> list[Setup]:
-    """The setups a data strategy's strengths are scored in: the audited one, then the other
-    (``setups = "both"``, the default) or the audited one alone (``"audited"``)."""
+    """Return the setups a data strategy's strengths are scored in.
+
+    The audited one, then the other (``setups = "both"``, the default), or the audited one alone
+    (``"audited"``).
+    """
     audited = Setup(clf, plan.cfg.include_sensitive)
     if plan.cfg.setups == "audited":
         return [audited]
@@ -258,8 +260,10 @@ def audit_setups(plan: AuditPlan, clf: str) -> list[Setup]:
 def score_setup(
     plan: AuditPlan, output: StrategyOutput, setup: Setup, split: Split
 ) -> tuple[dict[str, float], np.ndarray]:
-    """Train ``setup`` on ``output`` and score it on the validation rows; return the summary and
-    the predictions."""
+    """Train ``setup`` on ``output`` and score it on the validation rows.
+
+    Returns the validation summary and the predictions.
+    """
     trained = train_classifier(
         setup.classifier,
         output,
@@ -286,7 +290,7 @@ def setup_figures(
     scored: tuple[dict[str, float], np.ndarray],
     baseline: tuple[dict[str, float], np.ndarray],
 ) -> SetupFigures:
-    """An option's figures in ``setup`` against doing nothing, with the paired do-no-harm check."""
+    """Compare an option with doing nothing in ``setup``, with the paired do-no-harm check."""
     summary, y_pred = scored
     base_summary, base_pred = baseline
     change = gap_change(
@@ -384,8 +388,11 @@ def tune_strength(
 def training_set_leakage(
     plan: AuditPlan, output: StrategyOutput, seed: int
 ) -> list[dict[str, Any]]:
-    """Probe how well the group can be recovered from a training set's features (no sensitive
-    column), with its weights; see :func:`fairlatent.metrics.leakage.leakage_probe`."""
+    """Probe how well the group can be recovered from a training set's features.
+
+    The sensitive columns are left out and the set's weights used; see
+    :func:`fairlatent.metrics.leakage.leakage_probe`.
+    """
     features = setup_features(plan, False)
     frame = output.frame
     return leakage_probe(

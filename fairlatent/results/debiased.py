@@ -72,7 +72,7 @@ class DebiasOutcome:
         return f"{self.strategy} at strength {self.strength}, tuned for: {'; '.join(self.setups)}"
 
     def sidecar(self) -> dict[str, Any]:
-        """The JSON-ready record written next to the rows (``<out>.json``).
+        """Return the JSON-ready record written next to the rows (``<out>.json``).
 
         Keys: ``sidecar_version``, ``strategy``, ``strength``, ``setups`` (tuned for),
         ``validation`` (figures per setup), ``leakage``, ``tuning`` (every option scored),

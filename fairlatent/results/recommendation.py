@@ -6,6 +6,12 @@ the DP and EO differences on validation, averaged over repeats — among the str
 validation accuracy stays within their budget of the baseline's. When no strategy beats the baseline
 on validation, the recommendation is to do nothing. The test rows are only *reported* for the pick,
 and the report says when they disagree with validation.
+
+The choice is :func:`fairlatent.results.selection.select`, the rule of the strength tuning and of
+``debias``: a data strategy whose pick widened the DP or EO difference beyond noise (paired bootstrap
+on validation rows) in *any* setup it was scored in — the audited classifier with the sensitive
+column used and not used — or cost more than its budget there, is refused. Each recommendation says
+for which setups it holds (``holds_for``).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from fairlatent.results.selection import Option, SetupFigures, select, setup_label
 
 if TYPE_CHECKING:
     from fairlatent.results.records import AuditResult
@@ -37,7 +45,47 @@ def _validation(result: AuditResult, strategy: str, classifier: str) -> dict[str
         "eo_difference": float(np.mean([c["eo_difference"] for c in chosen])),
         "budget": float(min(t["budget"] for t in tables)),
         "off": all(c["identity"] for c in chosen),
+        "setups": _setups_over_repeats(chosen),
     }
+
+
+def _setups_over_repeats(chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per setup, the picks' figures averaged over repeats; a gap widened in any repeat counts."""
+    by_setup: dict[str, list[dict[str, Any]]] = {}
+    for candidate in chosen:
+        for figures in candidate.get("setups") or []:
+            by_setup.setdefault(figures["setup"], []).append(figures)
+    out = []
+    for label, rows in by_setup.items():
+        keys = ("accuracy", "objective", "baseline_accuracy", "baseline_objective")
+        merged: dict[str, Any] = {"setup": label}
+        merged.update({k: float(np.mean([r[k] for r in rows])) for k in keys})
+        merged["widened"] = sorted({w for r in rows for w in r.get("widened", [])})
+        merged["judged"] = any(r.get("judged", True) for r in rows)
+        out.append(merged)
+    return out
+
+
+def _option(v: dict[str, Any], base: dict[str, Any], audited: str) -> Option:
+    """Build the rule's view of one strategy: ranked on the audited setup, checked in every one."""
+    scored = [SetupFigures.from_dict(f) for f in v.get("setups") or []]
+    ranked = [f for f in scored if f.setup == audited] or [
+        SetupFigures(
+            audited, v["accuracy"], v["objective"], base["accuracy"], base["objective"]
+        )
+    ]
+    for figures in ranked:  # rank on the repeat-averaged validation figures of the pick
+        figures.accuracy, figures.objective = v["accuracy"], v["objective"]
+        figures.baseline_accuracy, figures.baseline_objective = base["accuracy"], base["objective"]
+    checks = [f for f in scored if f.setup != audited]
+    return Option(
+        v["strategy"],
+        ranked,
+        v["budget"],
+        identity=v["strategy"] == "none",
+        payload=v,
+        checks=checks,
+    )
 
 
 def _test(result: AuditResult, strategy: str, classifier: str) -> dict[str, float]:
@@ -57,8 +105,10 @@ def recommend(result: AuditResult) -> list[dict[str, Any]]:
     list of dict
         ``classifier``, ``strategy`` (``"none"`` = do nothing), ``strengths`` (per repeat),
         ``validation`` (the pick's and the baseline's validation figures), ``test`` (the pick's and
-        the baseline's test figures), ``agrees`` (the test rows confirm the validation choice) and
-        ``candidates`` (every strategy's validation figures).
+        the baseline's test figures), ``agrees`` (the test rows confirm the validation choice),
+        ``candidates`` (every strategy's validation figures), ``holds_for`` (the setups the pick
+        was checked in: no gap widened beyond noise, within budget) and ``refused`` (strategy ->
+        why the rule refused it).
     """
     if not result.tuning or "none" not in result.config.strategies:
         return []
@@ -72,15 +122,13 @@ def recommend(result: AuditResult) -> list[dict[str, Any]]:
             for s in result.config.strategies
             if s != "none" and (v := _validation(result, s, clf)) is not None
         ]
-        eligible = [
-            v for v in others if not v["off"] and v["accuracy"] >= base["accuracy"] - v["budget"] - TIE
+        audited = setup_label(clf, result.config.include_sensitive)
+        options = [_option(base, base, audited)] + [
+            _option(v, base, audited) for v in others if not v["off"]
         ]
-        best = base
-        for v in eligible:
-            better = v["objective"] < best["objective"] - TIE
-            tie = abs(v["objective"] - best["objective"]) <= TIE and v["accuracy"] > best["accuracy"]
-            if better or tie:
-                best = v
+        picked = select(options)
+        best = picked.payload
+        refused = {o.name: o.refused for o in options if o.refused}
         test_pick = _test(result, best["strategy"], clf)
         test_base = _test(result, "none", clf)
         agrees = best["strategy"] == "none" or (
@@ -96,6 +144,8 @@ def recommend(result: AuditResult) -> list[dict[str, Any]]:
                 "test": {"pick": test_pick, "baseline": test_base},
                 "agrees": bool(agrees),
                 "candidates": [base, *others],
+                "holds_for": picked.holds_for,
+                "refused": refused,
             }
         )
     return out
@@ -125,6 +175,17 @@ def recommendation_text(rec: dict[str, Any]) -> str:
         f"EO difference {test['baseline']['eo_difference']:.3f} → {test['pick']['eo_difference']:.3f}, "
         f"accuracy {test['baseline']['accuracy']:.3f} → {test['pick']['accuracy']:.3f}."
     )
+    holds = rec.get("holds_for") or []
+    if len(holds) > 1:
+        text += (
+            " On validation rows it widened neither gap beyond noise and stayed within budget "
+            f"for every setup checked: {'; '.join(holds)}."
+        )
+    elif holds:
+        text += (
+            f" Checked for {holds[0]} only; for another setup run fairlatent debias with "
+            "--classifier and --include-sensitive/--exclude-sensitive."
+        )
     if not rec["agrees"]:
         text += (
             " The test rows disagree with validation (the pick is not fairer there, or costs more "

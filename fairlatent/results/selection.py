@@ -127,6 +127,7 @@ class Option:
     name : str
         What is chosen (``"reweigh λ=0.5"``, ``"off"``).
     setups : list of SetupFigures
+        The setups the option is ranked on (worst case) and must do no harm in.
     budget : float
         Largest accuracy loss against doing nothing, in any setup.
     identity : bool
@@ -137,6 +138,9 @@ class Option:
         Why it is not admissible, in words (set by :func:`select`).
     payload : Any
         Whatever the caller wants back with the pick.
+    checks : list of SetupFigures
+        Further setups the option must do no harm in without entering the ranking (the audit
+        ranks on the audited setup and checks the other).
     """
 
     name: str
@@ -146,6 +150,12 @@ class Option:
     admissible: bool = True
     refused: list[str] = field(default_factory=list)
     payload: Any = None
+    checks: list[SetupFigures] = field(default_factory=list)
+
+    @property
+    def holds_for(self) -> list[str]:
+        """Every setup the option was checked in, in words."""
+        return [f.setup for f in [*self.setups, *self.checks]]
 
     @property
     def worst_objective(self) -> float:
@@ -164,7 +174,7 @@ class Option:
 
 def _refusals(option: Option) -> list[str]:
     reasons = []
-    for figures in option.setups:
+    for figures in [*option.setups, *option.checks]:
         if not math.isfinite(figures.accuracy):
             reasons.append(f"has no validation accuracy for {figures.setup}")
         elif figures.accuracy < figures.baseline_accuracy - option.budget - TIE:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
@@ -91,7 +91,7 @@ class InvariantStrategy(Strategy):
         self.epochs = epochs
 
     def encoder(self, context: StrategyContext, weight: float) -> InvariantEncoder:
-        """The (unfitted) encoder of strength ``weight`` for ``context``."""
+        """Build the (unfitted) encoder of strength ``weight`` for ``context``."""
         epochs = self.epochs if self.epochs is not None else context.epochs
         return InvariantEncoder(
             strength=float(weight),
@@ -123,7 +123,7 @@ class FittedInvariant(FittedParts):
         return [OFF] + [invariant_strength(w) for w in self.strategy.strengths]
 
     def default(self) -> Strength:
-        """The default weight (:data:`~fairlatent.models.vae.invariant.DEFAULT_STRENGTH`)."""
+        """Return the default weight (:data:`~fairlatent.models.vae.invariant.DEFAULT_STRENGTH`)."""
         return invariant_strength(self.strategy.default_strength)
 
     def _feature_columns(self, frame: pd.DataFrame) -> list[str]:
@@ -132,7 +132,7 @@ class FittedInvariant(FittedParts):
         return [c for c in frame.columns if c not in skip]
 
     def fitted_encoder(self, strength: Strength) -> InvariantEncoder:
-        """The encoder of ``strength``, fitted on the training rows the first time it is asked."""
+        """Return the encoder of ``strength``, fitted on the training rows when first asked."""
         if strength.label not in self.encoders:
             context = self.context
             columns = self._feature_columns(self.train)

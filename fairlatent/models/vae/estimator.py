@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -388,7 +388,7 @@ class TabularVAE(SavableModel, BaseEstimator):
         return mean, log_var
 
     def _onehot_tensor(self, groups: Any, n_rows: int) -> torch.Tensor | None:
-        """The decoder's group input for ``n_rows`` rows (``None`` for a plain VAE)."""
+        """Return the decoder's group input for ``n_rows`` rows (``None`` for a plain VAE)."""
         if not len(self.group_levels_):
             if groups is not None:
                 raise DataError(ERR_NEEDS_GROUPS)
@@ -396,7 +396,7 @@ class TabularVAE(SavableModel, BaseEstimator):
         return torch.from_numpy(self._group_onehot(groups, n_rows)).to(self.device_)
 
     def _decode_mean(self, z: torch.Tensor, groups: Any) -> torch.Tensor:
-        """Decoder output for codes ``z``: at ``groups``, or averaged over the groups.
+        """Return the decoder output for codes ``z``: at ``groups``, or averaged over the groups.
 
         Averaging (``groups=None`` on a conditional VAE) mixes each group's output by its
         training share: softmax probabilities on one-hot spans (so the most likely category of
@@ -592,7 +592,7 @@ class TabularVAE(SavableModel, BaseEstimator):
     def _sample_groups(
         self, groups: Any, rows: slice, generator: torch.Generator
     ) -> torch.Tensor | None:
-        """The decoder's group input for the rows ``rows`` of a draw."""
+        """Return the decoder's group input for the rows ``rows`` of a draw."""
         count = rows.stop - rows.start
         if not len(self.group_levels_):
             if groups is not None:
