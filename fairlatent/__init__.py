@@ -41,6 +41,8 @@ _LAZY = {
     "GoalPostProcessor": "fairlatent.strategies.postprocessors",
     "CellBalancingResampler": "fairlatent.samplers",
     "OutlierBalancedResampler": "fairlatent.samplers",
+    "find_slices": "fairlatent.metrics.slices",
+    "counterfactual_flips": "fairlatent.metrics.counterfactual",
 }
 
 __all__ = ["__version__", *_LAZY]

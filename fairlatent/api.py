@@ -29,6 +29,7 @@ from fairlatent.engine.units import (
     StrategyRun,
     Unit,
     first_test_rows,
+    make_split,
     plan_units,
     run_unit,
 )
@@ -173,7 +174,7 @@ def audit(
         entry for run in runs if run.repeat == 0 for entry in run.info.get("leakage", [])
     ]
     outputs_first = {run.strategy: run.output for run in runs if run.output is not None}
-    _add_analyses(result, outputs_first, train_first, test_first)
+    _add_analyses(result, outputs_first, train_first, test_first, plan=plan, runs=runs)
     result.environment = _environment(device, time.perf_counter() - started)
     if progress:
         progress("done", 1, 1)
@@ -284,18 +285,28 @@ def _add_analyses(
     outputs: dict[str, StrategyOutput],
     train: pd.DataFrame,
     test: pd.DataFrame,
+    *,
+    plan: AuditPlan | None = None,
+    runs: list[StrategyRun] | None = None,
 ) -> None:
-    """Run every analysis some audited strategy feeds, in the registry's order."""
+    """Run every analysis some audited strategy feeds (or its option enables), in registry order."""
     predictions = {
         (rec.strategy, rec.classifier): rec.y_pred for rec in result.records if rec.repeat == 0
     }
+    first = [run for run in runs or [] if run.repeat == 0]
+    models = {(run.strategy, clf): m for run in first for clf, m in run.models.items()}
+    on_validation = {
+        (run.strategy, clf): p for run in first for clf, p in run.validation_predictions.items()
+    }
+    cfg = result.config
     for spec in ANALYSES:
+        enabled = spec.enabled_by is not None and bool(getattr(cfg, spec.enabled_by, False))
         feeding = {
             name: output
             for name, output in outputs.items()
-            if spec.name in STRATEGIES.get(name).analyses
+            if enabled or spec.name in STRATEGIES.get(name).analyses
         }
-        if not feeding:
+        if not feeding and not enabled:
             continue
         inputs = AnalysisInput(
             outputs=feeding,
@@ -305,6 +316,12 @@ def _add_analyses(
             group_column=GROUP_COLUMN,
             predictions=predictions,
             random_state=result.config.seed,
+            validation=make_split(plan, 0).validation if enabled and plan is not None else None,
+            models=models,
+            validation_predictions=on_validation,
+            sensitive=tuple(result.schema.sensitive),
+            features=tuple(plan.features.columns) if plan is not None else (),
+            options={"device": cfg.device, "epochs": cfg.epochs, "n_boot": cfg.n_boot},
         )
         analysis = spec.compute(inputs)
         if analysis is not None:

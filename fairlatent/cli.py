@@ -101,7 +101,9 @@ def _default(name: str) -> str:
 
     value = getattr(AuditConfig(), name)
     if isinstance(value, bool):
-        text = {"include_sensitive": "exclude", "tune": "tune"}.get(name, str(value).lower())
+        text = {"include_sensitive": "exclude", "tune": "tune", "latent_audit": "latent-audit"}.get(
+            name, str(value).lower()
+        )
     elif isinstance(value, list):
         text = ",".join(value)
     else:
@@ -380,6 +382,14 @@ def audit(
         str | None,
         typer.Option(help="Cluster scheduler address for dask/ray (omit: start a local one)."),
     ] = None,
+    latent_audit: Annotated[
+        bool | None,
+        typer.Option(
+            "--latent-audit/--no-latent-audit",
+            help="Find certified slices where the models fail and counterfactual flips through "
+            f"a group-conditional VAE. {_default('latent_audit')}",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Output directory. \\[default: reports/<data-stem>]"),
@@ -473,6 +483,7 @@ def audit(
         "jobs": jobs,
         "backend": backend,
         "address": address,
+        "latent_audit": latent_audit,
         "out": str(out) if out else None,
         "prediction": prediction or None,
         "score": score,

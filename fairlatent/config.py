@@ -148,6 +148,9 @@ class AuditConfig:
         CPU threads of torch, BLAS and OpenMP in this process and in every worker (``-1``: every
         usable core; ``None``: ``FAIRLATENT_THREADS``, ``OMP_NUM_THREADS`` or the policy
         default of one thread, see :mod:`fairlatent.models.threads`).
+    latent_audit : bool
+        Run the latent audit (certified slices where models fail, counterfactual flips through a
+        group-conditional VAE; :mod:`fairlatent.metrics.latent_audit`), whatever the strategies.
     strategy_options : dict
         Per-strategy options, e.g. ``{"vae": {"alpha": 0.01, "sampling": "weights"}}``; in a
         TOML file, a table ``[audit.strategy_options.vae]``.
@@ -218,6 +221,7 @@ class AuditConfig:
     device: str = "auto"
     epochs: int | None = None
     threads: int | None = None
+    latent_audit: bool = True
     strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     out: str | None = None
     prediction: list[str] = field(default_factory=list)

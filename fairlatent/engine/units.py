@@ -114,6 +114,31 @@ class StrategyRun:
     tuning: list[dict[str, Any]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     output: StrategyOutput | None = None
+    models: dict[str, Decisions] = field(default_factory=dict)
+    validation_predictions: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """A trained model's 0/1 decisions on any frame with its columns (kept for the latent audit).
+
+    Attributes
+    ----------
+    model : TrainedClassifier
+    seed : int
+        Seed of randomised post-processors.
+    held_out : bool
+        Whether the validation predictions stored beside it come from a model that did not see
+        the validation rows (fitted on the fitting part); ``False``: the final model's own.
+    """
+
+    model: Any
+    seed: int
+    held_out: bool = False
+
+    def __call__(self, frame: pd.DataFrame) -> Any:
+        """Return the model's decisions on ``frame``'s rows."""
+        return self.model.predict(frame, random_state=self.seed)[0]
 
 
 def make_split(plan: AuditPlan, repeat: int) -> Split:
@@ -536,6 +561,8 @@ def run_strategy(
             entry = probed.setdefault(strength.label, {"output": final, "classifiers": []})
             entry["classifiers"].append(clf)
         y_pred, scores = model.predict(split.test, random_state=split.seed)
+        if repeat == 0 and cfg.latent_audit:
+            _keep_for_latent_audit(run, clf, model, trained.get(strength.label), strategy, split)
         evaluation = evaluate_predictions(
             split.test[cfg.target].to_numpy(),
             y_pred,
@@ -582,6 +609,21 @@ def run_strategy(
             for figures in training_set_leakage(plan, entry["output"], split.seed)
         ]
     return run
+
+
+def _keep_for_latent_audit(
+    run: StrategyRun, clf: str, model: Any, held: Any, strategy: Strategy, split: Split
+) -> None:
+    """Keep the final model and validation predictions of a model that did not see them, if any.
+
+    With tuning, a data strategy's chosen strength was trained on the fitting rows only, so its
+    validation predictions are honest; otherwise (post-processors, ``--no-tune``) the final
+    model's own are kept and marked as such.
+    """
+    fresh = held if held is not None and strategy.kind != "post" else None
+    source = fresh if fresh is not None else model
+    run.models[clf] = Decisions(model, split.seed, held_out=fresh is not None)
+    run.validation_predictions[clf] = source.predict(split.validation, random_state=split.seed)[0]
 
 
 def run_unit(

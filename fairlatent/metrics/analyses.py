@@ -11,7 +11,7 @@ point in the group ``fairlatent.analyses``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,18 @@ class AnalysisInput:
         ``(strategy, classifier)`` -> predicted labels on ``test``, for every strategy.
     random_state : int
         The audit's seed.
+    validation : DataFrame, optional
+        The first repeat's validation rows (inside the training rows).
+    models : mapping
+        ``(strategy, classifier)`` -> callable frame -> 0/1 decisions of the audited model
+        (first repeat; kept only when an analysis asks for them, e.g. the latent audit).
+    validation_predictions : mapping
+        ``(strategy, classifier)`` -> decisions on ``validation`` (from a model fitted without
+        those rows where there is one).
+    sensitive, features : tuple of str
+        Sensitive columns, and the classifiers' feature columns.
+    options : mapping
+        Audit options an analysis may read (``device``, ``epochs``, ``n_boot``).
     """
 
     outputs: Mapping[str, StrategyOutput]
@@ -47,6 +59,12 @@ class AnalysisInput:
     group_column: str
     predictions: Mapping[tuple[str, str], np.ndarray]
     random_state: int
+    validation: pd.DataFrame | None = None
+    models: Mapping[tuple[str, str], Callable[[pd.DataFrame], Any]] = field(default_factory=dict)
+    validation_predictions: Mapping[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    sensitive: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,11 +80,16 @@ class AnalysisSpec:
         to report).
     description : str
         One line for documentation.
+    enabled_by : str or None, default None
+        A boolean :class:`~fairlatent.config.AuditConfig` field: when given, the analysis runs
+        whenever that option is on, whatever the strategies (with every strategy's output);
+        ``None``: it runs when a strategy names it.
     """
 
     name: str
     run: str | Callable[[AnalysisInput], dict[str, Any] | None]
     description: str
+    enabled_by: str | None = None
 
     def compute(self, inputs: AnalysisInput) -> dict[str, Any] | None:
         """Run the analysis on ``inputs``."""
@@ -108,6 +131,13 @@ def synthesis_analysis(inputs: AnalysisInput) -> dict[str, Any] | None:
     )
 
 
+def latent_analysis(inputs: AnalysisInput) -> dict[str, Any] | None:
+    """Certified slices where the models fail, and counterfactual flips (the latent audit)."""
+    from fairlatent.metrics.latent_audit import latent_audit
+
+    return latent_audit(inputs)
+
+
 BUILTIN_ANALYSES: tuple[AnalysisSpec, ...] = (
     AnalysisSpec(
         "representation",
@@ -118,6 +148,12 @@ BUILTIN_ANALYSES: tuple[AnalysisSpec, ...] = (
         "synthesis",
         synthesis_analysis,
         "fidelity, detectability, utility and privacy of the synthetic rows",
+    ),
+    AnalysisSpec(
+        "latent",
+        latent_analysis,
+        "where the models fail (certified latent slices) and counterfactual flips between groups",
+        enabled_by="latent_audit",
     ),
 )
 

@@ -26,6 +26,20 @@ Schema (``schema_version`` 1), all numbers are floats or null:
 - one key per registered analysis (:mod:`fairlatent.metrics.analyses`), null when it did not run:
   ``representation`` (the latent representation audit), ``synthesis`` (synthetic-data quality per
   generative strategy)
+- ``slices`` (null with ``--no-latent-audit``): one entry per candidate slice of the latent audit
+  (:mod:`fairlatent.metrics.slices`): ``classifier``, ``strategy``, ``conditions`` (a conjunction
+  of ``{column, op, value}``, op one of ``==``, ``!=``, ``<=``, ``>``, ``in``), ``size`` (test
+  rows), ``metric`` (``error_rate``), ``value`` (the slice's), ``rest_value`` (the other test
+  rows'), ``low``/``high`` (interval of ``value - rest_value``, simultaneous over every candidate
+  tested, null when too small to test), ``state`` (``certified`` when ``low > 0``, else
+  ``not_certified``), plus ``rule``, ``difference``, the selection rates with their simultaneous
+  interval, and the discovery figures; the family (how many tested, critical value) is under
+  ``latent.slice_family``
+- ``counterfactual`` (null with ``--no-latent-audit``): one entry per (classifier, strategy,
+  group): ``flip_rate`` (share of the group's test rows whose decision changes when decoded as
+  another group instead of their own), ``low``/``high`` (95 % bootstrap), ``n``, the direction
+  (``to_favourable``, ``to_unfavourable``) and ``pairs`` (per other group); feature moves and
+  examples under ``latent``
 - ``leakage``: one entry per (strategy, strength its classifiers were trained at, probe) of the
   first repeat: ``strategy``, ``strength``, ``classifiers``, ``probe`` (``linear`` or
   ``boosting``), ``auc`` (cross-validated AUC of recovering the group from the training set's
@@ -135,6 +149,7 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
         "strategies": result.strategy_info,
         "tuning": result.tuning,
         **{spec.name: result.analyses.get(spec.name) for spec in ANALYSES},
+        **_latent_lists(result.analyses.get("latent")),
         "leakage": result.analyses.get("leakage", []),
         **{name: data for name, data in result.analyses.items() if name not in ANALYSES.names() and name != "leakage"},
         "frontier": result.frontier,
@@ -143,3 +158,11 @@ def result_to_json(result: AuditResult) -> dict[str, Any]:
         "findings_method": result.findings.to_dict(),
     }
     return to_jsonable(doc)
+
+
+def _latent_lists(latent: dict[str, Any] | None) -> dict[str, Any]:
+    """Top-level ``slices`` and ``counterfactual`` lists, and the rest under ``latent``."""
+    if not latent:
+        return {"slices": None, "counterfactual": None}
+    rest = {k: v for k, v in latent.items() if k not in ("slices", "counterfactual")}
+    return {"slices": latent["slices"], "counterfactual": latent["counterfactual"], "latent": rest}

@@ -68,6 +68,11 @@ BUILTIN_SECTIONS: tuple[SectionSpec, ...] = (
         "fairlatent.report.scores:models_compared_section",
         "every finding's paired change between the user's models",
     ),
+    SectionSpec(
+        "latent",
+        "fairlatent.report.latent:latent_section",
+        "certified slices where the models fail, counterfactual flips between groups",
+    ),
 )
 
 #: Every report section, by analysis name.

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ERR_MISSING_COLUMNS", "LABEL_COLUMN", "LatentModel"]
+__all__ = ["ERR_MISSING_COLUMNS", "LABEL_COLUMN", "LatentModel", "fill_unseen"]
 
 #: Name of the label column added to the VAE's input.
 LABEL_COLUMN = "_fl_label"
@@ -104,19 +104,7 @@ class LatentModel:
 
     def _fill_unseen(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Map categories and missing values the VAE never saw to the column's fill value."""
-        for column, info in self.fill.items():
-            if column not in frame.columns or info["value"] is None:
-                continue
-            series = frame[column]
-            missing = series.isna().to_numpy()
-            bad = missing if not info["has_nan"] else np.zeros(len(frame), dtype=bool)
-            if info["categories"] is not None:
-                bad = bad | (~missing & ~series.isin(info["categories"]).to_numpy())
-            if bad.any():
-                logger.info("column %r: %d value(s) unseen in training mapped to %r",
-                            column, int(bad.sum()), info["value"])
-                frame.loc[bad, column] = info["value"]
-        return frame
+        return fill_unseen(frame, self.fill)
 
     def vae_input(self, X: pd.DataFrame, y: Any) -> pd.DataFrame:
         """Build the VAE's input frame: ``X[columns]`` plus the label as a string column.
@@ -157,3 +145,32 @@ class LatentModel:
     def reconstruction_error(self, X: pd.DataFrame, y: Any) -> np.ndarray:
         """Return the VAE's per-row reconstruction error (higher = less typical)."""
         return np.asarray(self.vae.reconstruction_error(self.vae_input(X, y)), dtype=float)
+
+
+def fill_unseen(frame: pd.DataFrame, fill: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Map categories and missing values a model never saw to the column's fill value (in place).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows to encode (changed in place and returned).
+    fill : dict
+        What the model saw per column, from :meth:`LatentModel.describe_columns`.
+
+    Returns
+    -------
+    DataFrame
+    """
+    for column, info in fill.items():
+        if column not in frame.columns or info["value"] is None:
+            continue
+        series = frame[column]
+        missing = series.isna().to_numpy()
+        bad = missing if not info["has_nan"] else np.zeros(len(frame), dtype=bool)
+        if info["categories"] is not None:
+            bad = bad | (~missing & ~series.isin(info["categories"]).to_numpy())
+        if bad.any():
+            logger.info("column %r: %d value(s) unseen in training mapped to %r",
+                        column, int(bad.sum()), info["value"])
+            frame.loc[bad, column] = info["value"]
+    return frame
