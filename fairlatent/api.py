@@ -21,7 +21,7 @@ import pandas as pd
 
 from fairlatent.classifiers import FeatureSpec, split_feature_kinds
 from fairlatent.config import AuditConfig
-from fairlatent.data.schema import GROUP_COLUMN, PreparedData, prepare
+from fairlatent.data.schema import GROUP_COLUMN, MISSING_GROUP, PreparedData, prepare
 from fairlatent.data.summary import data_summary
 from fairlatent.engine.parallel import run_all
 from fairlatent.engine.units import (
@@ -42,6 +42,13 @@ from fairlatent.results.debiased import DebiasOutcome
 from fairlatent.strategies import STRATEGIES, StrategyOutput
 
 logger = logging.getLogger(__name__)
+
+#: Notice when ``debias`` could not give some real rows their own values back.
+MSG_UNTRACED = (
+    "{rows} real row(s) written by {strategy} keep a value the audit made (a pooled level or "
+    "(missing)): the strategy renumbered them, so they could not be traced to your rows; raise "
+    "--max-categories to keep more levels"
+)
 
 ProgressCallback = Callable[[str, int, int], None]
 #: Per-epoch model callback ``(epoch, epochs, metrics)`` (see :mod:`fairlatent.models.params`).
@@ -472,6 +479,10 @@ def debias(
     output = result.output
     rows = output.frame.drop(columns=[GROUP_COLUMN]).copy()
     rows[cfg.target] = data.schema.decode_target(rows[cfg.target].to_numpy())
+    kept = restore_real_values(rows, np.asarray(output.is_synthetic, dtype=bool), frame, data)
+    notices = list(data.schema.notices)
+    if kept:
+        notices.append(MSG_UNTRACED.format(rows=kept, strategy=result.strategy))
     return DebiasOutcome(
         frame=rows,
         sample_weight=None
@@ -484,10 +495,66 @@ def debias(
         validation=result.validation,
         leakage=result.leakage,
         tuning=result.tuning,
-        notices=list(data.schema.notices),
+        notices=notices,
         config=cfg.to_dict(),
         artifacts=dict(output.artifacts),
     )
+
+
+def restore_real_values(
+    rows: pd.DataFrame, is_synthetic: np.ndarray, raw: pd.DataFrame, data: PreparedData
+) -> int:
+    """Give the real rows of a debiased set back the values the audit had to change to learn.
+
+    The audit pools rare levels of a categorical feature into one level and names missing
+    sensitive values ``(missing)``; the rows ``debias`` writes for the user's own model carry the
+    user's values instead. A real row is traced through its index (a position in the prepared
+    frame) to the raw frame, and only when every other column equals that prepared row (a strategy
+    that renumbered or rewrote its rows leaves them as they are). Synthetic rows keep the pooled
+    level, which is what the generator learnt. Changes ``rows`` in place.
+
+    Returns
+    -------
+    int
+        Real rows that still carry a value the audit made (they could not be traced).
+    """
+    pooled = {c: info["label"] for c, info in data.schema.pooled.items()}
+    missing = dict.fromkeys(data.schema.sensitive, MISSING_GROUP)
+    restorable = [c for c in {**pooled, **missing} if c in rows.columns and c in raw.columns]
+    real = ~np.asarray(is_synthetic, dtype=bool)
+    if not restorable or data.source_rows is None or len(real) != len(rows):
+        return 0
+    positions = rows.index.to_numpy()
+    if not np.issubdtype(positions.dtype, np.integer):
+        positions = np.full(len(rows), -1)
+    inside = real & (positions >= 0) & (positions < len(data.frame))
+    prepared = data.frame.iloc[positions[inside]]
+    traced = np.ones(int(inside.sum()), dtype=bool)
+    for column in rows.columns:  # the row must be its source row, apart from restorable values
+        if column in restorable or column == data.schema.target or column not in prepared:
+            continue
+        mine, theirs = rows[column].to_numpy()[inside], prepared[column].to_numpy()
+        both_missing = pd.isna(mine) & pd.isna(theirs)
+        with np.errstate(invalid="ignore"):
+            traced &= both_missing | (mine == theirs)
+    where = np.flatnonzero(inside)[traced]
+    source = data.source_rows[positions[where]]
+    for column in restorable:
+        label = pooled.get(column, missing.get(column))
+        current = rows[column].to_numpy()[where]
+        original = raw[column].iloc[source].to_numpy()
+        changed = current == label
+        if column not in pooled:  # a sensitive value the audit named as missing
+            changed &= pd.isna(original)
+        if not changed.any():
+            continue
+        values = np.array(rows[column].astype(object), dtype=object)
+        values[where[changed]] = original[changed]
+        rows[column] = values
+    made = np.zeros(len(rows), dtype=bool)
+    for column in restorable:
+        made |= rows[column].to_numpy() == pooled.get(column, missing.get(column))
+    return int((made & real).sum())
 
 
 def load_and_audit(

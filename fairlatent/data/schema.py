@@ -154,10 +154,14 @@ class PreparedData:
         :data:`GROUP_COLUMN`.
     schema : Schema
         Column kinds, roles and the decisions taken.
+    source_rows : ndarray of int or None
+        Position in the raw frame of each row of ``frame`` (rows with a missing target are gone),
+        so written rows can be traced back to the values the user gave.
     """
 
     frame: pd.DataFrame
     schema: Schema
+    source_rows: np.ndarray | None = None
 
     @property
     def target(self) -> str:
@@ -232,6 +236,7 @@ def prepare(
     if bad_drop:
         raise SchemaError(f"cannot drop {bad_drop[0]!r}: it is the target or a sensitive attribute")
     frame = frame.drop(columns=drop).copy()
+    frame.index = pd.RangeIndex(len(frame))  # positions in the raw frame, kept to trace rows back
     dropped = dict.fromkeys(drop, "dropped by request (--drop)")
     check_reserved_columns(frame.columns)
     for role, names in (("target", [target]), ("sensitive", sensitive_names)):
@@ -332,7 +337,9 @@ def prepare(
         pooled=cleaned.pooled,
         converted=cleaned.converted,
     )
-    return PreparedData(frame=frame.reset_index(drop=True), schema=schema)
+    return PreparedData(
+        frame=frame.reset_index(drop=True), schema=schema, source_rows=frame.index.to_numpy()
+    )
 
 
 def _named_frame(frame: Any) -> pd.DataFrame:
