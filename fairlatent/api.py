@@ -533,17 +533,14 @@ def restore_real_values(
     for column in rows.columns:  # the row must be its source row, apart from restorable values
         if column in restorable or column == data.schema.target or column not in prepared:
             continue
-        mine, theirs = rows[column].to_numpy()[inside], prepared[column].to_numpy()
-        both_missing = pd.isna(mine) & pd.isna(theirs)
-        with np.errstate(invalid="ignore"):
-            traced &= both_missing | (mine == theirs)
+        traced &= _same_values(rows[column].to_numpy()[inside], prepared[column].to_numpy())
     where = np.flatnonzero(inside)[traced]
     source = data.source_rows[positions[where]]
     for column in restorable:
         label = pooled.get(column, missing.get(column))
         current = rows[column].to_numpy()[where]
         original = raw[column].iloc[source].to_numpy()
-        changed = current == label
+        changed = _same_values(current, np.full(len(current), label, dtype=object))
         if column not in pooled:  # a sensitive value the audit named as missing
             changed &= pd.isna(original)
         if not changed.any():
@@ -553,8 +550,19 @@ def restore_real_values(
         rows[column] = values
     made = np.zeros(len(rows), dtype=bool)
     for column in restorable:
-        made |= rows[column].to_numpy() == pooled.get(column, missing.get(column))
+        label = pooled.get(column, missing.get(column))
+        made |= _same_values(rows[column].to_numpy(), np.full(len(rows), label, dtype=object))
     return int((made & real).sum())
+
+
+def _same_values(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Elementwise equality where two missing values are equal (and ``pd.NA`` never raises)."""
+    left, right = np.asarray(left, dtype=object), np.asarray(right, dtype=object)
+    left_na, right_na = pd.isna(left), pd.isna(right)
+    same = left_na & right_na
+    both = ~left_na & ~right_na
+    same[both] = np.asarray(left[both] == right[both], dtype=bool)
+    return same
 
 
 def load_and_audit(
