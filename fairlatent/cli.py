@@ -955,6 +955,51 @@ def _split(text: str | None) -> list[str] | None:
     return as_list(text)
 
 
+#: Options of ``audit`` that take several values after one flag (``--prediction a b``).
+MULTI_VALUE_OPTIONS = ("--prediction",)
+
+
+def expand_multi_value_options(argv: list[str]) -> list[str]:
+    """Rewrite ``audit ... --prediction a b`` as ``--prediction a --prediction b``.
+
+    Click options take one value per flag; this lets ``--prediction COL [COL ...]`` work once the
+    data file has been given (before it, the extra names would be read as the data file). Option
+    values are told apart from positionals with the ``audit`` command's own option table.
+
+    Examples
+    --------
+    >>> expand_multi_value_options(["audit", "d.csv", "--target", "y", "--prediction", "a", "b"])
+    ['audit', 'd.csv', '--target', 'y', '--prediction', 'a', '--prediction', 'b']
+    """
+    if not argv or argv[0] != "audit":
+        return argv
+    command = typer.main.get_command(app)
+    audit_cmd = command.commands["audit"]  # type: ignore[attr-defined]
+    takes_value = {
+        name for param in audit_cmd.params if not getattr(param, "is_flag", True)
+        for name in getattr(param, "opts", [])
+    }
+    out, seen_data, i = [argv[0]], False, 1
+    while i < len(argv):
+        token = argv[i]
+        out.append(token)
+        if token in MULTI_VALUE_OPTIONS and i + 1 < len(argv):
+            out.append(argv[i + 1])
+            i += 2
+            while seen_data and i < len(argv) and not argv[i].startswith("-"):
+                out.extend([token, argv[i]])
+                i += 1
+            continue
+        if token.startswith("-"):
+            if token in takes_value and "=" not in token and i + 1 < len(argv):
+                out.append(argv[i + 1])
+                i += 1
+        else:
+            seen_data = True
+        i += 1
+    return out
+
+
 def main() -> None:
     """Console-script entry point.
 
@@ -971,7 +1016,7 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, terminate)
     try:
-        app()
+        app(args=expand_multi_value_options(sys.argv[1:]))
     except Terminated:
         sys.stderr.write("error: " + MSG_INTERRUPTED.format(signal="SIGTERM") + "\n")
         sys.exit(EXIT_TERMINATED)

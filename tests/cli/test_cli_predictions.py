@@ -170,3 +170,21 @@ def test_fail_on_established_gates_given_predictions(csv, tmp_path):
                  "--out", str(tmp_path / "gate"))
     assert res.exit_code == 3, res.output  # group b's planted +1 risk shift is established
     assert (tmp_path / "gate" / "report.html").exists()
+
+
+def test_space_separated_predictions_through_the_console_entry_point(csv, tmp_path):
+    """``--prediction a b`` (one flag, several columns) is the same audit as ``--prediction a,b``."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "OMP_NUM_THREADS": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "fairlatent.cli", "audit", str(csv), *BASE, "--prediction",
+         "high_risk", "strict", "--no-latent-view", "--out", str(tmp_path / "s"), "-q"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    doc = json.loads((tmp_path / "s" / "metrics.json").read_text())
+    assert doc["config"]["prediction"] == ["high_risk", "strict"]
+    assert [r["classifier"] for r in doc["results"]] == ["high_risk", "strict"]
