@@ -20,13 +20,12 @@ from fairlatent.metrics.bootstrap import (
     bootstrap_rows,
     group_confusion_counts,
     metrics_from_counts,
-    percentile_interval,
 )
 from fairlatent.metrics.fairness import (
     GROUP_METRICS,
-    REFERENCE_METRICS,
     SUMMARY_METRICS,
     Evaluation,
+    attach_intervals,
     compared_groups,
     reference_view,
 )
@@ -129,18 +128,6 @@ def evaluate_from_counts(
             ]
         )
         values = _no_disparity_without_groups(metrics_from_counts(reps, compared_idx), compared)
-        for name in SUMMARY_METRICS:
-            low, high = percentile_interval(values[name], estimate=summary[name])
-            evaluation.summary_ci[name] = (float(low), float(high))
-            evaluation.replicates[name] = values[name]
-        for name in GROUP_METRICS:
-            if name == "count":
-                continue
-            low, high = percentile_interval(
-                values[f"group:{name}"], axis=0, estimate=by_group[name].to_numpy(float)
-            )
-            by_group[f"{name}_low"] = low
-            by_group[f"{name}_high"] = high
-        group_reps = {m: values[f"group:{m}"] for m in REFERENCE_METRICS}
+        group_reps = attach_intervals(evaluation, values, summary)
     evaluation.reference_view = reference_view(by_group, reference, group_reps)
     return evaluation

@@ -283,21 +283,45 @@ def evaluate_predictions(
             ]
         )
         values = metrics_from_counts(counts, [labels.index(g) for g in compared])
-        for name in SUMMARY_METRICS:
-            low, high = percentile_interval(values[name], estimate=summary[name])
-            evaluation.summary_ci[name] = (float(low), float(high))
-            evaluation.replicates[name] = values[name]
-        for name in GROUP_METRICS:
-            if name == "count":
-                continue
-            low, high = percentile_interval(
-                values[f"group:{name}"], axis=0, estimate=by_group[name].to_numpy(float)
-            )
-            by_group[f"{name}_low"] = low
-            by_group[f"{name}_high"] = high
-        group_reps = {m: values[f"group:{m}"] for m in REFERENCE_METRICS}
+        group_reps = attach_intervals(evaluation, values, summary)
     evaluation.reference_view = reference_view(by_group, reference, group_reps)
     return evaluation
+
+
+def attach_intervals(
+    evaluation: Evaluation, values: dict[str, np.ndarray], summary: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """Give an evaluation its bootstrap intervals and replicates.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        Its ``summary_ci``, ``replicates`` and ``by_group`` interval columns are filled in place.
+    values : dict
+        Bootstrap metric values, as :func:`~fairlatent.metrics.bootstrap.metrics_from_counts`
+        returns them.
+    summary : dict
+        Point estimates the bias-corrected intervals are centred on.
+
+    Returns
+    -------
+    dict
+        Reference-view metric -> its per-group replicates (for :func:`reference_view`).
+    """
+    by_group = evaluation.by_group
+    for name in SUMMARY_METRICS:
+        low, high = percentile_interval(values[name], estimate=summary[name])
+        evaluation.summary_ci[name] = (float(low), float(high))
+        evaluation.replicates[name] = values[name]
+    for name in GROUP_METRICS:
+        if name == "count":
+            continue
+        low, high = percentile_interval(
+            values[f"group:{name}"], axis=0, estimate=by_group[name].to_numpy(float)
+        )
+        by_group[f"{name}_low"] = low
+        by_group[f"{name}_high"] = high
+    return {m: values[f"group:{m}"] for m in REFERENCE_METRICS}
 
 
 def _summary(
