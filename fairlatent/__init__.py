@@ -14,12 +14,15 @@ if TYPE_CHECKING:
     from fairlatent.config import AuditConfig  # noqa: F401
     from fairlatent.model_audit import audit_model, audit_predictions  # noqa: F401
     from fairlatent.results import AuditResult  # noqa: F401
+    from fairlatent.synthesis import Synthesis, synthesise  # noqa: F401
 
 _LAZY = {
     "audit": "fairlatent.api",
     "load_and_audit": "fairlatent.api",
     "write_report": "fairlatent.api",
     "debias": "fairlatent.api",
+    "synthesise": "fairlatent.synthesis",
+    "Synthesis": "fairlatent.synthesis",
     "DebiasOutcome": "fairlatent.results.debiased",
     "InvariantEncoder": "fairlatent.models.vae.invariant",
     "audit_predictions": "fairlatent.model_audit",

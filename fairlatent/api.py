@@ -464,6 +464,7 @@ def debias(
     if include_sensitive is not None:
         overrides["include_sensitive"] = include_sensitive
     cfg = AuditConfig.from_mapping(base, **overrides).validate()
+    apply_thread_policy(cfg.threads)
     data = prepare_data(frame, cfg)
     if on_prepared is not None:
         on_prepared(data)

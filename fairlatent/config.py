@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
-import json
 import tomllib
-import types
-import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from fairlatent.classifiers.registry import CLASSIFIERS
-from fairlatent.data.groups import sensitive_column, split_sensitive
+from fairlatent.config_checks import check_strategy_options, check_types, kind_of
 from fairlatent.exceptions import ConfigError
-from fairlatent.models.device_names import check_device_name
-from fairlatent.models.threads import check_threads
 from fairlatent.policy import BASELINE
-from fairlatent.registry import load_object
-from fairlatent.strategies.registry import STRATEGIES
+
+# The registries, the group grammar and the device and thread checks are imported where they are
+# used, so that building a config (as ``fairlatent --help`` does for its defaults) imports neither
+# torch nor scikit-learn.
 
 #: Where the units of an audit run: this machine's processes, a Dask cluster, a Ray cluster.
 BACKENDS: tuple[str, ...] = ("local", "dask", "ray")
@@ -28,29 +22,6 @@ SETUPS: tuple[str, ...] = ("both", "audited")
 #: Seeds must fit numpy's and torch's seed range: ``0 <= seed < SEED_LIMIT``.
 SEED_LIMIT = 2**32
 
-MSG_WRONG_TYPE = (
-    "config value {name} = {value} has the wrong type: expected {expected}, found {found}; "
-    "write it like {name} = {example}"
-)
-MSG_OPTIONS_TABLE = (
-    "config value strategy_options = {value} has the wrong type: expected a table per strategy, "
-    "found {found}; write e.g. [audit.strategy_options.vae] followed by alpha = 0.01"
-)
-MSG_OPTIONS_ENTRY = (
-    "strategy_options.{name} = {value} has the wrong type: expected a table of options, found "
-    "{found}; write [audit.strategy_options.{name}] followed by option = value lines"
-)
-MSG_OPTIONS_STRATEGY = (
-    "[audit.strategy_options.{name}] names no strategy: choose from {choices}; rename the table"
-)
-MSG_OPTIONS_NAME = (
-    "unknown option {option!r} in [audit.strategy_options.{name}]: strategy {name!r} takes "
-    "{valid}; fix or remove it"
-)
-MSG_OPTIONS_VALUE = (
-    "[audit.strategy_options.{name}] {option} = {value} has the wrong type: expected {expected}; "
-    "write e.g. {option} = {example}"
-)
 MSG_MAX_CATEGORIES = (
     "max_categories={value} must be at least 1 (a categorical feature keeps its most frequent "
     "levels); pass e.g. --max-categories 100"
@@ -262,8 +233,14 @@ class AuditConfig:
         AuditConfig
             ``self``, with ``none`` placed first among the strategies.
         """
+        from fairlatent.classifiers.registry import CLASSIFIERS
+        from fairlatent.data.groups import sensitive_column
+        from fairlatent.models.device_names import check_device_name
+        from fairlatent.models.threads import check_threads
+        from fairlatent.strategies.registry import STRATEGIES
+
         check_types(self)
-        self._check_strategy_options()
+        check_strategy_options(self.strategy_options)
         check_seed(self.seed, option="--seed", count=self.repeats)
         if not self.target:
             raise ConfigError("no target column given: pass --target COLUMN")
@@ -363,24 +340,6 @@ class AuditConfig:
                 MSG_STRATEGIES_WITH_PREDICTIONS.format(strategies=",".join(self.strategies))
             )
 
-    def _check_strategy_options(self) -> None:
-        """Every table names a registered strategy, and every option one its class takes."""
-        for name, options in self.strategy_options.items():
-            if name not in STRATEGIES.names():
-                raise ConfigError(
-                    MSG_OPTIONS_STRATEGY.format(name=name, choices=", ".join(STRATEGIES.names()))
-                )
-            accepted = _accepted_options(name)
-            if accepted is None:
-                continue
-            for option in options:
-                if option not in accepted:
-                    valid = (
-                        "the options " + ", ".join(sorted(accepted)) if accepted else "no options"
-                    )
-                    raise ConfigError(MSG_OPTIONS_NAME.format(option=option, name=name, valid=valid))
-            check_strength_options(name, options)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         return asdict(self)
@@ -400,25 +359,20 @@ class AuditConfig:
         -------
         AuditConfig
         """
-        path = Path(path)
-        if path.is_dir():
-            raise ConfigError(MSG_CONFIG_NOT_FILE.format(path=path))
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {path}; check the --config path") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise ConfigError(
-                f"config file {path} is not valid TOML ({_first_line(err)}); fix its syntax"
-            ) from None
-        except OSError as err:
-            raise ConfigError(
-                MSG_CONFIG_UNREADABLE.format(path=path, error=err.strerror or err)
-            ) from None
-        data = data.get("audit", data)
-        if not isinstance(data, dict):
-            raise ConfigError(MSG_CONFIG_NOT_TABLE.format(path=path, found=_kind(data)))
-        return cls.from_mapping(data, **overrides)
+        return cls.from_mapping(read_config_file(path), **overrides)
+
+    @classmethod
+    def from_options(cls, config: str | Path | None = None, **overrides: Any) -> AuditConfig:
+        """Build a config from an optional TOML file plus explicit ``overrides`` (the CLI's way).
+
+        Examples
+        --------
+        >>> AuditConfig.from_options(None, target="y", sensitive="s,t", repeats=None).sensitive
+        ['s', 't']
+        """
+        if config is not None:
+            return cls.from_toml(config, **overrides)
+        return cls.from_mapping({}, **overrides)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], **overrides: Any) -> AuditConfig:
@@ -434,143 +388,37 @@ class AuditConfig:
         return cls(**merged)
 
 
-@functools.cache
-def _field_types() -> dict[str, Any]:
-    return typing.get_type_hints(AuditConfig)
 
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Return the options a TOML config file sets (top level or under ``[audit]``).
 
-def _fits(value: Any, annotation: Any) -> bool:
-    """Whether ``value`` fits a type annotation (``int``, ``float | None``, ``list[str]``, ...)."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin in (types.UnionType, typing.Union):
-        return any(_fits(value, arg) for arg in args)
-    if annotation is Any:
-        return True
-    if annotation is type(None):
-        return value is None
-    if annotation is bool:
-        return isinstance(value, bool)
-    if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if annotation is float:  # an integer is a fine float (test_size = 1 is caught by its range)
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if annotation is str:
-        return isinstance(value, str)
-    if origin is list:
-        return isinstance(value, list) and all(_fits(item, args[0]) for item in value)
-    if origin is dict:
-        return isinstance(value, dict) and all(
-            _fits(k, args[0]) and _fits(v, args[1]) for k, v in value.items()
-        )
-    return isinstance(value, annotation)
-
-
-def _expected(annotation: Any) -> str:
-    """Plain words for a type annotation: ``int | None`` -> ``'an integer (or nothing)'``."""
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
-        named = [_expected(arg) for arg in args if arg is not type(None)]
-        return " or ".join(named) + (" (or leave it out)" if type(None) in args else "")
-    words = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
-    if annotation in words:
-        return words[annotation]
-    if typing.get_origin(annotation) is list:
-        return f"a list of {_expected(args[0])} (or comma-separated text)"
-    if typing.get_origin(annotation) is dict:
-        return "a table"
-    return getattr(annotation, "__name__", str(annotation))
-
-
-def _kind(value: Any) -> str:
-    """Plain words for what a value is (``'text'``, ``'a number with a fraction'``, ...)."""
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number with a fraction" if not float(value).is_integer() else "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list | tuple):
-        inner = {_kind(item) for item in value}
-        return "a list" + (f" holding {', '.join(sorted(inner))}" if inner else "")
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
-
-
-def _toml(value: Any) -> str:
-    """Write a value as TOML would (for messages)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
-def _example(name: str, annotation: Any, value: Any) -> str:
-    """Give a value of the right type for ``name``: its default when there is one."""
-    default = getattr(AuditConfig(), name)
-    if default not in (None, "", []) and _fits(default, annotation):
-        return _toml(default)
-    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
-        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-    if annotation is str and isinstance(value, int | float) and not isinstance(value, bool):
-        return _toml(str(value))  # positive_label = 1 -> "1"
-    if typing.get_origin(annotation) is list:
-        if isinstance(value, list | tuple) and value:
-            return _toml([str(v) for v in value])
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return _toml([str(value)])
-        return '["sex"]' if name == "sensitive" else '["a", "b"]'
-    return {bool: "true", int: "1", float: "0.5", str: '"income"'}.get(annotation, '"..."')
-
-
-def check_types(cfg: AuditConfig) -> None:
-    """Check every field of ``cfg`` against its annotation in :class:`AuditConfig`.
-
-    One generic check, read from the dataclass: a new field is checked with no new code.
+    Keys are spelt as :class:`AuditConfig` spells them (``test-size`` becomes ``test_size``); the
+    values are not checked yet (:meth:`AuditConfig.validate` does that).
 
     Raises
     ------
     ConfigError
-        Naming the first field whose value has the wrong type, what it expected and an example.
-
-    Examples
-    --------
-    >>> check_types(AuditConfig(target="y", sensitive="s"))
-    >>> check_types(AuditConfig(target="y", sensitive="s", repeats="three"))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    fairlatent.exceptions.ConfigError: config value repeats = "three" has the wrong type: ...
+        The file is missing, unreadable, not TOML, or its ``[audit]`` is not a table.
     """
-    for item in fields(cfg):
-        annotation = _field_types()[item.name]
-        value = getattr(cfg, item.name)
-        if _fits(value, annotation):
-            continue
-        if item.name == "strategy_options":
-            if isinstance(value, dict):
-                for name, entry in value.items():
-                    if not isinstance(entry, dict):
-                        raise ConfigError(
-                            MSG_OPTIONS_ENTRY.format(name=name, value=_toml(entry), found=_kind(entry))
-                        )
-            raise ConfigError(MSG_OPTIONS_TABLE.format(value=_toml(value), found=_kind(value)))
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(MSG_CONFIG_NOT_FILE.format(path=path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}; check the --config path") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(
-            MSG_WRONG_TYPE.format(
-                name=item.name,
-                value=_toml(value),
-                expected=_expected(annotation),
-                found=_kind(value),
-                example=_example(item.name, annotation, value),
-            )
-        )
+            f"config file {path} is not valid TOML ({_first_line(err)}); fix its syntax"
+        ) from None
+    except OSError as err:
+        raise ConfigError(
+            MSG_CONFIG_UNREADABLE.format(path=path, error=err.strerror or err)
+        ) from None
+    data = data.get("audit", data)
+    if not isinstance(data, dict):
+        raise ConfigError(MSG_CONFIG_NOT_TABLE.format(path=path, found=kind_of(data)))
+    return {str(key).replace("-", "_"): value for key, value in data.items()}
 
 
 def check_seed(seed: int, *, option: str = "--seed", count: int = 1) -> None:
@@ -604,67 +452,6 @@ def check_seed(seed: int, *, option: str = "--seed", count: int = 1) -> None:
             MSG_SEED_REPEATS.format(option=option, seed=seed, repeats=count, limit=SEED_LIMIT)
         )
 
-
-def _accepted_options(name: str) -> set[str] | None:
-    """Keyword options the strategy ``name`` takes (``None``: it takes any)."""
-    factory = load_object(STRATEGIES.get(name).factory)
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):  # a builtin or C callable: let create() judge
-        return None
-    accepted = set()
-    for parameter in signature.parameters.values():
-        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
-            return None
-        if parameter.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
-            accepted.add(parameter.name)
-    return accepted
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def check_strength_options(name: str, options: dict[str, Any]) -> None:
-    """Check a strategy's ``strengths`` and ``default`` options before any work.
-
-    ``strengths`` must be a non-empty array of numbers or of tables, ``default`` a number or a
-    table; then the strategy's own ``check_options`` (if its factory has one) checks ranges.
-
-    Raises
-    ------
-    ConfigError
-
-    Examples
-    --------
-    >>> check_strength_options("reweigh", {"strengths": [0.5, 1.0]})
-    >>> check_strength_options("reweigh", {"strengths": "abc"})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    fairlatent.exceptions.ConfigError: [audit.strategy_options.reweigh] strengths = "abc" has ...
-    """
-    if "strengths" in options:
-        value = options["strengths"]
-        items = value if isinstance(value, list | tuple) else None
-        if not items or not (
-            all(_is_number(v) for v in items) or all(isinstance(v, dict) for v in items)
-        ):
-            raise ConfigError(MSG_OPTIONS_VALUE.format(
-                name=name, option="strengths", value=_toml(value),
-                expected="a non-empty array of numbers or of tables", example="[0.5, 1.0]",
-            ))
-    if "default" in options and not (
-        _is_number(options["default"]) or isinstance(options["default"], dict)
-    ):
-        raise ConfigError(MSG_OPTIONS_VALUE.format(
-            name=name, option="default", value=_toml(options["default"]),
-            expected="a number or a table of settings", example="1.0",
-        ))
-    check = getattr(load_object(STRATEGIES.get(name).factory), "check_options", None)
-    if callable(check):
-        check(options)
-
-
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
@@ -691,5 +478,7 @@ def as_list(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
+        from fairlatent.data.groups import split_sensitive
+
         return split_sensitive(value)
     return [str(v).strip() for v in value if str(v).strip()]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from sklearn.pipeline import Pipeline
+from typing import TYPE_CHECKING
 
 from fairlatent.exceptions import ConfigError
 from fairlatent.registry import Registry, load_object
+
+if TYPE_CHECKING:  # scikit-learn is imported when a classifier is built, not for its name
+    from sklearn.pipeline import Pipeline
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class ClassifierSpec:
 
     def build(self, *, numeric: list[str], categorical: list[str], random_state: int = 0) -> Pipeline:
         """Build the unfitted pipeline for these feature columns."""
+        from sklearn.pipeline import Pipeline
+
         pipeline = load_object(self.factory)(
             numeric=numeric, categorical=categorical, random_state=random_state
         )

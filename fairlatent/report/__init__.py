@@ -10,7 +10,11 @@ Outputs are written so that nobody ever sees a half-written file or a mixed pair
   next to the output directory and swaps the two directories in one step, so a reader that opens
   the directory sees both files of one run;
 - every file and directory gets the permissions the user's umask asks for (``mkstemp`` alone
-  would make them private, mode 0600).
+  would make them private, mode 0600);
+- the commands' own outputs (a CSV streamed in batches, a JSON record, a model directory) are
+  checked before any work (:func:`check_output_file`, :func:`check_model_dir`,
+  :func:`check_free_space`) and written the same way (:func:`write_csv_stream`,
+  :func:`write_json_file`).
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from fairlatent.exceptions import OutputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from fairlatent.results import AuditResult
 
 
@@ -55,10 +61,7 @@ def check_path_length(path: str | Path, *, option: str = "--out") -> Path:
     """
     path = Path(path)
     absolute = path.absolute()
-    anchor = absolute
-    while not _exists(anchor):
-        anchor = anchor.parent
-    name_max, path_max = _limits(anchor)
+    name_max, path_max = _limits(nearest_existing(absolute))
     for part in path.parts:
         size = len(os.fsencode(part))
         if size + _TEMP_EXTRA > name_max and part not in (os.sep, "/"):
@@ -85,6 +88,13 @@ def _exists(path: Path) -> bool:
         return path.exists()
     except OSError:  # a name too long to look up, a loop of links
         return False
+
+
+def nearest_existing(path: Path) -> Path:
+    """``path`` itself if it exists, else its nearest existing ancestor (what will hold it)."""
+    while not _exists(path):
+        path = path.parent
+    return path
 
 
 def _limits(anchor: Path) -> tuple[int, int]:
@@ -120,9 +130,7 @@ def check_output_dir(out_dir: str | Path) -> Path:
                 f"{entry} exists and is not a regular file; the audit writes its {name} there: "
                 "move it away or pass another --out"
             )
-    ancestor = path
-    while not ancestor.exists():
-        ancestor = ancestor.parent
+    ancestor = nearest_existing(path)
     if not ancestor.is_dir():
         raise OutputError(
             f"cannot create output directory {path}: {ancestor} is a file; pass another --out"
@@ -212,6 +220,112 @@ def atomic_file(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def check_output_file(path: Path) -> None:
+    """Fail before any work when ``path`` cannot be written as a file.
+
+    Raises
+    ------
+    OutputError
+    """
+    check_path_length(path, option="--out")
+    if path.is_dir():
+        raise OutputError(
+            f"output {path} is a directory; pass a file name such as {path / 'out.csv'}"
+        )
+    parent = nearest_existing(path.parent)
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot write {path}: {parent} is not a writable directory; pass another --out"
+        )
+
+
+def check_model_dir(path: Path, *, option: str = "--save-model") -> None:
+    """Fail before any work when a model cannot be saved into the directory ``path``.
+
+    The path must fit the file system's length limits, must not be a file, its nearest existing
+    ancestor must be a writable directory, and an existing ``config.json`` / ``weights.pt`` in
+    it must be a file.
+
+    Raises
+    ------
+    OutputError
+    """
+    from fairlatent.models.persistence import CONFIG_FILE, WEIGHTS_FILE
+
+    check_path_length(path, option=option)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{option} {path} is a file; pass a directory to save the model in")
+    ancestor = nearest_existing(path)
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot save the model to {path}: {ancestor} is not a writable directory; pass "
+            f"another {option}"
+        )
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        entry = path / name
+        if entry.is_symlink() or (entry.exists() and not entry.is_file()):
+            raise OutputError(
+                f"{entry} exists and is not a regular file; move it away or pass another {option}"
+            )
+
+
+def check_free_space(path: Path, needed: int) -> None:
+    """Refuse to start writing ``needed`` bytes to ``path`` when its file system has less free.
+
+    Raises
+    ------
+    OutputError
+    """
+    directory = nearest_existing(path.parent)
+    free = shutil.disk_usage(directory).free
+    if needed > free:
+        raise OutputError(
+            f"--rows asks for about {_size(needed)} of CSV, but {directory} has {_size(free)} "
+            "free; ask for fewer --rows or write to a larger disk with --out"
+        )
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} PB"  # pragma: no cover
+
+
+def write_csv_stream(batches: Iterable[pd.DataFrame], path: Path) -> Path:
+    """Write frames one after another to one CSV, which appears only once every batch is in.
+
+    The CSV grows in a hidden temporary file next to ``path`` (removed on any exit, Ctrl-C and
+    SIGTERM included) and gets the umask's permissions, so any number of rows can be written
+    without holding them all in memory.
+
+    Raises
+    ------
+    OutputError
+        ``path`` cannot be written.
+    """
+    check_output_file(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot write {path} ({err.strerror}); pass another --out") from None
+    with atomic_file(path, newline="") as handle:
+        for number, batch in enumerate(batches):
+            batch.to_csv(handle, index=False, header=number == 0)
+    return path
+
+
+def write_json_file(document: Mapping[str, Any], path: Path) -> Path:
+    """Write ``document`` as JSON (NaN as null) through a temporary file."""
+    from fairlatent.report.json_writer import to_jsonable
+
+    check_output_file(path)
+    with atomic_file(path) as handle:
+        json.dump(to_jsonable(dict(document)), handle, indent=2, allow_nan=False)
+    return path
 
 
 def write_outputs(result: AuditResult, out_dir: Path) -> dict[str, Path]:
@@ -338,8 +452,14 @@ __all__ = [
     "OUTPUT_NAMES",
     "Terminated",
     "atomic_file",
+    "check_free_space",
+    "check_model_dir",
     "check_output_dir",
+    "check_output_file",
     "check_path_length",
     "file_mode",
+    "nearest_existing",
+    "write_csv_stream",
+    "write_json_file",
     "write_outputs",
 ]

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fairlatent.exceptions import ConfigError
 from fairlatent.registry import Registry, load_object
-from fairlatent.strategies.base import Strategy
+
+if TYPE_CHECKING:  # the strategies' code is imported when one is created, not for its name
+    from fairlatent.strategies.base import Strategy
 
 #: Colours given, in turn, to strategies whose spec names none.
 FALLBACK_COLOURS = ("#0891b2", "#be123c", "#4d7c0f", "#a16207", "#7c3aed", "#0f766e")
@@ -77,6 +79,8 @@ class StrategySpec:
         ConfigError
             An option the strategy does not take.
         """
+        from fairlatent.strategies.base import Strategy
+
         factory = load_object(self.factory)
         try:
             strategy = factory(**options)
