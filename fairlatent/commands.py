@@ -338,21 +338,11 @@ def debias_table(
         def check(prepared: Any) -> None:
             _check_model_columns(gan, prepared.schema.features, model)
 
+    options.update(sensitive=sensitive or None, drop=drop, device=device)
     outcome = debias(
-        raw,
-        sensitive=sensitive or None,
-        strategy=strategy,
-        classifiers=classifiers or None,
-        include_sensitive=include_sensitive,
-        strength=strength,
-        strategies=strategies,
-        config=base,
-        pretrained=pretrained,
-        on_prepared=check,
-        callbacks=list(callbacks),
-        drop=drop,
-        device=device,
-        **options,
+        raw, strategy=strategy, classifiers=classifiers or None, strength=strength,
+        include_sensitive=include_sensitive, strategies=strategies, config=base,
+        pretrained=pretrained, on_prepared=check, callbacks=list(callbacks), **options,
     )
     frame = outcome.frame.copy()
     frame[SYNTHETIC_FLAG] = outcome.is_synthetic

@@ -148,8 +148,24 @@ def fit_synthesiser(
 ) -> Synthesiser:
     """Learn a GAN from ``frame`` (or take the fitted ``model``) for :meth:`Synthesiser.batches`.
 
-    Parameters are those of :func:`synthesise`; ``on_prepared`` is called with the cleaned frame
-    before training (e.g. to check that the output will fit on disk).
+    Parameters
+    ----------
+    frame, condition, seed
+        As for :func:`synthesise`.
+    epochs : int, optional
+        GAN epochs (default: :class:`~fairlatent.models.gan.TabularGAN`'s own).
+    device : str, default "auto"
+        ``auto``, ``cpu``, ``cuda`` or ``mps``.
+    drop : sequence of str, optional
+        Columns to leave out.
+    model : TabularGAN, optional
+        A fitted GAN to sample from instead of training one.
+    callbacks : sequence of callable, optional
+        Per-epoch callbacks ``(epoch, epochs, metrics)`` of the GAN fit.
+    threads : int, optional
+        CPU threads (see :mod:`fairlatent.models.threads`; ``None``: the policy's default).
+    on_prepared : callable, optional
+        Called with the cleaned frame before training (e.g. to check the output fits on disk).
 
     Raises
     ------
@@ -214,13 +230,8 @@ def synthesise(
     *,
     rows: int,
     condition: Mapping[str, str] | None = None,
-    epochs: int | None = None,
     seed: int = 0,
-    device: str = "auto",
-    drop: Sequence[str] | None = None,
-    model: Any = None,
-    callbacks: Sequence[Callable[[int, int, Mapping[str, float]], Any]] | None = None,
-    threads: int | None = None,
+    **options: Any,
 ) -> Synthesis:
     """Learn a conditional tabular GAN from ``frame`` and generate ``rows`` synthetic rows.
 
@@ -232,20 +243,15 @@ def synthesise(
         Rows to generate (at least 1).
     condition : mapping, optional
         ``{column: value}`` every generated row satisfies (categorical columns).
-    epochs : int, optional
-        GAN epochs (default: :class:`~fairlatent.models.gan.TabularGAN`'s own).
     seed : int, default 0
         Seed of training and sampling, ``0 <= seed < 2**32``: same seed, same rows (on CPU).
-    device : str, default "auto"
-        ``auto``, ``cpu``, ``cuda`` or ``mps``.
-    drop : sequence of str, optional
-        Columns to leave out.
-    model : TabularGAN, optional
-        A fitted GAN to sample from instead of training one.
-    callbacks : sequence of callable, optional
-        Per-epoch callbacks ``(epoch, epochs, metrics)`` of the GAN fit.
-    threads : int, optional
-        CPU threads (see :mod:`fairlatent.models.threads`; ``None``: the policy's default).
+    **options
+        Those of :func:`fit_synthesiser`: ``epochs`` (default: the
+        :class:`~fairlatent.models.gan.TabularGAN`'s own), ``device`` (``"auto"``, ``"cpu"``,
+        ``"cuda"``, ``"mps"``), ``drop`` (columns to leave out), ``model`` (a fitted GAN to
+        sample from instead of training one), ``callbacks`` (per-epoch ``(epoch, epochs,
+        metrics)`` of the GAN fit), ``threads`` (CPU threads, see
+        :mod:`fairlatent.models.threads`; ``None``: the policy's default).
 
     Returns
     -------
@@ -267,11 +273,8 @@ def synthesise(
     >>> len(out.rows), set(out.rows["sex"]), list(out.rows.columns)
     (50, {'F'}, ['sex', 'hours'])
     """
-    check_request(rows=rows, epochs=epochs, seed=seed)
-    synth = fit_synthesiser(
-        frame, condition=condition, epochs=epochs, seed=seed, device=device, drop=drop,
-        model=model, callbacks=callbacks, threads=threads,
-    )
+    check_request(rows=rows, epochs=options.get("epochs"), seed=seed)
+    synth = fit_synthesiser(frame, condition=condition, seed=seed, **options)
     generated = pd.concat(list(synth.batches(rows)), ignore_index=True)
     return Synthesis(generated, synth.model, tuple(synth.notices), synth.acceptance)
 
