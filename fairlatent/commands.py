@@ -158,7 +158,7 @@ def synthesise(
 
     out = Path(out)
     notes = notices if notices is not None else []
-    check_request(rows=rows, epochs=epochs, seed=seed)
+    check_request(rows=rows, epochs=epochs, seed=seed, threads=threads)
     wanted = parse_conditions(conditions)
     check_output_file(out)
     if save_model is not None and model is not None:

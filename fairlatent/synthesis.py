@@ -39,13 +39,16 @@ MSG_UNCHECKED_COMBINATION = (
 MSG_CONDITION_DROPPED = "condition column {column!r} was left out of the data: {reason}"
 
 
-def check_request(*, rows: int, epochs: int | None = None, seed: int = 0) -> None:
+def check_request(
+    *, rows: int, epochs: int | None = None, seed: int = 0, threads: int | None = None
+) -> None:
     """Check what is asked of :func:`synthesise` before any work.
 
     Raises
     ------
     ConfigError
-        ``rows`` or ``epochs`` below 1, or a seed outside ``0 <= seed < 2**32``.
+        ``rows`` or ``epochs`` below 1, a seed outside ``0 <= seed < 2**32``, or a thread count
+        that is neither -1 nor positive.
 
     Examples
     --------
@@ -56,7 +59,9 @@ def check_request(*, rows: int, epochs: int | None = None, seed: int = 0) -> Non
     fairlatent.exceptions.ConfigError: --rows 0 must be at least 1
     """
     from fairlatent.config import check_seed
+    from fairlatent.models.threads import check_threads
 
+    check_threads(threads)
     if rows < 1:
         raise ConfigError(f"--rows {rows} must be at least 1")
     if epochs is not None and epochs < 1:
@@ -273,7 +278,7 @@ def synthesise(
     >>> len(out.rows), set(out.rows["sex"]), list(out.rows.columns)
     (50, {'F'}, ['sex', 'hours'])
     """
-    check_request(rows=rows, epochs=options.get("epochs"), seed=seed)
+    check_request(rows=rows, epochs=options.get("epochs"), seed=seed, threads=options.get("threads"))
     synth = fit_synthesiser(frame, condition=condition, seed=seed, **options)
     generated = pd.concat(list(synth.batches(rows)), ignore_index=True)
     return Synthesis(generated, synth.model, tuple(synth.notices), synth.acceptance)
