@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fairlatent.classifiers import stratified_split
-from fairlatent.engine.units import (
-    AuditPlan,
+from fairlatent.engine.plan import AuditPlan, Split, context_for
+from fairlatent.engine.scoring import (
     Setup,
-    Split,
     Transforms,
-    context_for,
     score_setup,
     setup_figures,
     training_set_leakage,
