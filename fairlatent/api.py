@@ -261,12 +261,7 @@ def debias(
         if output.sample_weight is None
         else np.asarray(output.sample_weight, dtype=float),
         is_synthetic=np.asarray(output.is_synthetic, dtype=bool),
-        strategy=result.strategy,
-        strength=result.strength,
-        setups=result.setups,
-        validation=result.validation,
-        leakage=result.leakage,
-        tuning=result.tuning,
+        **result.record(),
         notices=notices,
         config=cfg.to_dict(),
         artifacts=dict(output.artifacts),

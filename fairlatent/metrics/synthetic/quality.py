@@ -150,17 +150,8 @@ def synthetic_quality(
 def quality_warnings(report: dict[str, Any], scope: str | None = None) -> list[str]:
     """Plain-language warnings for a :func:`synthetic_quality` report, labelled as users see them.
 
-    Parameters
-    ----------
-    report : dict
-        Output of :func:`synthetic_quality`.
-    scope : str, optional
-        The part of the result the report is about (e.g. ``"added rows"``), shown after the label.
-
-    Returns
-    -------
-    list of str
-        The text of each of :func:`quality_issues` (``"WARNING: ..."``).
+    Takes the arguments of :func:`quality_issues` and returns the text of each of its warnings
+    (``"WARNING: ..."``, or ``"WARNING (added rows): ..."`` with ``scope="added rows"``).
 
     Examples
     --------
