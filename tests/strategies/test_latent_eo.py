@@ -5,8 +5,7 @@ import pytest
 from fairlatent.data.schema import GROUP_COLUMN, prepare
 from fairlatent.strategies import StrategyContext, get_strategy
 from fairlatent.strategies.latent_eo import eo_strength
-from tests.conftest import FAST, make_biased_frame
-from tests.strategies.test_tuning import GAN_FAST, VAE_FAST
+from tests.conftest import FAST, GAN_FAST, VAE_FAST, make_biased_frame
 
 
 @pytest.fixture(scope="module")
