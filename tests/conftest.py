@@ -91,6 +91,18 @@ def make_scored_groups(
     return scores, y, g
 
 
+def make_fair_predictions(n: int, *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, predictions and two equal groups (``a``, ``b``) with no disparity at all.
+
+    Both groups have base rate 0.4; a prediction is the label plus Gaussian noise, thresholded.
+    """
+    rng = np.random.default_rng(seed)
+    g = np.where(rng.random(n) < 0.5, "a", "b")
+    y = (rng.random(n) < 0.4).astype(int)
+    p = ((y + rng.normal(0, 0.7, n)) > 0.5).astype(int)
+    return y, p, g
+
+
 @pytest.fixture
 def biased_frame() -> pd.DataFrame:
     return make_biased_frame()

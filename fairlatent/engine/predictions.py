@@ -20,10 +20,11 @@ Every check of the user's columns happens before any work and raises a
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -315,7 +316,8 @@ def audit_model_outputs(
                 findings=_findings(y, decisions[name], groups, cfg, name, scores.get(name)),
             )
         )
-    cfg = replace(cfg, strategies=[BASELINE], classifiers=names)
+    cfg = copy.copy(cfg)  # the caller's configuration stays as it was
+    cfg.strategies, cfg.classifiers = [BASELINE], names  # (names kept verbatim, not re-parsed)
     families = (
         {rec.classifier: rec.findings.family for rec in records if rec.findings is not None}
         if cfg.n_boot >= MIN_PAIRED_BOOT
