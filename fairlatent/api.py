@@ -53,6 +53,7 @@ MSG_UNTRACED = (
     "--max-categories to keep more levels"
 )
 
+
 def audit(
     frame: pd.DataFrame,
     *,
