@@ -68,8 +68,7 @@ def _run(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: RunGuard) -> A
             shown.step("reading data", 0, None)
             result = load_and_audit(data, cfg, progress=shown.step, callbacks=[shown.epoch])
         shown.step("writing report", 0, None)
-        result.schema.notices.extend(guard.notices())
-        result.command = canonical_command(data, cfg, out_dir)
+        result = result.with_run(command=canonical_command(data, cfg, out_dir), notices=guard.notices())
         paths = write_report(result, out_dir)
     if not quiet:
         (print_prediction_summary if cfg.audits_predictions else print_summary)(result, paths)
