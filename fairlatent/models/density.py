@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 
-from fairlatent.exceptions import ConfigError, DataError, NotFittedError
+from fairlatent.exceptions import ConfigError, DataError, check_fitted
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +115,7 @@ class LatentDensity(BaseEstimator):
 
     def _checked(self, z: Any) -> np.ndarray:
         """Require a fitted estimator and latent means of its dimensions; return them checked."""
-        if not hasattr(self, "reference_"):
-            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
+        check_fitted(self, "reference_", message=ERR_NOT_FITTED.format(name=type(self).__name__))
         return _check_z(z, self.n_features_in_)
 
     def log_density(self, z: Any) -> np.ndarray:

@@ -35,8 +35,11 @@ def test_every_sampler_checks_its_input_in_one_style(cls):
     X, y = make_xy()
     sampler = cls(sensitive=["sex"], epochs=1, device="cpu", random_state=0)
     assert isinstance(sampler, BaseSampler)
-    with pytest.raises(DataError, match="must be a pandas DataFrame"):
+    # an array is a frame with columns x0, x1, ...: numeric, and without the named columns
+    with pytest.raises(DataError, match="could not convert string to float"):
         sampler.fit_resample(X.to_numpy(), y)
+    with pytest.raises(SchemaError, match=r"\['sex'\] are not columns of X \(columns: \['x0'\]"):
+        sampler.fit_resample(X[["x"]].to_numpy(), y)
     with pytest.raises(DataError, match="X has 30 rows but y has 10"):
         sampler.fit_resample(X, y[:10])
     with pytest.raises(DataError, match="one label per row"):

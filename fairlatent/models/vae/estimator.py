@@ -18,6 +18,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from fairlatent.encoding import TabularEncoder
+from fairlatent.encoding.frames import as_frame
 from fairlatent.exceptions import DataError
 from fairlatent.models.device import to_device
 from fairlatent.models.losses import LOG_SIGMA_MAX, LOG_SIGMA_MIN, span_losses
@@ -212,17 +213,20 @@ class TabularVAE(SavableModel, BaseEstimator):
 
     def fit(
         self,
-        frame: pd.DataFrame,
+        X: Any,
+        y: Any = None,
         *,
         groups: Any = None,
         callbacks: Sequence[EpochCallback] | None = None,
     ) -> TabularVAE:
-        """Fit the encoder and train the VAE on ``frame``.
+        """Fit the encoder and train the VAE on ``X``.
 
         Parameters
         ----------
-        frame : DataFrame
-            Training rows (every column is modelled).
+        X : DataFrame or array-like of shape (n_rows, n_columns)
+            Training rows (every column is modelled; an array's columns are named ``x0, ...``).
+        y : None
+            Ignored (the model is unsupervised: a label to model is a column of ``X``).
         groups : array-like of shape (n_rows,), optional
             Each row's group. Given, the decoder is *conditional*: it reads the group's one-hot
             code next to the latent code (so the code need not carry the group), and
@@ -247,6 +251,7 @@ class TabularVAE(SavableModel, BaseEstimator):
             On an unusable frame (see :meth:`TabularEncoder.fit`).
         """
         self._validate_params()
+        frame = as_frame(X, self)
         started = time.perf_counter()
         start = start_fit(self)
         init_seed, split_seed, _, sample_seed = start.seeds
