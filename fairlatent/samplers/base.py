@@ -32,6 +32,7 @@ __all__ = [
     "ERR_RESERVED",
     "ERR_SENSITIVE",
     "ERR_Y_MISSING",
+    "ERR_Y_SHAPE",
     "BaseSampler",
     "SamplerInput",
     "group_labels",
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 ERR_LENGTH = "X has {n_x} rows but y has {n_y}; pass one label per row"
+ERR_Y_SHAPE = "y has shape {shape}; pass one label per row (a 1-D array or a Series)"
 ERR_EMPTY = "X has no rows; pass at least one row to resample"
 ERR_Y_MISSING = "y holds {count} missing label(s); drop those rows or fill them first"
 ERR_SENSITIVE = (
@@ -161,12 +163,12 @@ class BaseSampler(BaseEstimator):
 
         Returns
         -------
-        X_res : DataFrame or ndarray
+        X_res : DataFrame, ndarray or list
             In ``X``'s container: a DataFrame with the same columns and dtypes and a fresh
-            ``RangeIndex``, or an ndarray of ``X``'s dtype.
-        y_res : Series or ndarray
-            Their labels: a Series keeps ``y``'s name and dtype, anything else is an ndarray of
-            ``y``'s dtype.
+            ``RangeIndex``, an ndarray of ``X``'s dtype, or a list of rows.
+        y_res : Series, DataFrame, ndarray or list
+            Their labels in ``y``'s container, name and dtype (a one-column DataFrame is a
+            label column).
 
         Raises
         ------
@@ -229,9 +231,11 @@ class BaseSampler(BaseEstimator):
         fitted = None if reset else getattr(self, "feature_names_in_", None)
         X_in = X
         X = as_frame(X, self, fitted_columns=fitted)
-        labels = np.asarray(y)
-        if labels.ndim != 1 or len(labels) != len(X):
-            raise DataError(ERR_LENGTH.format(n_x=len(X), n_y=len(labels) if labels.ndim else 0))
+        labels = y.iloc[:, 0].to_numpy() if _one_column(y) else np.asarray(y)
+        if labels.ndim != 1:
+            raise DataError(ERR_Y_SHAPE.format(shape=labels.shape))
+        if len(labels) != len(X):
+            raise DataError(ERR_LENGTH.format(n_x=len(X), n_y=len(labels)))
         if len(X) == 0:
             raise DataError(ERR_EMPTY)
         n_missing = int(pd.isna(pd.Series(labels)).sum())
@@ -263,14 +267,22 @@ class BaseSampler(BaseEstimator):
     def _output(X_res: pd.DataFrame, labels: np.ndarray, data: SamplerInput) -> tuple[Any, Any]:
         """Hand the resampled rows back in the input's containers and dtypes."""
         X_res = restore_dtypes(X_res.reset_index(drop=True), data.X)
-        if not isinstance(data.X_in, pd.DataFrame):
-            X_out: Any = X_res.to_numpy(dtype=np.asarray(data.X_in).dtype)
-        else:
-            X_out = X_res
-        y = data.y
+        X_in, y = data.X_in, data.y
+        X_out: Any = X_res
+        if not isinstance(X_in, pd.DataFrame):
+            X_out = X_res.to_numpy(dtype=np.asarray(X_in).dtype)
+            X_out = X_out.tolist() if isinstance(X_in, list) else X_out
         if isinstance(y, pd.Series):
             return X_out, pd.Series(labels, name=y.name).astype(y.dtype)
-        return X_out, np.asarray(labels).astype(np.asarray(y).dtype, copy=False)
+        if _one_column(y):
+            return X_out, pd.DataFrame({y.columns[0]: labels}).astype(y.dtypes.iloc[0])
+        y_out = np.asarray(labels).astype(np.asarray(y).dtype, copy=False)
+        return X_out, y_out.tolist() if isinstance(y, list) else y_out
+
+
+def _one_column(y: Any) -> bool:
+    """Whether ``y`` is a one-column DataFrame (a label column, as imbalanced-learn accepts)."""
+    return isinstance(y, pd.DataFrame) and y.shape[1] == 1
 
 
 def restore_dtypes(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:

@@ -24,9 +24,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from fairlatent.exceptions import DataError
+from fairlatent.exceptions import DataError, check_fitted
 from fairlatent.models.vae.estimator import TabularVAE
 
 logger = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ class InvariantEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         -------
         ndarray of float64, shape (n_rows, latent_dim)
         """
-        check_is_fitted(self, "vae_")
+        check_fitted(self, "vae_")
         frame = self._frame(X, reset=False)
         features, _ = self._split(frame)
         means, _ = self.vae_.encode(features)
@@ -268,7 +268,7 @@ class InvariantEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         DataFrame
             The encoded columns (``columns_``) in their fitted dtypes, one row per row of ``X``.
         """
-        check_is_fitted(self, "vae_")
+        check_fitted(self, "vae_")
         frame = self._frame(X, reset=False)
         features, _ = self._split(frame)
         means, _ = self.vae_.encode(features)
@@ -279,7 +279,7 @@ class InvariantEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     @property
     def reference_group_(self) -> str:
         """The largest training group (the group input of ``decode="reference"``)."""
-        check_is_fitted(self, "vae_")
+        check_fitted(self, "vae_")
         if not self.conditional_:
             raise DataError("this encoder was fitted without groups: it has no reference group")
         return str(self.vae_.group_levels_[int(np.argmax(self.vae_.group_shares_))])
