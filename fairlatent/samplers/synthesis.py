@@ -52,7 +52,10 @@ __all__ = [
 ]
 
 #: GAN parameters used unless ``gan_params`` says otherwise.
-DEFAULT_GAN_PARAMS: dict[str, Any] = {}
+#: The GAN's settings in a debiasing sampler (on top of its own defaults): 100 epochs, the audit's
+#: default for the ``gan``, ``vae+gan`` and ``latent-eo`` strategies (a standalone
+#: :class:`~fairlatent.models.gan.TabularGAN`, as ``fairlatent synth`` trains it, keeps 300).
+DEFAULT_GAN_PARAMS: dict[str, Any] = {"epochs": 100}
 
 ERR_LABELS = "y must hold 0/1 labels, found {found}; binarise it first"
 ERR_NOT_FITTED = "this {name} is not fitted yet; call fit_resample first"
@@ -71,9 +74,10 @@ class CellBalancingResampler(BaseSampler):
         When a cell is above its target, drop real rows at random (``True``) or keep them
         (``False``: only add rows). With ``"parity"`` this keeps every group's size.
     gan_params : dict, optional
-        :class:`~fairlatent.models.gan.TabularGAN` parameters (besides ``device``, ``random_state``).
+        :class:`~fairlatent.models.gan.TabularGAN` parameters (besides ``device``, ``random_state``),
+        on top of :data:`DEFAULT_GAN_PARAMS`.
     epochs : int, optional
-        GAN epochs (overrides ``gan_params``).
+        GAN epochs (overrides ``gan_params``; default: :data:`DEFAULT_GAN_PARAMS`, 100).
     device : str, default "auto"
     random_state : int, optional
 
