@@ -62,7 +62,7 @@ def _not_fitted_error() -> type[FairlatentError]:
     """Build :class:`NotFittedError` on scikit-learn's (imported here, on first use), once."""
     built = globals().get("NotFittedError")
     if built is not None:
-        return built  # type: ignore[no-any-return]
+        return built
     from sklearn.exceptions import NotFittedError as sklearn_not_fitted
 
     cls = type(

@@ -222,3 +222,13 @@ def test_not_fitted_errors_are_scikit_learns_and_fairlatents(use):
         use(np.zeros((2, 2)))
     assert isinstance(info.value, SklearnNotFittedError | FairlatentError)
     assert isinstance(info.value, SklearnNotFittedError) and isinstance(info.value, FairlatentError)
+
+
+def test_the_exceptions_module_imports_no_scikit_learn():
+    # the CLI's --help path imports fairlatent.exceptions; NotFittedError is built on first use
+    import subprocess
+    import sys
+
+    code = ("import sys, fairlatent.exceptions as e; assert 'sklearn' not in sys.modules; "
+            "e.NotFittedError; assert 'sklearn' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -252,7 +252,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         logger.debug("fitted encoder: %d columns -> %d dims", len(columns), self.output_dim_)
         return self
 
-    def fit_transform(  # type: ignore[override]
+    def fit_transform(
         self, X: Any, y: Any = None, *, discrete_columns: Iterable[str] | None = None
     ) -> np.ndarray:
         """Fit on ``X`` and return its encoding.

@@ -106,6 +106,8 @@ class BaseSampler(BaseEstimator):
 
     #: Column names the sampler adds internally, so ``X`` must not hold them.
     _reserved_columns: ClassVar[tuple[str, ...]] = ()
+    #: Keyword arguments of ``fit`` and ``fit_resample`` that the subclass's hooks take.
+    _fit_params: ClassVar[tuple[str, ...]] = ()
 
     sensitive: Sequence[str]
     random_state: int | None
@@ -141,6 +143,7 @@ class BaseSampler(BaseEstimator):
         DataError, SchemaError, ConfigError
             See :meth:`fit_resample`.
         """
+        self._check_fit_params(params)
         data = self._validate_input(X, y, groups)
         self._fit(data, **params)
         self._record_input(data.X)
@@ -180,6 +183,7 @@ class BaseSampler(BaseEstimator):
         ConfigError
             Invalid parameters, or groups needed but neither ``sensitive`` nor ``groups`` given.
         """
+        self._check_fit_params(params)
         data = self._validate_input(X, y, groups)
         X_res, labels, indices = self._fit_resample(data, **params)
         self.sample_indices_ = indices
@@ -212,6 +216,11 @@ class BaseSampler(BaseEstimator):
         return None
 
     # -- shared by every sampler ---------------------------------------------------------------
+
+    def _check_fit_params(self, params: dict[str, Any]) -> None:
+        unknown = sorted(set(params) - set(self._fit_params))
+        if unknown:
+            raise TypeError(f"{type(self).__name__}.fit got unexpected keyword(s) {unknown}")
 
     def _seeds(self, n: int) -> tuple[int, ...]:
         """Derive ``n`` independent seeds from ``random_state`` (no global random state)."""

@@ -174,6 +174,7 @@ class LatentDensityResampler(BaseSampler):
 
     #: The VAE's input carries the label under this name.
     _reserved_columns = (LABEL_COLUMN,)
+    _fit_params = ("fitted_vae",)
 
     # -- validation --------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -210,7 +211,9 @@ class LatentDensityResampler(BaseSampler):
             raise ConfigError(ERR_VAE_PARAMS.format(value=self.vae_params) + f": {err}") from None
 
     # -- fitting -----------------------------------------------------------------------------
-    def _fit(self, data: SamplerInput, fitted_vae: TabularVAE | None = None) -> None:
+    def _fit(
+        self, data: SamplerInput, fitted_vae: TabularVAE | None = None, **params: Any
+    ) -> None:
         """Train the VAE and the density on validated input; set the weights and rarities.
 
         ``fitted_vae`` (``fit(X, y, fitted_vae=...)``): a VAE this class already trained on the
@@ -359,7 +362,7 @@ class LatentDensityResampler(BaseSampler):
         """
         if self.sampling == "weights":
             raise ConfigError(ERR_WEIGHTS_MODE)
-        self._fit(data)
+        self._fit(data, **params)
         idx = self.draw_indices()
         return data.X.iloc[idx], data.labels[idx], idx
 

@@ -102,6 +102,7 @@ class CellBalancingResampler(BaseSampler):
 
     #: The GAN's training frame carries the cell under these names.
     _reserved_columns: ClassVar[tuple[str, ...]] = (CELL_GROUP, CELL_LABEL)
+    _fit_params = ("fitted_gan",)
 
     def __init__(
         self,
@@ -197,7 +198,7 @@ class CellBalancingResampler(BaseSampler):
         data = self._validate_input(X, y, groups, reset=False)
         return self._resample(data, reach=reach, drop=drop, synthetic=synthetic)
 
-    def _fit(self, data: SamplerInput, *, fitted_gan: Any = None) -> None:
+    def _fit(self, data: SamplerInput, *, fitted_gan: Any = None, **params: Any) -> None:
         """Train the GAN (and what ranks candidates) on validated input.
 
         ``fitted_gan`` (``fit(X, y, fitted_gan=...)``): a GAN this class already trained on the
