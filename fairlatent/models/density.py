@@ -119,15 +119,9 @@ class LatentDensity(BaseEstimator):
         return _check_z(z, self.n_features_in_)
 
     def log_density(self, z: Any) -> np.ndarray:
-        """Log of the estimated latent density at each row (higher = more common).
+        """Log of the estimated latent density at each row of ``z`` (higher = more common).
 
-        Parameters
-        ----------
-        z : array-like of shape (n_rows, n_dims)
-
-        Returns
-        -------
-        ndarray of shape (n_rows,)
+        ``z`` is array-like of shape (n_rows, n_dims); the result has shape (n_rows,).
         """
         return self._log_density(self._checked(z))
 
@@ -146,11 +140,7 @@ class LatentDensity(BaseEstimator):
         return _mid_rank(self.reference_, -self.log_density(z))
 
     def sampling_weights(self, z: Any) -> np.ndarray:
-        """Resampling weights of the given rows, larger for rarer rows, mean 1.
-
-        Parameters
-        ----------
-        z : array-like of shape (n_rows, n_dims)
+        """Resampling weights of the rows of ``z`` (n_rows, n_dims): larger for rarer rows, mean 1.
 
         Returns
         -------

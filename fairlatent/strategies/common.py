@@ -19,8 +19,22 @@ __all__ = [
     "identity_output",
     "params_for",
     "shared_key",
+    "strength_values",
     "unit_mean_within",
 ]
+
+
+def strength_values(options: Any) -> list[Any]:
+    """Return the strengths a strategy's options name: each ``strengths`` entry, then ``default``.
+
+    Examples
+    --------
+    >>> strength_values({"strengths": [0.5, 1.0], "default": 1.0})
+    [0.5, 1.0, 1.0]
+    """
+    return list(options.get("strengths", ())) + (
+        [options["default"]] if "default" in options else []
+    )
 
 
 def defaults_of(cls: type) -> dict[str, Any]:
