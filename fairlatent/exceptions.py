@@ -21,6 +21,7 @@ __all__ = [
     "OutputError",
     "SchemaError",
     "check_fitted",
+    "check_parameter_constraints",
 ]
 
 #: What :func:`check_fitted` says unless the caller words it.
@@ -110,3 +111,30 @@ def check_fitted(
         check_is_fitted(estimator, attributes)
     except sklearn_not_fitted:
         raise _not_fitted_error()(message or ERR_NOT_FITTED.format(name=type(estimator).__name__)) from None
+
+
+def check_parameter_constraints(estimator: Any) -> None:
+    """Check ``estimator``'s parameters against its declared ``_parameter_constraints``.
+
+    scikit-learn's own validation (:meth:`sklearn.base.BaseEstimator._validate_params`), with
+    its error raised as a :class:`ConfigError` (one line: the parameter, what it must be, what
+    it is).
+
+    Raises
+    ------
+    ConfigError
+        A parameter breaks its constraint.
+    """
+    from sklearn.utils._param_validation import (
+        InvalidParameterError,
+        validate_parameter_constraints,
+    )
+
+    try:
+        validate_parameter_constraints(
+            estimator._parameter_constraints,
+            estimator.get_params(deep=False),
+            caller_name=type(estimator).__name__,
+        )
+    except InvalidParameterError as err:
+        raise ConfigError(str(err)) from None

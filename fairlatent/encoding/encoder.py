@@ -37,11 +37,12 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from fairlatent.data.kinds import is_numeric
 from fairlatent.encoding.columns import (
@@ -53,11 +54,11 @@ from fairlatent.encoding.columns import (
 from fairlatent.encoding.frames import as_frame
 from fairlatent.encoding.spans import Span
 from fairlatent.exceptions import (
-    ConfigError,
     DataError,
     ModelFileError,
     SchemaError,
     check_fitted,
+    check_parameter_constraints,
 )
 
 logger = logging.getLogger(__name__)
@@ -183,13 +184,15 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "numeric": [StrOptions({"quantile", "gmm"})],
+        "n_quantiles": [Interval(numbers.Integral, 2, None, closed="left")],
+        "max_modes": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def _check_params(self) -> None:
-        if self.numeric not in ("quantile", "gmm"):
-            raise ConfigError(f"numeric must be 'quantile' or 'gmm', got {self.numeric!r}")
-        if not isinstance(self.n_quantiles, numbers.Integral) or self.n_quantiles < 2:
-            raise ConfigError(f"n_quantiles must be an integer >= 2, got {self.n_quantiles!r}")
-        if not isinstance(self.max_modes, numbers.Integral) or self.max_modes < 1:
-            raise ConfigError(f"max_modes must be an integer >= 1, got {self.max_modes!r}")
+        check_parameter_constraints(self)
 
     # -- fit ---------------------------------------------------------------------------------------
 

@@ -13,14 +13,16 @@ kept as a :class:`~fairlatent.samplers.latent_model.LatentModel`.
 from __future__ import annotations
 
 import logging
+import numbers
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from fairlatent.exceptions import ConfigError, check_fitted
+from fairlatent.exceptions import ConfigError, check_fitted, check_parameter_constraints
 from fairlatent.models.density import LatentDensity, make_density
 from fairlatent.samplers.base import BaseSampler, SamplerInput, group_labels
 from fairlatent.samplers.latent_model import LABEL_COLUMN, LatentModel
@@ -49,13 +51,10 @@ __all__ = [
 #: per-dimension histograms of DB-VAE meaningful).
 DEFAULT_VAE_PARAMS: dict[str, Any] = {"latent_dim": 8, "hidden_dims": (128,)}
 
-ERR_SCOPE = "scope={value!r} is unknown; use 'global' or 'group'"
-ERR_SAMPLING = "sampling={value!r} is unknown; use 'resample' or 'weights'"
 ERR_WEIGHTS_MODE = (
     "sampling='weights' does not change rows, so fit_resample cannot honour it; call "
     "compute_sample_weight(X, y) and pass the result as sample_weight, or use sampling='resample'"
 )
-ERR_SIZE = "size={value!r} must be None (keep the number of rows) or an integer of at least 1"
 ERR_VAE_PARAMS = (
     "vae_params must be a dict of TabularVAE parameters without 'device' or 'random_state' "
     "(set those on the resampler itself), got {value!r}"
@@ -174,19 +173,19 @@ class LatentDensityResampler(BaseSampler):
 
     #: The VAE's input carries the label under this name.
     _reserved_columns = (LABEL_COLUMN,)
+    # the density's own options are checked by the density (make_density)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "scope": [StrOptions({"global", "group"})],
+        "sampling": [StrOptions({"resample", "weights"})],
+        "size": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    }
     _fit_params = ("fitted_vae",)
 
     # -- validation --------------------------------------------------------------------------
     def _check_params(self) -> None:
-        if self.scope not in ("global", "group"):
-            raise ConfigError(ERR_SCOPE.format(value=self.scope))
-        if self.sampling not in ("resample", "weights"):
-            raise ConfigError(ERR_SAMPLING.format(value=self.sampling))
-        size = self.size
-        if size is not None and (
-            isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1
-        ):
-            raise ConfigError(ERR_SIZE.format(value=size))
+        check_parameter_constraints(self)
+        if isinstance(self.size, bool):  # an int to Python, not a number of rows
+            raise ConfigError(f"size={self.size!r} must be None or an integer of at least 1")
         params = self.vae_params
         if params is not None and (
             not isinstance(params, dict) or {"device", "random_state"} & set(params)
