@@ -98,3 +98,18 @@ def test_validated_input_is_normalised():
     assert list(given.groups[:2]) == ["1", "2"]
     everyone = LatentDensityResampler(scope="global")._validate_input(X, y, None)
     assert set(everyone.groups) == {"all"}
+
+
+@pytest.mark.parametrize("cls", SAMPLERS)
+def test_fit_takes_only_the_samplers_own_keywords(cls):
+    X, y = make_xy()
+    with pytest.raises(TypeError, match=r"unexpected keyword\(s\) \['fitted_model'\]"):
+        cls(sensitive=["sex"]).fit(X, y, fitted_model=None)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        cls(sensitive=["sex"]).fit_resample(X, y, fitted_model=None)
+
+
+def test_seeds_are_derived_from_random_state_alone():
+    a = LatentDensityResampler(random_state=5)._seeds(3)
+    assert a == LatentDensityResampler(random_state=5)._seeds(3) and len(set(a)) == 3
+    assert a != LatentDensityResampler(random_state=6)._seeds(3)
