@@ -48,6 +48,10 @@ ERR_NO_FEATURES = (
 )
 
 
+#: :class:`TabularVAE` options the encoder holds under the VAE's names and hands on as they are.
+VAE_OPTIONS = ("latent_dim", "beta", "epochs", "batch_size", "learning_rate", "patience", "device",
+               "random_state")
+
 def group_labels_of(values: Any) -> np.ndarray:
     """One text label per row from one or several sensitive columns (joined with ``" | "``).
 
@@ -219,17 +223,11 @@ class InvariantEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             )
         self.columns_ = [str(c) for c in features.columns]
         self.conditional_ = groups is not None
+        shared = {name: getattr(self, name) for name in VAE_OPTIONS}
         self.vae_ = TabularVAE(
-            latent_dim=self.latent_dim,
+            **shared,
             hidden_dims=tuple(self.hidden_dims),
-            beta=self.beta,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            patience=self.patience,
-            device=self.device,
             mmd_weight=float(self.strength) * features.shape[1] if groups is not None else 0.0,
-            random_state=self.random_state,
         ).fit(features, groups=groups)
         self._n_features_out = int(self.latent_dim)
         return self
