@@ -27,6 +27,9 @@ from fairlatent.samplers import (
 )
 from fairlatent.strategies.postprocessors import GoalPostProcessor, ThresholdPostProcessor
 
+# scikit-learn's check_supervised_y_no_nan casts a NaN target inside the check itself
+pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
+
 #: One epoch of tiny networks: the checks test the contract, not the fit.
 TINY_VAE = {"hidden_dims": (8,), "latent_dim": 2, "batch_size": 16}
 TINY_GAN = {"embedding_dim": 4, "generator_dims": (8,), "critic_dims": (8,), "pac": 1,
