@@ -22,6 +22,7 @@ import pandas as pd
 
 from fairlatent.models.vae.invariant import DEFAULT_STRENGTH, InvariantEncoder
 from fairlatent.samplers.base import restore_dtypes
+from fairlatent.samplers.latent_model import LatentModel, fill_unseen
 from fairlatent.strategies.base import OFF, Strategy, StrategyContext, StrategyOutput, Strength
 from fairlatent.strategies.common import FittedParts, defaults_of, identity_output, params_for
 
@@ -123,6 +124,8 @@ class FittedInvariant(FittedParts):
         super().__init__(strategy, context)
         self.train = train
         self.encoders: dict[str, InvariantEncoder] = {}
+        # what the encoders see in training, so rows with unseen categories can still be encoded
+        self.fill = LatentModel.describe_columns(train[self._feature_columns(train)])
 
     def grid(self) -> list[Strength]:
         """``off``, then each configured weight."""
@@ -155,7 +158,8 @@ class FittedInvariant(FittedParts):
             return identity_output(frame, strength)
         encoder = self.fitted_encoder(strength)
         columns = self._feature_columns(frame)
-        repaired = encoder.repair(frame[columns].reset_index(drop=True))
+        rows = fill_unseen(frame[columns].reset_index(drop=True), self.fill)
+        repaired = encoder.repair(rows)
         repaired.index = frame.index
         new = frame.copy()
         for column in columns:
