@@ -317,7 +317,7 @@ def main() -> None:
         context = StrategyContext(target=TARGET, sensitive=[SENSITIVE], group_column=GROUP_COLUMN,
                                   random_state=args.seed, device="cpu", epochs=args.epochs)
         load = load_avg()[0]
-        out = get_strategy("gan", epochs=args.epochs).apply(train, context)
+        out = get_strategy("gan", gan_epochs=args.epochs).apply(train, context)
         gan2 = out.artifacts["gan"]
         seconds = [h["seconds"] for h in gan2.history_]
         steady = seconds[1:] if len(seconds) > 1 else seconds

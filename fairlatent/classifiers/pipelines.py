@@ -111,16 +111,7 @@ def gradient_boosting(
 def random_forest(*, numeric: list[str], categorical: list[str], random_state: int = 0) -> Pipeline:
     """Random forest of 200 trees on ordinal-encoded categoricals and imputed numerics.
 
-    Parameters
-    ----------
-    numeric, categorical : list of str
-        Feature columns of each kind.
-    random_state : int, default 0
-        Seed of the estimator.
-
-    Returns
-    -------
-    Pipeline
+    Takes the arguments of :func:`gradient_boosting` and returns a ``Pipeline``.
     """
     preprocess = ColumnTransformer(
         [

@@ -37,11 +37,12 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from fairlatent.data.kinds import is_numeric
 from fairlatent.encoding.columns import (
@@ -50,13 +51,14 @@ from fairlatent.encoding.columns import (
     EncodedColumn,
     column_from_dict,
 )
+from fairlatent.encoding.frames import as_frame
 from fairlatent.encoding.spans import Span
 from fairlatent.exceptions import (
-    ConfigError,
     DataError,
     ModelFileError,
-    NotFittedError,
     SchemaError,
+    check_fitted,
+    check_parameter_constraints,
 )
 
 logger = logging.getLogger(__name__)
@@ -174,25 +176,38 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self.max_modes = max_modes
         self.random_state = random_state
 
+    def __sklearn_tags__(self) -> Any:
+        """Missing values are encoded; the output is float32 whatever the input's dtype."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "numeric": [StrOptions({"quantile", "gmm"})],
+        "n_quantiles": [Interval(numbers.Integral, 2, None, closed="left")],
+        "max_modes": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def _check_params(self) -> None:
-        if self.numeric not in ("quantile", "gmm"):
-            raise ConfigError(f"numeric must be 'quantile' or 'gmm', got {self.numeric!r}")
-        if not isinstance(self.n_quantiles, numbers.Integral) or self.n_quantiles < 2:
-            raise ConfigError(f"n_quantiles must be an integer >= 2, got {self.n_quantiles!r}")
-        if not isinstance(self.max_modes, numbers.Integral) or self.max_modes < 1:
-            raise ConfigError(f"max_modes must be an integer >= 1, got {self.max_modes!r}")
+        check_parameter_constraints(self)
 
     # -- fit ---------------------------------------------------------------------------------------
 
     def fit(
-        self, frame: pd.DataFrame, discrete_columns: Iterable[str] | None = None
+        self, X: Any, y: Any = None, *, discrete_columns: Iterable[str] | None = None
     ) -> TabularEncoder:
-        """Learn the encoding of every column of ``frame``.
+        """Learn the encoding of every column of ``X``.
 
         Parameters
         ----------
-        frame : DataFrame
-            Training rows. Column names must be unique strings.
+        X : DataFrame or array-like of shape (n_rows, n_columns)
+            Training rows. A DataFrame's column names must be unique strings; an array's columns
+            are numeric and named ``x0, x1, ...``.
+        y : None
+            Ignored (the encoding is unsupervised).
         discrete_columns : iterable of str, optional
             Columns to one-hot encode even though their dtype is numeric. Columns of object, string,
             category or bool dtype are always categorical.
@@ -211,6 +226,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             numeric values or non-scalar categories.
         """
         self._check_params()
+        frame = as_frame(X, self)
         _check_frame(frame)
         columns = list(frame.columns)
         forced = list(discrete_columns or [])
@@ -240,14 +256,16 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(
-        self, frame: pd.DataFrame, discrete_columns: Iterable[str] | None = None
+        self, X: Any, y: Any = None, *, discrete_columns: Iterable[str] | None = None
     ) -> np.ndarray:
-        """Fit on ``frame`` and return its encoding.
+        """Fit on ``X`` and return its encoding.
 
         Parameters
         ----------
-        frame : DataFrame
+        X : DataFrame or array-like of shape (n_rows, n_columns)
             Training rows.
+        y : None
+            Ignored.
         discrete_columns : iterable of str, optional
             See :meth:`fit`.
 
@@ -256,7 +274,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         ndarray of float32, shape (n_rows, output_dim_)
             Encoded rows.
         """
-        return self.fit(frame, discrete_columns).transform(frame)
+        frame = as_frame(X, self)
+        return self.fit(frame, discrete_columns=discrete_columns).transform(frame)
 
     def _set_state(self, encoded: list[EncodedColumn]) -> None:
         spans: list[Span] = []
@@ -266,24 +285,26 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 spans.append(Span(column=column.name, kind=kind, start=start, width=width))
                 start += width
         self.columns_ = [column.name for column in encoded]
+        self.n_features_in_ = len(self.columns_)
+        self.feature_names_in_ = np.asarray(self.columns_, dtype=object)
         self.spans_ = spans
         self.output_dim_ = start
         self.discrete_columns_ = [c.name for c in encoded if c.kind == CategoricalColumn.kind]
         self._columns = encoded
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "spans_"):
-            raise NotFittedError(ERR_NOT_FITTED)
+        check_fitted(self, "spans_", message=ERR_NOT_FITTED)
 
     # -- transform ---------------------------------------------------------------------------------
 
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Encode ``frame``.
+    def transform(self, X: Any) -> np.ndarray:
+        """Encode ``X``.
 
         Parameters
         ----------
-        frame : DataFrame
-            Rows with (at least) the fitted columns; other columns are ignored.
+        X : DataFrame or array-like of shape (n_rows, n_columns)
+            Rows with (at least) the fitted columns; other columns are ignored. An array's
+            columns are the fitted columns, in order.
 
         Returns
         -------
@@ -299,8 +320,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             holds non-numbers.
         """
         self._check_fitted()
-        if not isinstance(frame, pd.DataFrame):
-            raise DataError(ERR_NOT_FRAME.format(kind=type(frame).__name__))
+        frame = as_frame(X, self, fitted_columns=self.columns_)
         absent = [c for c in self.columns_ if c not in frame.columns]
         if absent:
             raise SchemaError(ERR_MISSING_COLUMNS.format(names=absent))

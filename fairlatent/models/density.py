@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 
-from fairlatent.exceptions import ConfigError, DataError, NotFittedError
+from fairlatent.exceptions import ConfigError, DataError, check_fitted
 
 logger = logging.getLogger(__name__)
 
@@ -115,20 +115,13 @@ class LatentDensity(BaseEstimator):
 
     def _checked(self, z: Any) -> np.ndarray:
         """Require a fitted estimator and latent means of its dimensions; return them checked."""
-        if not hasattr(self, "reference_"):
-            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
+        check_fitted(self, "reference_", message=ERR_NOT_FITTED.format(name=type(self).__name__))
         return _check_z(z, self.n_features_in_)
 
     def log_density(self, z: Any) -> np.ndarray:
-        """Log of the estimated latent density at each row (higher = more common).
+        """Log of the estimated latent density at each row of ``z`` (higher = more common).
 
-        Parameters
-        ----------
-        z : array-like of shape (n_rows, n_dims)
-
-        Returns
-        -------
-        ndarray of shape (n_rows,)
+        ``z`` is array-like of shape (n_rows, n_dims); the result has shape (n_rows,).
         """
         return self._log_density(self._checked(z))
 
@@ -147,11 +140,7 @@ class LatentDensity(BaseEstimator):
         return _mid_rank(self.reference_, -self.log_density(z))
 
     def sampling_weights(self, z: Any) -> np.ndarray:
-        """Resampling weights of the given rows, larger for rarer rows, mean 1.
-
-        Parameters
-        ----------
-        z : array-like of shape (n_rows, n_dims)
+        """Resampling weights of the rows of ``z`` (n_rows, n_dims): larger for rarer rows, mean 1.
 
         Returns
         -------

@@ -83,18 +83,12 @@ def span_reconstruction_loss(
     *,
     numeric_log_sigma: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Mean over rows of the summed span losses (see :func:`span_losses`).
+    """Mean over rows of the summed span losses.
 
     Parameters
     ----------
-    output : Tensor, shape (batch, dim)
-        Raw network output.
-    target : Tensor, shape (batch, dim)
-        Encoded rows.
-    spans : sequence of Span
-        The encoder's spans.
-    numeric_log_sigma : Tensor, optional
-        Learned numeric log standard deviations; ``None``: unit variance.
+    output, target, spans, numeric_log_sigma
+        As for :func:`span_losses`.
 
     Returns
     -------

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from fairlatent.encoding import TabularEncoder
-from fairlatent.exceptions import ModelFileError, NotFittedError, OutputError
+from fairlatent.exceptions import ModelFileError, OutputError, check_fitted
 from fairlatent.models.device import resolve_device
 from fairlatent.models.distributed import is_main_process
 from fairlatent.models.seeding import derive_seeds
@@ -281,10 +281,17 @@ class SavableModel:
     TUPLE_PARAMS: ClassVar[tuple[str, ...]] = ()
     FITTED_ATTRIBUTE: ClassVar[str]
 
+    def __sklearn_tags__(self) -> Any:
+        """Missing values are modelled (the encoder adds a missing-value indicator)."""
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.allow_nan = True
+        return tags
+
     def _check_fitted(self) -> None:
         """Raise :class:`~fairlatent.exceptions.NotFittedError` before ``fit`` (or ``load``)."""
-        if not hasattr(self, self.FITTED_ATTRIBUTE):
-            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
+        check_fitted(
+            self, self.FITTED_ATTRIBUTE, message=ERR_NOT_FITTED.format(name=type(self).__name__)
+        )
 
     def _config_params(self) -> dict[str, Any]:
         """Return the constructor parameters as JSON-ready values."""

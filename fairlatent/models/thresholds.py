@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog
 
+from fairlatent.policy import GOAL
+
 __all__ = ["MIN_LABEL_SUPPORT", "GroupPooling", "GroupRule", "GroupThresholds",
            "ThresholdSolution", "majority_accuracy", "pool_thin_groups", "roc_points",
            "solve_group_thresholds"]
@@ -221,8 +223,8 @@ def solve_group_thresholds(
     y_true: np.ndarray,
     groups: np.ndarray,
     *,
-    dp_max: float = 0.04,
-    eo_max: float = 0.08,
+    dp_max: float = GOAL.dp_difference,
+    eo_max: float = GOAL.eo_difference,
     n_thresholds: int = 60,
 ) -> ThresholdSolution:
     """Best accuracy of randomised group-specific thresholds that meet DP and EO bounds.
@@ -356,8 +358,8 @@ class GroupThresholds:
     def __init__(
         self,
         *,
-        dp_max: float = 0.04,
-        eo_max: float = 0.08,
+        dp_max: float = GOAL.dp_difference,
+        eo_max: float = GOAL.eo_difference,
         n_thresholds: int = 60,
         default_cut: float = 0.5,
     ) -> None:

@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from fairlatent.exceptions import ConfigError, DataError, NotFittedError
+from fairlatent.exceptions import ConfigError, DataError, check_fitted
 
 __all__ = ["ERR_CLIP", "ERR_ESTIMATOR", "ERR_SPLITS", "GroupDensityRatio"]
 
@@ -218,8 +218,7 @@ class GroupDensityRatio(BaseEstimator):
         NotFittedError
             Before :meth:`fit`.
         """
-        if not hasattr(self, "strata_"):
-            raise NotFittedError(ERR_NOT_FITTED)
+        check_fitted(self, "strata_", message=ERR_NOT_FITTED)
         z, groups, strata = self._inputs(z, groups, strata)
         out = np.ones(len(z))
         for stratum, fitted in self.strata_.items():

@@ -13,14 +13,16 @@ kept as a :class:`~fairlatent.samplers.latent_model.LatentModel`.
 from __future__ import annotations
 
 import logging
+import numbers
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from fairlatent.exceptions import ConfigError, NotFittedError
+from fairlatent.exceptions import ConfigError, check_fitted, check_parameter_constraints
 from fairlatent.models.density import LatentDensity, make_density
 from fairlatent.samplers.base import BaseSampler, SamplerInput, group_labels
 from fairlatent.samplers.latent_model import LABEL_COLUMN, LatentModel
@@ -49,13 +51,10 @@ __all__ = [
 #: per-dimension histograms of DB-VAE meaningful).
 DEFAULT_VAE_PARAMS: dict[str, Any] = {"latent_dim": 8, "hidden_dims": (128,)}
 
-ERR_SCOPE = "scope={value!r} is unknown; use 'global' or 'group'"
-ERR_SAMPLING = "sampling={value!r} is unknown; use 'resample' or 'weights'"
 ERR_WEIGHTS_MODE = (
     "sampling='weights' does not change rows, so fit_resample cannot honour it; call "
     "compute_sample_weight(X, y) and pass the result as sample_weight, or use sampling='resample'"
 )
-ERR_SIZE = "size={value!r} must be None (keep the number of rows) or an integer of at least 1"
 ERR_VAE_PARAMS = (
     "vae_params must be a dict of TabularVAE parameters without 'device' or 'random_state' "
     "(set those on the resampler itself), got {value!r}"
@@ -174,18 +173,19 @@ class LatentDensityResampler(BaseSampler):
 
     #: The VAE's input carries the label under this name.
     _reserved_columns = (LABEL_COLUMN,)
+    # the density's own options are checked by the density (make_density)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "scope": [StrOptions({"global", "group"})],
+        "sampling": [StrOptions({"resample", "weights"})],
+        "size": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    }
+    _fit_params = ("fitted_vae",)
 
     # -- validation --------------------------------------------------------------------------
     def _check_params(self) -> None:
-        if self.scope not in ("global", "group"):
-            raise ConfigError(ERR_SCOPE.format(value=self.scope))
-        if self.sampling not in ("resample", "weights"):
-            raise ConfigError(ERR_SAMPLING.format(value=self.sampling))
-        size = self.size
-        if size is not None and (
-            isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1
-        ):
-            raise ConfigError(ERR_SIZE.format(value=size))
+        check_parameter_constraints(self)
+        if isinstance(self.size, bool):  # an int to Python, not a number of rows
+            raise ConfigError(f"size={self.size!r} must be None or an integer of at least 1")
         params = self.vae_params
         if params is not None and (
             not isinstance(params, dict) or {"device", "random_state"} & set(params)
@@ -210,44 +210,17 @@ class LatentDensityResampler(BaseSampler):
             raise ConfigError(ERR_VAE_PARAMS.format(value=self.vae_params) + f": {err}") from None
 
     # -- fitting -----------------------------------------------------------------------------
-    def fit(
-        self, X: pd.DataFrame, y: Any, *, groups: Any = None, fitted_vae: TabularVAE | None = None
-    ) -> LatentDensityResampler:
-        """Train the VAE, fit the latent density and compute each row's weight and rarity.
+    def _fit(
+        self, data: SamplerInput, fitted_vae: TabularVAE | None = None, **params: Any
+    ) -> None:
+        """Train the VAE and the density on validated input; set the weights and rarities.
 
-        Parameters
-        ----------
-        X : DataFrame
-            Features, with the sensitive attributes as named columns.
-        y : array-like of shape (n_rows,)
-            Labels.
-        groups : array-like of shape (n_rows,), optional
-            Group label of each row, used instead of the combination of the ``sensitive``
-            columns (e.g. groups where small ones were merged); never seen by the VAE.
-        fitted_vae : TabularVAE, optional
-            A VAE this class already trained on the same rows with the same parameters and seed
-            (``vae_``), reused instead of training a new one.
-
-        Returns
-        -------
-        self
-
-        Raises
-        ------
-        DataError, SchemaError, ConfigError
-            See :meth:`fit_resample`.
+        ``fitted_vae`` (``fit(X, y, fitted_vae=...)``): a VAE this class already trained on the
+        same rows with the same parameters and seed (``vae_``), reused instead of a new one.
         """
-        data = self._validate_input(X, y, groups)
-        self._fit(data, fitted_vae=fitted_vae)
-        self._record_input(data.X)
-        return self
-
-    def _fit(self, data: SamplerInput, fitted_vae: TabularVAE | None = None) -> None:
-        """Train the VAE and the density on validated input; set the weights and rarities."""
         X, labels = data.X, data.labels
         self.groups_ = data.groups
-        rng = np.random.default_rng(self.random_state)
-        vae_seed, density_seed, draw_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
+        vae_seed, density_seed, draw_seed = self._seeds(3)
         self._draw_seed = draw_seed
         model = LatentModel(
             vae=fitted_vae if fitted_vae is not None else self._vae(vae_seed),
@@ -325,7 +298,7 @@ class LatentDensityResampler(BaseSampler):
             Before :meth:`fit`.
         """
         self._check_fitted()
-        data = self._validate_input(X, y, groups)
+        data = self._validate_input(X, y, groups, reset=False)
         template = clone(self.latent_model_.density)
         if alpha is not None:
             template.set_params(alpha=float(alpha))
@@ -333,8 +306,7 @@ class LatentDensityResampler(BaseSampler):
         return self._weigh_means(template, means, data.groups)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "weights_"):
-            raise NotFittedError(ERR_NOT_FITTED)
+        check_fitted(self, "weights_", message=ERR_NOT_FITTED)
 
     def draw_indices(
         self, weights: np.ndarray | None = None, groups: np.ndarray | None = None
@@ -377,22 +349,10 @@ class LatentDensityResampler(BaseSampler):
             chosen.append(rng.choice(rows, size=int(k), replace=True, p=w / w.sum()))
         return np.sort(np.concatenate(chosen))
 
-    def fit_resample(
-        self, X: pd.DataFrame, y: Any, *, groups: Any = None, **params: Any
-    ) -> tuple[pd.DataFrame, Any]:
+    def _fit_resample(
+        self, data: SamplerInput, **params: Any
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """Fit, then draw rows with replacement, probability ∝ weight.
-
-        Parameters
-        ----------
-        X, y, groups
-            See :meth:`fit`.
-
-        Returns
-        -------
-        X_res : DataFrame
-            The drawn rows: same columns and dtypes, fresh ``RangeIndex``.
-        y_res : same type as ``y``
-            Their labels (a Series keeps its name and dtype).
 
         Raises
         ------
@@ -401,22 +361,9 @@ class LatentDensityResampler(BaseSampler):
         """
         if self.sampling == "weights":
             raise ConfigError(ERR_WEIGHTS_MODE)
-        return super().fit_resample(X, y, groups=groups, **params)
-
-    def _fit_resample(
-        self, data: SamplerInput, **params: Any
-    ) -> tuple[pd.DataFrame, Any, np.ndarray]:
-        self._fit(data)
+        self._fit(data, **params)
         idx = self.draw_indices()
-        X_res = data.X.iloc[idx].reset_index(drop=True)
-        y = data.y
-        if isinstance(y, pd.Series):
-            y_res: Any = y.iloc[idx].reset_index(drop=True)
-        elif isinstance(y, np.ndarray):
-            y_res = y[idx]
-        else:
-            y_res = np.asarray(y)[idx]
-        return X_res, y_res, idx
+        return data.X.iloc[idx], data.labels[idx], idx
 
     def compute_sample_weight(self, X: pd.DataFrame, y: Any, *, groups: Any = None) -> np.ndarray:
         """Fit and return one weight per row, for scikit-learn's ``sample_weight``.

@@ -27,6 +27,9 @@ __all__ = ["OutlierBalancedResampler"]
 ERR_CANDIDATE_FACTOR = "candidate_factor={value} must be at least 1"
 
 
+#: Options handed on, under their own names, to the latent-density sampler that scores rarity.
+_SCORER_OPTIONS = ("alpha", "density", "bins", "rule", "vae_params", "device")
+
 class OutlierBalancedResampler(CellBalancingResampler):
     """Cell balancing whose synthetic rows fill sparse latent regions (GAN filtered by a VAE).
 
@@ -101,15 +104,11 @@ class OutlierBalancedResampler(CellBalancingResampler):
         return int(self.candidate_factor)
 
     def _fit_selection(self, X: pd.DataFrame, labels: np.ndarray, seed: int) -> None:
+        shared = {name: getattr(self, name) for name in _SCORER_OPTIONS}
         self.scorer_ = LatentDensityResampler(
+            **shared,
             scope="global",  # rarity among all candidates' rows, whatever their group
-            alpha=self.alpha,
-            density=self.density,
-            bins=self.bins,
-            rule=self.rule,
-            vae_params=self.vae_params,
             epochs=self.vae_epochs,
-            device=self.device,
             random_state=seed,
         ).fit(X, labels)
         self.latent_model_ = self.scorer_.latent_model_

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from fairlatent.exceptions import NotFittedError, SchemaError
+from fairlatent.exceptions import SchemaError, check_fitted
 from fairlatent.samplers.base import BaseSampler, SamplerInput, restore_dtypes
 from fairlatent.samplers.cells import (
     Resampled,
@@ -52,7 +52,10 @@ __all__ = [
 ]
 
 #: GAN parameters used unless ``gan_params`` says otherwise.
-DEFAULT_GAN_PARAMS: dict[str, Any] = {}
+#: The GAN's settings in a debiasing sampler (on top of its own defaults): 100 epochs, the audit's
+#: default for the ``gan``, ``vae+gan`` and ``latent-eo`` strategies (a standalone
+#: :class:`~fairlatent.models.gan.TabularGAN`, as ``fairlatent synth`` trains it, keeps 300).
+DEFAULT_GAN_PARAMS: dict[str, Any] = {"epochs": 100}
 
 ERR_LABELS = "y must hold 0/1 labels, found {found}; binarise it first"
 ERR_NOT_FITTED = "this {name} is not fitted yet; call fit_resample first"
@@ -71,9 +74,10 @@ class CellBalancingResampler(BaseSampler):
         When a cell is above its target, drop real rows at random (``True``) or keep them
         (``False``: only add rows). With ``"parity"`` this keeps every group's size.
     gan_params : dict, optional
-        :class:`~fairlatent.models.gan.TabularGAN` parameters (besides ``device``, ``random_state``).
+        :class:`~fairlatent.models.gan.TabularGAN` parameters (besides ``device``, ``random_state``),
+        on top of :data:`DEFAULT_GAN_PARAMS`.
     epochs : int, optional
-        GAN epochs (overrides ``gan_params``).
+        GAN epochs (overrides ``gan_params``; default: :data:`DEFAULT_GAN_PARAMS`, 100).
     device : str, default "auto"
     random_state : int, optional
 
@@ -98,6 +102,7 @@ class CellBalancingResampler(BaseSampler):
 
     #: The GAN's training frame carries the cell under these names.
     _reserved_columns: ClassVar[tuple[str, ...]] = (CELL_GROUP, CELL_LABEL)
+    _fit_params = ("fitted_gan",)
 
     def __init__(
         self,
@@ -153,56 +158,6 @@ class CellBalancingResampler(BaseSampler):
 
     # -- the algorithm -------------------------------------------------------------------------
 
-    def fit_resample(
-        self, X: pd.DataFrame, y: Any, *, groups: Any = None, fitted_gan: Any = None, **params: Any
-    ) -> tuple[pd.DataFrame, Any]:
-        """Train the GAN and return real plus synthetic rows with every cell at its target.
-
-        Parameters
-        ----------
-        X : DataFrame
-            Features with the sensitive attributes as named columns.
-        y : array-like of {0, 1}
-            Labels.
-        groups : array-like, optional
-            Group label of each row, used instead of the ``sensitive`` columns.
-        fitted_gan : TabularGAN, optional
-            A GAN this class already trained on the same rows (see :meth:`gan_training_frame`);
-            reused instead of training a new one.
-
-        Returns
-        -------
-        X_res : DataFrame
-            Same columns and dtypes as ``X``; real rows first, then synthetic ones.
-        y_res : same type as ``y``
-
-        Raises
-        ------
-        SchemaError
-            ``y`` holds values other than 0 and 1 (and see
-            :meth:`BaseSampler.fit_resample <fairlatent.samplers.base.BaseSampler.fit_resample>`).
-        """
-        return super().fit_resample(X, y, groups=groups, fitted_gan=fitted_gan, **params)
-
-    def fit(
-        self, X: pd.DataFrame, y: Any, *, groups: Any = None, fitted_gan: Any = None
-    ) -> CellBalancingResampler:
-        """Train the GAN (and what ranks candidates) without resampling; see :meth:`resample`.
-
-        Parameters
-        ----------
-        X, y, groups, fitted_gan
-            As in :meth:`fit_resample`.
-
-        Returns
-        -------
-        self
-        """
-        data = self._validate_input(X, y, groups)
-        self._fit(data, fitted_gan=fitted_gan)
-        self._record_input(data.X)
-        return self
-
     def resample(
         self,
         X: pd.DataFrame,
@@ -239,16 +194,19 @@ class CellBalancingResampler(BaseSampler):
         NotFittedError
             Before :meth:`fit`.
         """
-        if not hasattr(self, "gan_"):
-            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
-        data = self._validate_input(X, y, groups)
+        check_fitted(self, "gan_", message=ERR_NOT_FITTED.format(name=type(self).__name__))
+        data = self._validate_input(X, y, groups, reset=False)
         return self._resample(data, reach=reach, drop=drop, synthetic=synthetic)
 
-    def _fit(self, data: SamplerInput, *, fitted_gan: Any = None) -> None:
+    def _fit(self, data: SamplerInput, *, fitted_gan: Any = None, **params: Any) -> None:
+        """Train the GAN (and what ranks candidates) on validated input.
+
+        ``fitted_gan`` (``fit(X, y, fitted_gan=...)``): a GAN this class already trained on the
+        same rows (see :meth:`gan_training_frame`), reused instead of training a new one.
+        """
         from fairlatent.models.gan import TabularGAN
 
-        rng = np.random.default_rng(self.random_state)
-        gan_seed, select_seed, draw_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
+        gan_seed, select_seed, draw_seed = self._seeds(3)
         self._draw_seed = draw_seed
         if fitted_gan is not None:
             self.gan_ = fitted_gan
@@ -267,7 +225,7 @@ class CellBalancingResampler(BaseSampler):
 
     def _fit_resample(
         self, data: SamplerInput, *, fitted_gan: Any = None, **params: Any
-    ) -> tuple[pd.DataFrame, Any, np.ndarray]:
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         self._fit(data, fitted_gan=fitted_gan)
         result = self._resample(data)
         self.cells_ = result.cells
@@ -275,10 +233,6 @@ class CellBalancingResampler(BaseSampler):
         self.groups_resampled_ = result.groups
         if result.selection:
             self.selection_ = result.selection
-        y = data.y
-        if isinstance(y, pd.Series):
-            y_res = pd.Series(result.labels, name=y.name).astype(y.dtype)
-            return result.X, y_res, result.sample_indices
         return result.X, result.labels, result.sample_indices
 
     def _resample(
@@ -407,8 +361,8 @@ class CellBalancingResampler(BaseSampler):
         NotFittedError
             Before :meth:`fit_resample`.
         """
-        if not (hasattr(self, "gan_") and hasattr(self, "feature_names_in_")):
-            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
+        check_fitted(self, ["gan_", "feature_names_in_"],
+                     message=ERR_NOT_FITTED.format(name=type(self).__name__))
         sensitive = set(self.sensitive)
         return SyntheticSource(
             self.gan_,

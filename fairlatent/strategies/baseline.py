@@ -17,7 +17,7 @@ from fairlatent.strategies.base import (
     StrategyOutput,
     Strength,
 )
-from fairlatent.strategies.common import FittedParts, identity_output
+from fairlatent.strategies.common import FittedParts, identity_output, strength_values
 
 
 class NoMitigation(Strategy):
@@ -93,10 +93,7 @@ class Reweighing(Strategy):
         ------
         ConfigError
         """
-        values = list(options.get("strengths", ())) + (
-            [options["default"]] if "default" in options else []
-        )
-        for value in values:
+        for value in strength_values(options):
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise ConfigError(
                     f"reweigh strength {value!r} is out of range: λ runs from 0 (no weights) to "

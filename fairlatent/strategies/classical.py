@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from fairlatent.exceptions import ConfigError
+from fairlatent.policy import GOAL
 from fairlatent.strategies.adapters import CorrelationRemoverClassifier, ReductionClassifier
 from fairlatent.strategies.base import (
     OFF,
@@ -32,7 +33,7 @@ from fairlatent.strategies.base import (
     StrategyOutput,
     Strength,
 )
-from fairlatent.strategies.common import FittedParts, identity_output
+from fairlatent.strategies.common import FittedParts, identity_output, strength_values
 from fairlatent.strategies.postprocessors import GoalPostProcessor, ThresholdPostProcessor
 
 __all__ = [
@@ -83,10 +84,7 @@ class _GridStrategy(Strategy):  # noqa: B024 - _output is the one hook
         ------
         ConfigError
         """
-        values = list(options.get("strengths", ())) + (
-            [options["default"]] if "default" in options else []
-        )
-        for value in values:
+        for value in strength_values(options):
             if not isinstance(value, Mapping):
                 raise ConfigError(
                     f"{cls.__name__} settings are tables such as {dict(cls.DEFAULT)!r}, not "
@@ -180,7 +178,7 @@ class GoalStrategy(_PostProcessing):
     GRID: ClassVar[tuple[dict[str, Any], ...]] = (
         {"dp_max": 0.12, "eo_max": 0.12},
         {"dp_max": 0.08, "eo_max": 0.08},
-        {"dp_max": 0.04, "eo_max": 0.08},
+        {"dp_max": GOAL.dp_difference, "eo_max": GOAL.eo_difference},  # the audit's goal
     )
     DEFAULT: ClassVar[dict[str, Any]] = GRID[2]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -10,7 +12,85 @@ import pandas as pd
 
 from fairlatent.strategies.base import FittedStrategy, StrategyContext, StrategyOutput, Strength
 
-__all__ = ["FittedParts", "frame_parts", "identity_output", "shared_key", "unit_mean_within"]
+__all__ = [
+    "FittedParts",
+    "defaults_of",
+    "frame_parts",
+    "identity_output",
+    "params_for",
+    "shared_key",
+    "strength_values",
+    "unit_mean_within",
+]
+
+
+def strength_values(options: Any) -> list[Any]:
+    """Return the strengths a strategy's options name: each ``strengths`` entry, then ``default``.
+
+    Examples
+    --------
+    >>> strength_values({"strengths": [0.5, 1.0], "default": 1.0})
+    [0.5, 1.0, 1.0]
+    """
+    return list(options.get("strengths", ())) + (
+        [options["default"]] if "default" in options else []
+    )
+
+
+def defaults_of(cls: type) -> dict[str, Any]:
+    """Return the constructor defaults of a class: the one home of an option a strategy shares.
+
+    Parameters
+    ----------
+    cls : type
+        A sampler or model class (keyword parameters with defaults).
+
+    Returns
+    -------
+    dict
+        Parameter name -> default.
+
+    Examples
+    --------
+    >>> from fairlatent.samplers import LatentDensityResampler
+    >>> defaults_of(LatentDensityResampler)["alpha"]
+    0.01
+    """
+    return {
+        name: p.default
+        for name, p in inspect.signature(cls).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def params_for(
+    cls: type, source: Any, names: Iterable[str] | None = None, **fixed: Any
+) -> dict[str, Any]:
+    """Parameters of ``cls`` taken from a strategy's options of the same name, plus ``fixed``.
+
+    A strategy declares a sampler's or model's option under the option's own name (and with its
+    default, :func:`defaults_of`); this hands every such option on, so no strategy lists them
+    again.
+
+    Parameters
+    ----------
+    cls : type
+        The sampler or model class to build.
+    source : object
+        The strategy (its attributes are its options).
+    names : iterable of str, optional
+        Only these options (default: every parameter of ``cls`` that ``source`` has).
+    **fixed
+        Values set by the caller (they win over ``source``'s).
+
+    Returns
+    -------
+    dict
+        Keyword arguments of ``cls``.
+    """
+    wanted = list(inspect.signature(cls).parameters) if names is None else list(names)
+    shared = {name: getattr(source, name) for name in wanted if hasattr(source, name)}
+    return {**{k: v for k, v in shared.items() if k not in fixed}, **fixed}
 
 
 def identity_output(frame: pd.DataFrame, strength: Strength) -> StrategyOutput:

@@ -22,10 +22,14 @@ import pandas as pd
 
 from fairlatent.models.vae.invariant import DEFAULT_STRENGTH, InvariantEncoder
 from fairlatent.samplers.base import restore_dtypes
+from fairlatent.samplers.latent_model import LatentModel, fill_unseen
 from fairlatent.strategies.base import OFF, Strategy, StrategyContext, StrategyOutput, Strength
-from fairlatent.strategies.common import FittedParts, identity_output
+from fairlatent.strategies.common import FittedParts, defaults_of, identity_output, params_for
 
 logger = logging.getLogger(__name__)
+
+#: The encoder's defaults: the one home of the VAE options this strategy shares with it.
+_ENCODER = defaults_of(InvariantEncoder)
 
 __all__ = ["STRENGTHS", "FittedInvariant", "InvariantStrategy", "invariant_strength"]
 
@@ -61,8 +65,9 @@ class InvariantStrategy(Strategy):
     latent_dim : int, default 8
     hidden_dims : sequence of int, default (128,)
     beta : float, default 0.1
-    epochs : int or None, default None
-        VAE epochs (``None``: the audit's ``--epochs``, else 100).
+        As :class:`~fairlatent.models.vae.invariant.InvariantEncoder` (its defaults).
+    vae_epochs : int or None, default None
+        VAE epochs (``None``: the audit's ``--epochs``, else the encoder's default, 100).
 
     Examples
     --------
@@ -77,10 +82,10 @@ class InvariantStrategy(Strategy):
         strengths: Sequence[float] = STRENGTHS,
         default_strength: float = DEFAULT_STRENGTH,
         decode: Literal["average", "reference"] = "average",
-        latent_dim: int = 8,
-        hidden_dims: Sequence[int] = (128,),
-        beta: float = 0.1,
-        epochs: int | None = None,
+        latent_dim: int = _ENCODER["latent_dim"],
+        hidden_dims: Sequence[int] = _ENCODER["hidden_dims"],
+        beta: float = _ENCODER["beta"],
+        vae_epochs: int | None = None,
     ) -> None:
         self.strengths = strengths
         self.default_strength = default_strength
@@ -88,20 +93,22 @@ class InvariantStrategy(Strategy):
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.beta = beta
-        self.epochs = epochs
+        self.vae_epochs = vae_epochs
 
     def encoder(self, context: StrategyContext, weight: float) -> InvariantEncoder:
         """Build the (unfitted) encoder of strength ``weight`` for ``context``."""
-        epochs = self.epochs if self.epochs is not None else context.epochs
+        epochs = self.vae_epochs if self.vae_epochs is not None else context.epochs
         return InvariantEncoder(
-            strength=float(weight),
-            decode=self.decode,
-            latent_dim=int(self.latent_dim),
-            hidden_dims=tuple(int(h) for h in self.hidden_dims),
-            beta=float(self.beta),
-            epochs=int(epochs) if epochs is not None else 100,
-            device=context.device,
-            random_state=context.random_state,
+            **params_for(
+                InvariantEncoder,
+                self,
+                ("decode", "latent_dim", "beta"),
+                strength=float(weight),
+                hidden_dims=tuple(int(h) for h in self.hidden_dims),
+                epochs=int(epochs) if epochs is not None else _ENCODER["epochs"],
+                device=context.device,
+                random_state=context.random_state,
+            )
         )
 
     def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedInvariant:
@@ -117,6 +124,8 @@ class FittedInvariant(FittedParts):
         super().__init__(strategy, context)
         self.train = train
         self.encoders: dict[str, InvariantEncoder] = {}
+        # what the encoders see in training, so rows with unseen categories can still be encoded
+        self.fill = LatentModel.describe_columns(train[self._feature_columns(train)])
 
     def grid(self) -> list[Strength]:
         """``off``, then each configured weight."""
@@ -149,7 +158,8 @@ class FittedInvariant(FittedParts):
             return identity_output(frame, strength)
         encoder = self.fitted_encoder(strength)
         columns = self._feature_columns(frame)
-        repaired = encoder.repair(frame[columns].reset_index(drop=True))
+        rows = fill_unseen(frame[columns].reset_index(drop=True), self.fill)
+        repaired = encoder.repair(rows)
         repaired.index = frame.index
         new = frame.copy()
         for column in columns:

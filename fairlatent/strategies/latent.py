@@ -23,7 +23,14 @@ from fairlatent.strategies.base import (
     StrategyOutput,
     Strength,
 )
-from fairlatent.strategies.common import FittedParts, frame_parts, identity_output, shared_key
+from fairlatent.strategies.common import (
+    FittedParts,
+    defaults_of,
+    frame_parts,
+    identity_output,
+    params_for,
+    shared_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +39,10 @@ __all__ = ["MIXES", "FittedLatentDensity", "LatentDensityStrategy", "mix_strengt
 _HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "recon", "kl")
 #: Non-zero mixes between uniform and DB-VAE sampling offered to the tuning by default.
 MIXES: tuple[float, ...] = (0.25, 0.5, 1.0)
+#: The sampler's defaults: the one home of the options this strategy hands on to it.
+_SAMPLER = defaults_of(LatentDensityResampler)
+#: :class:`~fairlatent.models.vae.TabularVAE` options the strategy holds (others: ``vae_params``).
+VAE_OPTIONS = ("latent_dim", "hidden_dims", "beta")
 
 
 def _float(value: Any) -> float | None:
@@ -47,6 +58,11 @@ class LatentDensityStrategy(Strategy):
     label); a density is estimated on the rows' latent means, and rows from sparse regions are
     drawn more often (or weighted up), so under-represented kinds of individuals count more. The
     fitted VAE and density are kept in ``artifacts["latent_model"]`` for the representation audit.
+
+    The options shared with :class:`~fairlatent.samplers.LatentDensityResampler` (``scope``,
+    ``density``, ``alpha``, ``bins``, ``rule``, ``n_components``, ``sampling``) keep the sampler's
+    names and defaults (except ``sampling``) and are handed on to it as they are; the VAE's
+    (``latent_dim``, ``hidden_dims``, ``beta``, ``vae_epochs``) go into its ``vae_params``.
 
     Parameters
     ----------
@@ -74,7 +90,7 @@ class LatentDensityStrategy(Strategy):
         Hidden widths of the VAE.
     beta : float or None, default None
         KL weight of the VAE (``None``: the VAE's default).
-    epochs : int or None, default None
+    vae_epochs : int or None, default None
         VAE epochs; ``None`` takes the audit's ``epochs`` override, else the VAE's default.
     vae_params : dict or None, default None
         Any other :class:`~fairlatent.models.vae.TabularVAE` parameter.
@@ -135,17 +151,17 @@ class LatentDensityStrategy(Strategy):
     def __init__(
         self,
         *,
-        scope: Literal["global", "group"] = "group",
+        scope: Literal["global", "group"] = _SAMPLER["scope"],
         sampling: Literal["resample", "weights"] = "weights",
-        density: Literal["histogram", "gmm"] = "histogram",
-        alpha: float = 0.01,
-        bins: int = 10,
-        rule: Literal["product", "max"] = "max",
-        n_components: int = 8,
+        density: Literal["histogram", "gmm"] = _SAMPLER["density"],
+        alpha: float = _SAMPLER["alpha"],
+        bins: int = _SAMPLER["bins"],
+        rule: Literal["product", "max"] = _SAMPLER["rule"],
+        n_components: int = _SAMPLER["n_components"],
         latent_dim: int = DEFAULT_VAE_PARAMS["latent_dim"],
         hidden_dims: tuple[int, ...] | list[int] = DEFAULT_VAE_PARAMS["hidden_dims"],
         beta: float | None = None,
-        epochs: int | None = None,
+        vae_epochs: int | None = None,
         vae_params: dict[str, Any] | None = None,
         mixes: Sequence[float] = MIXES,
         alphas: Sequence[float] = (),
@@ -162,7 +178,7 @@ class LatentDensityStrategy(Strategy):
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.beta = beta
-        self.epochs = epochs
+        self.vae_epochs = vae_epochs
         self.vae_params = vae_params
         self.mixes = mixes
         self.alphas = alphas
@@ -180,31 +196,30 @@ class LatentDensityStrategy(Strategy):
         -------
         LatentDensityResampler
         """
+        # the sampler's own options (scope, density, alpha, ...) under their own names
         return LatentDensityResampler(
-            sensitive=list(context.sensitive),
-            scope=self.scope,
-            density=self.density,
-            alpha=self.alpha,
-            bins=self.bins,
-            rule=self.rule,
-            n_components=self.n_components,
-            sampling=self.sampling,
-            vae_params=self._vae_params(),
-            epochs=self._epochs(context),
-            device=context.device,
-            random_state=context.random_state,
+            **params_for(
+                LatentDensityResampler,
+                self,
+                sensitive=list(context.sensitive),
+                vae_params=self._vae_params(),
+                epochs=self._epochs(context),
+                device=context.device,
+                random_state=context.random_state,
+            )
         )
 
     def _vae_params(self) -> dict[str, Any]:
+        """Return the VAE's options this strategy holds (``latent_dim``, ...) over ``vae_params``."""
         vae_params = dict(self.vae_params or {})
-        vae_params.setdefault("latent_dim", int(self.latent_dim))
-        vae_params.setdefault("hidden_dims", tuple(int(h) for h in self.hidden_dims))
-        if self.beta is not None:
-            vae_params.setdefault("beta", float(self.beta))
+        for name in VAE_OPTIONS:
+            value = getattr(self, name)
+            if value is not None:
+                vae_params.setdefault(name, tuple(value) if isinstance(value, list) else value)
         return vae_params
 
     def _epochs(self, context: StrategyContext) -> int | None:
-        return self.epochs if self.epochs is not None else context.epochs
+        return self.vae_epochs if self.vae_epochs is not None else context.epochs
 
     def fit_resampler(self, train: pd.DataFrame, context: StrategyContext) -> LatentDensityResampler:
         """Fit this strategy's sampler on ``train``, sharing the VAE through ``context.shared``.

@@ -28,10 +28,15 @@ from fairlatent.strategies.common import (
     FittedParts,
     frame_parts,
     identity_output,
+    params_for,
     unit_mean_within,
 )
 from fairlatent.strategies.latent import LatentDensityStrategy
 from fairlatent.strategies.synthesis import CellBalancingStrategy
+
+#: Options handed on to the ``vae`` strategy (the VAE) and to the ``gan`` strategy (the GAN).
+VAE_OPTIONS = ("latent_dim", "hidden_dims", "beta", "vae_epochs", "vae_params")
+GAN_OPTIONS = ("gan_epochs", "gan_params")
 
 __all__ = ["DEFAULT", "GRID", "FittedLatentEqualizedOdds", "LatentEqualizedOddsStrategy"]
 
@@ -127,7 +132,7 @@ class LatentEqualizedOddsStrategy(Strategy):
         its label, as a share of the cell's rows.
     candidate_factor : int, default 4
         GAN candidates per synthetic row kept (kept with probability ``∝ r ** λ``).
-    latent_dim, hidden_dims, beta, epochs, vae_params
+    latent_dim, hidden_dims, beta, vae_epochs, vae_params
         The VAE, as in :class:`~fairlatent.strategies.latent.LatentDensityStrategy`.
     gan_params, gan_epochs
         The GAN, as in :class:`~fairlatent.strategies.synthesis.CellBalancingStrategy`.
@@ -189,7 +194,7 @@ class LatentEqualizedOddsStrategy(Strategy):
         latent_dim: int = DEFAULT_VAE_PARAMS["latent_dim"],
         hidden_dims: tuple[int, ...] | list[int] = DEFAULT_VAE_PARAMS["hidden_dims"],
         beta: float | None = None,
-        epochs: int | None = None,
+        vae_epochs: int | None = None,
         vae_params: dict[str, Any] | None = None,
         gan_params: dict[str, Any] | None = None,
         gan_epochs: int | None = None,
@@ -205,21 +210,19 @@ class LatentEqualizedOddsStrategy(Strategy):
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.beta = beta
-        self.epochs = epochs
+        self.vae_epochs = vae_epochs
         self.vae_params = vae_params
         self.gan_params = gan_params
         self.gan_epochs = gan_epochs
 
     def _fit(self, train: pd.DataFrame, context: StrategyContext) -> FittedLatentEqualizedOdds:
-        vae = LatentDensityStrategy(
-            latent_dim=self.latent_dim, hidden_dims=self.hidden_dims, beta=self.beta,
-            epochs=self.epochs, vae_params=self.vae_params,
-        )
+        # the VAE of ``vae`` (shared with it when the options agree) and the GAN of ``gan``
+        vae = LatentDensityStrategy(**params_for(LatentDensityStrategy, self, VAE_OPTIONS))
         sampler = vae.fit_resampler(train, context)
         gan = None
         if self.synthesize:
             gan = CellBalancingStrategy(
-                epochs=self.gan_epochs, gan_params=self.gan_params
+                **params_for(CellBalancingStrategy, self, GAN_OPTIONS)
             ).fit_sampler(train, context)
         return FittedLatentEqualizedOdds(self, context, sampler, gan)
 

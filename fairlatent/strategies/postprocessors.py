@@ -46,6 +46,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
+from fairlatent.exceptions import check_fitted
 from fairlatent.models.thresholds import (
     MIN_LABEL_SUPPORT,
     GroupPooling,
@@ -243,7 +244,7 @@ class _GroupThresholdPostProcessor(ClassifierMixin, BaseEstimator):
         ndarray
             Labels from ``classes_``.
         """
-        check_is_fitted(self, "pooling_")
+        check_fitted(self, "pooling_")
         X = _rows(X)
         groups = _group_labels(sensitive_features, X.shape[0])
         decisions = self._decide(X, groups, 0 if random_state is None else int(random_state))

@@ -94,6 +94,11 @@ class StrategySpec:
         return strategy
 
 
+#: What the two cell-synthesis strategies (``gan``, ``vae+gan``) share: one GAN, its analyses.
+_CELL_SYNTHESIS: dict[str, Any] = {
+    "generative": True, "uses_gan": True, "analyses": ("synthesis",), "shares": "gan",
+}
+
 BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
     StrategySpec(
         "none",
@@ -125,10 +130,7 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         "conditional WGAN-GP synthesises rows so every group reaches the overall base rate "
         "(group sizes kept; real rows of the commoner label dropped at random)",
         colour="#ea580c",
-        generative=True,
-        uses_gan=True,
-        analyses=("synthesis",),
-        shares="gan",
+        **_CELL_SYNTHESIS,
     ),
     StrategySpec(
         "vae+gan",
@@ -136,10 +138,7 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
         "outlier-balanced synthesis: GAN candidates for each under-target cell kept with "
         "probability ∝ inverse VAE latent density; real rows dropped from dense regions first",
         colour="#9333ea",
-        generative=True,
-        uses_gan=True,
-        analyses=("synthesis",),
-        shares="gan",
+        **_CELL_SYNTHESIS,
     ),
     StrategySpec(
         "latent-eo",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from fairlatent.samplers.outlier_balanced import OutlierBalancedResampler
-from fairlatent.samplers.synthesis import CellBalancingResampler, Resampled
+from fairlatent.samplers.synthesis import DEFAULT_GAN_PARAMS, CellBalancingResampler, Resampled
 from fairlatent.strategies.base import (
     ARTIFACT_SYNTHETIC_SOURCE,
     OFF,
@@ -18,10 +18,17 @@ from fairlatent.strategies.base import (
     StrategyOutput,
     Strength,
 )
-from fairlatent.strategies.common import FittedParts, frame_parts, identity_output, shared_key
+from fairlatent.strategies.common import (
+    FittedParts,
+    defaults_of,
+    frame_parts,
+    identity_output,
+    params_for,
+    shared_key,
+)
 
-#: GAN epochs used by the strategies unless ``--epochs`` or the ``epochs`` option says otherwise.
-GAN_EPOCHS = 100
+#: The outlier-balanced sampler's defaults: the one home of the options ``vae+gan`` shares with it.
+_OUTLIER = defaults_of(OutlierBalancedResampler)
 #: Strengths offered to the tuning besides ``off``: half or all the way to the targets, with real
 #: rows dropped (group sizes kept) or not (groups grow).
 GRID: tuple[dict[str, Any], ...] = (
@@ -44,8 +51,9 @@ class CellBalancingStrategy(Strategy):
         the rarer label, real rows of the commoner label are dropped at random).
     keep_size : bool, default True
         Drop real rows of over-target cells (``False``: only add rows).
-    epochs : int, optional
-        GAN epochs (default :data:`GAN_EPOCHS`, or the audit's ``--epochs``).
+    gan_epochs : int, optional
+        GAN epochs (default: the audit's ``--epochs``, else the sampler's,
+        :data:`~fairlatent.samplers.synthesis.DEFAULT_GAN_PARAMS`).
     gan_params : dict, optional
         Other :class:`~fairlatent.models.gan.TabularGAN` parameters.
     strengths : sequence of dict, default GRID
@@ -62,40 +70,47 @@ class CellBalancingStrategy(Strategy):
     of the training rows and the whole of them alike.
     """
 
+    #: The sampler this strategy builds.
+    sampler_class: ClassVar[type[CellBalancingResampler]] = CellBalancingResampler
+
     def __init__(
         self,
         *,
         target_sizes: Any = "parity",
         keep_size: bool = True,
-        epochs: int | None = None,
+        gan_epochs: int | None = None,
         gan_params: dict[str, Any] | None = None,
         strengths: Sequence[Mapping[str, Any]] = GRID,
         default: Mapping[str, Any] = DEFAULT,
     ) -> None:
         self.target_sizes = target_sizes
         self.keep_size = keep_size
-        self.epochs = epochs
+        self.gan_epochs = gan_epochs
         self.gan_params = gan_params
         self.strengths = strengths
         self.default = default
 
     def _epochs(self, context: StrategyContext) -> int:
-        return self.epochs or context.epochs or GAN_EPOCHS
-
-    def _sampler_options(self, context: StrategyContext) -> dict[str, Any]:
-        """Options of the cell-balancing resampler, from this strategy and the audit's context."""
-        return {
-            "sensitive": list(context.sensitive),
-            "target_sizes": self.target_sizes,
-            "keep_size": self.keep_size,
-            "gan_params": self.gan_params,
-            "epochs": self._epochs(context),
-            "device": context.device,
-            "random_state": context.random_state,
-        }
+        return self.gan_epochs or context.epochs or DEFAULT_GAN_PARAMS["epochs"]
 
     def _sampler(self, context: StrategyContext) -> CellBalancingResampler:
-        return CellBalancingResampler(**self._sampler_options(context))
+        """Build the sampler, handing on the options this strategy shares with it by name."""
+        cls = self.sampler_class
+        return cls(
+            **params_for(
+                cls,
+                self,
+                sensitive=list(context.sensitive),
+                epochs=self._epochs(context),
+                device=context.device,
+                random_state=context.random_state,
+                **self._model_options(context),
+            )
+        )
+
+    def _model_options(self, context: StrategyContext) -> dict[str, Any]:
+        """Options of the sampler's models that the audit's context sets (none here)."""
+        return {}
 
     def fit_sampler(self, train: pd.DataFrame, context: StrategyContext) -> CellBalancingResampler:
         """Fit this strategy's sampler on ``train``, sharing the GAN through ``context.shared``.
@@ -237,27 +252,33 @@ class OutlierBalancedStrategy(CellBalancingStrategy):
     alpha : float, default 0.01
         DB-VAE smoothing of the inverse-density weights.
     vae_epochs : int, optional
-        VAE epochs (default: the VAE's own).
+        VAE epochs (default: the audit's ``--epochs``, else the VAE's own).
     **others
         As :class:`CellBalancingStrategy`.
+
+    The options shared with :class:`~fairlatent.samplers.OutlierBalancedResampler` are handed on
+    under their own names (:func:`~fairlatent.strategies.common.params_for`).
     """
+
+    sampler_class = OutlierBalancedResampler
 
     def __init__(
         self,
         *,
         target_sizes: Any = "parity",
         keep_size: bool = True,
-        epochs: int | None = None,
+        gan_epochs: int | None = None,
         gan_params: dict[str, Any] | None = None,
-        candidate_factor: int = 4,
-        alpha: float = 0.01,
+        candidate_factor: int = _OUTLIER["candidate_factor"],
+        alpha: float = _OUTLIER["alpha"],
         vae_epochs: int | None = None,
         vae_params: dict[str, Any] | None = None,
         strengths: Sequence[Mapping[str, Any]] = GRID,
         default: Mapping[str, Any] = DEFAULT,
     ) -> None:
         super().__init__(
-            target_sizes=target_sizes, keep_size=keep_size, epochs=epochs, gan_params=gan_params,
+            target_sizes=target_sizes, keep_size=keep_size, gan_epochs=gan_epochs,
+            gan_params=gan_params,
             strengths=strengths, default=default,
         )
         self.candidate_factor = candidate_factor
@@ -265,14 +286,8 @@ class OutlierBalancedStrategy(CellBalancingStrategy):
         self.vae_epochs = vae_epochs
         self.vae_params = vae_params
 
-    def _sampler(self, context: StrategyContext) -> OutlierBalancedResampler:
-        return OutlierBalancedResampler(
-            **self._sampler_options(context),
-            candidate_factor=self.candidate_factor,
-            alpha=self.alpha,
-            vae_params=self.vae_params,
-            vae_epochs=self.vae_epochs or context.epochs,
-        )
+    def _model_options(self, context: StrategyContext) -> dict[str, Any]:
+        return {"vae_epochs": self.vae_epochs or context.epochs}
 
     def _diagnostics(self, sampler: CellBalancingResampler, result: Resampled) -> dict[str, Any]:
         diagnostics = super()._diagnostics(sampler, result)

@@ -246,8 +246,10 @@ def test_errors() -> None:
         TabularEncoder().transform(pd.DataFrame({"a": [1]}))
     with pytest.raises(DataError):
         TabularEncoder().fit(pd.DataFrame({"a": []}))
-    with pytest.raises(DataError):
-        TabularEncoder().fit([[1, 2]])  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="Expected 2D array"):
+        TabularEncoder().fit([1, 2])
+    with pytest.raises(DataError, match="X has 1 features, but TabularEncoder is expecting 2"):
+        TabularEncoder().fit([[1, 2], [3, 4]]).transform([[1]])
     with pytest.raises(SchemaError, match="infinite"):
         TabularEncoder().fit(pd.DataFrame({"a": [1.0, np.inf]}))
     with pytest.raises(SchemaError, match="datetime"):
@@ -385,3 +387,11 @@ def test_numeric_description_without_decimals_still_loads() -> None:
     assert all(
         "decimals" in info for info in encoder.to_dict()["columns"] if info["kind"] == "numeric"
     )
+
+
+def test_an_array_is_a_frame_with_columns_x0_x1() -> None:
+    rows = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]])
+    enc = TabularEncoder().fit(rows)
+    assert enc.columns_ == ["x0", "x1"] and enc.n_features_in_ == 2
+    framed = TabularEncoder().fit(pd.DataFrame(rows, columns=["x0", "x1"]))
+    np.testing.assert_array_equal(enc.transform(rows), framed.transform(rows))

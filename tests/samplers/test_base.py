@@ -35,8 +35,11 @@ def test_every_sampler_checks_its_input_in_one_style(cls):
     X, y = make_xy()
     sampler = cls(sensitive=["sex"], epochs=1, device="cpu", random_state=0)
     assert isinstance(sampler, BaseSampler)
-    with pytest.raises(DataError, match="must be a pandas DataFrame"):
+    # an array is a frame with columns x0, x1, ...: numeric, and without the named columns
+    with pytest.raises(DataError, match="could not convert string to float"):
         sampler.fit_resample(X.to_numpy(), y)
+    with pytest.raises(SchemaError, match=r"\['sex'\] are not columns of X \(columns: \['x0'\]"):
+        sampler.fit_resample(X[["x"]].to_numpy(), y)
     with pytest.raises(DataError, match="X has 30 rows but y has 10"):
         sampler.fit_resample(X, y[:10])
     with pytest.raises(DataError, match="one label per row"):
@@ -95,3 +98,18 @@ def test_validated_input_is_normalised():
     assert list(given.groups[:2]) == ["1", "2"]
     everyone = LatentDensityResampler(scope="global")._validate_input(X, y, None)
     assert set(everyone.groups) == {"all"}
+
+
+@pytest.mark.parametrize("cls", SAMPLERS)
+def test_fit_takes_only_the_samplers_own_keywords(cls):
+    X, y = make_xy()
+    with pytest.raises(TypeError, match=r"unexpected keyword\(s\) \['fitted_model'\]"):
+        cls(sensitive=["sex"]).fit(X, y, fitted_model=None)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        cls(sensitive=["sex"]).fit_resample(X, y, fitted_model=None)
+
+
+def test_seeds_are_derived_from_random_state_alone():
+    a = LatentDensityResampler(random_state=5)._seeds(3)
+    assert a == LatentDensityResampler(random_state=5)._seeds(3) and len(set(a)) == 3
+    assert a != LatentDensityResampler(random_state=6)._seeds(3)

@@ -145,7 +145,7 @@ def test_imblearn_pipeline_and_clone():
 
 def test_errors():
     X, y = make_frame(60)
-    with pytest.raises(DataError, match="DataFrame"):
+    with pytest.raises(DataError, match="could not convert string to float"):
         sampler().fit(X.to_numpy(), y)
     with pytest.raises(DataError, match="rows"):
         sampler().fit(X, y[:10])

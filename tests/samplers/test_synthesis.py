@@ -79,7 +79,7 @@ def test_add_only_and_bad_input(xy):
     )
     X_res, y_res = sampler.fit_resample(X, y)
     assert len(X_res) == 4 * sampler.cells_["rows"].max()
-    with pytest.raises(DataError, match="DataFrame"):
+    with pytest.raises(DataError, match="could not convert string to float"):
         sampler.fit_resample(X.to_numpy(), y)
     with pytest.raises(ConfigError, match="needs groups"):
         CellBalancingResampler(epochs=1).fit_resample(X, y)

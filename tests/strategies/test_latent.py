@@ -67,5 +67,5 @@ def test_weights_and_group_scope(data):
 
 
 def test_strategy_epochs_option_beats_context(data):
-    out = get_strategy("vae", epochs=1, **VAE_FAST).apply(data, context())
+    out = get_strategy("vae", vae_epochs=1, **VAE_FAST).apply(data, context())
     assert out.diagnostics["vae"]["epochs_run"] == 1

@@ -21,9 +21,9 @@ from sklearn.base import BaseEstimator
 from torch import nn
 
 from fairlatent.encoding import TabularEncoder
+from fairlatent.encoding.frames import as_frame
 from fairlatent.exceptions import (
     ConfigError,
-    DataError,
     SchemaError,
 )
 from fairlatent.models.device import to_device
@@ -51,7 +51,6 @@ __all__ = ["MAX_SAMPLE_TRIES", "TabularGAN"]
 #: Default number of generation batches :meth:`TabularGAN.sample` may spend on one request.
 MAX_SAMPLE_TRIES = 20
 
-ERR_NOT_FRAME = "expected a pandas DataFrame, got {kind}; pass e.g. pd.read_csv(path)"
 ERR_PAC = (
     "batch_size ({batch}) must be a multiple of pac ({pac}) because the critic judges packs of "
     "pac rows; use e.g. batch_size={suggest}"
@@ -250,16 +249,19 @@ class TabularGAN(SavableModel, BaseEstimator):
 
     def fit(
         self,
-        frame: pd.DataFrame,
+        X: Any,
+        y: Any = None,
         *,
         callbacks: Sequence[EpochCallback] | None = None,
     ) -> TabularGAN:
-        """Fit the encoder and train the conditional GAN on ``frame``.
+        """Fit the encoder and train the conditional GAN on ``X``.
 
         Parameters
         ----------
-        frame : DataFrame
-            Training rows (every column is modelled).
+        X : DataFrame or array-like of shape (n_rows, n_columns)
+            Training rows (every column is modelled; an array's columns are named ``x0, ...``).
+        y : None
+            Ignored (the model is unsupervised: a label to model is a column of ``X``).
         callbacks : sequence of callable, optional
             Each is called after every epoch as ``callback(epoch, epochs, metrics)`` with the
             1-based epoch number, the number of epochs and that epoch's ``history_`` dict
@@ -279,8 +281,7 @@ class TabularGAN(SavableModel, BaseEstimator):
             On an unusable frame or unknown ``condition_columns``.
         """
         self._validate_params()
-        if not isinstance(frame, pd.DataFrame):
-            raise DataError(ERR_NOT_FRAME.format(kind=type(frame).__name__))
+        frame = as_frame(X, self)
         wanted = list(self.condition_columns) if self.condition_columns is not None else None
         if wanted is not None:
             unknown = [c for c in wanted if c not in frame.columns]

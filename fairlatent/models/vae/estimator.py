@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
@@ -18,21 +18,20 @@ import torch
 from sklearn.base import BaseEstimator
 
 from fairlatent.encoding import TabularEncoder
+from fairlatent.encoding.frames import as_frame
 from fairlatent.exceptions import DataError
 from fairlatent.models.device import to_device
-from fairlatent.models.losses import LOG_SIGMA_MAX, LOG_SIGMA_MIN, span_losses
-from fairlatent.models.nn import gumbel_noise, span_layout
+from fairlatent.models.losses import span_losses
 from fairlatent.models.params import (
     EpochCallback,
-    check_count,
     check_number,
     check_positive_int,
     check_widths,
     settings_from,
 )
 from fairlatent.models.persistence import SavableModel, cpu_state, set_fitted_encoder
-from fairlatent.models.seeding import sampling_generator
 from fairlatent.models.training import check_fit_options, start_fit
+from fairlatent.models.vae.decoding import GroupDecoding
 from fairlatent.models.vae.networks import VAENetwork
 from fairlatent.models.vae.training import CHUNK_ROWS, TrainingSettings
 from fairlatent.models.vae.training import train as train_vae
@@ -43,20 +42,13 @@ __all__ = ["TabularVAE"]
 
 T = TypeVar("T")
 
-ERR_GROUPS_LENGTH = "groups has {n} label(s) for {rows} row(s); give one group per row"
-ERR_UNKNOWN_GROUP = (
-    "group(s) {groups} were not seen in fit; this conditional VAE knows {levels}"
-)
-ERR_NEEDS_GROUPS = (
-    "this VAE was fitted without groups, so its decoder takes none; leave groups out"
-)
 ERR_TOO_FEW_ROWS = (
     "the frame has {n} row(s); with val_fraction={fraction} no training rows are left; pass more "
     "rows or val_fraction=0"
 )
 
 
-class TabularVAE(SavableModel, BaseEstimator):
+class TabularVAE(SavableModel, GroupDecoding, BaseEstimator):
     """Variational autoencoder for a mixed-type DataFrame.
 
     Parameters
@@ -212,17 +204,20 @@ class TabularVAE(SavableModel, BaseEstimator):
 
     def fit(
         self,
-        frame: pd.DataFrame,
+        X: Any,
+        y: Any = None,
         *,
         groups: Any = None,
         callbacks: Sequence[EpochCallback] | None = None,
     ) -> TabularVAE:
-        """Fit the encoder and train the VAE on ``frame``.
+        """Fit the encoder and train the VAE on ``X``.
 
         Parameters
         ----------
-        frame : DataFrame
-            Training rows (every column is modelled).
+        X : DataFrame or array-like of shape (n_rows, n_columns)
+            Training rows (every column is modelled; an array's columns are named ``x0, ...``).
+        y : None
+            Ignored (the model is unsupervised: a label to model is a column of ``X``).
         groups : array-like of shape (n_rows,), optional
             Each row's group. Given, the decoder is *conditional*: it reads the group's one-hot
             code next to the latent code (so the code need not carry the group), and
@@ -247,6 +242,7 @@ class TabularVAE(SavableModel, BaseEstimator):
             On an unusable frame (see :meth:`TabularEncoder.fit`).
         """
         self._validate_params()
+        frame = as_frame(X, self)
         started = time.perf_counter()
         start = start_fit(self)
         init_seed, split_seed, _, sample_seed = start.seeds
@@ -310,42 +306,6 @@ class TabularVAE(SavableModel, BaseEstimator):
             )
         return module.to(self.device_)
 
-    # -- groups (conditional decoder) --------------------------------------------------------------
-
-    @property
-    def conditional(self) -> bool:
-        """Whether the decoder reads the group (the VAE was fitted with ``groups``)."""
-        self._check_fitted()
-        return bool(len(self.group_levels_))
-
-    def _set_groups(self, groups: Any, n_rows: int) -> None:
-        if groups is None:
-            self.group_levels_ = np.asarray([], dtype=object)
-            self.group_shares_ = np.asarray([], dtype=float)
-            return
-        labels = pd.Series(np.asarray(groups, dtype=object)).astype(str)
-        if len(labels) != n_rows:
-            raise DataError(ERR_GROUPS_LENGTH.format(n=len(labels), rows=n_rows))
-        counts = labels.value_counts().sort_index()
-        self.group_levels_ = counts.index.to_numpy(dtype=object)
-        self.group_shares_ = (counts / counts.sum()).to_numpy(dtype=float)
-
-    def _group_onehot(self, groups: Any, n_rows: int) -> np.ndarray:
-        """One-hot codes (float32) of ``groups``: labels per row, or one label for every row."""
-        levels = [str(v) for v in self.group_levels_]
-        if np.ndim(groups) == 0:
-            groups = np.full(n_rows, groups, dtype=object)
-        labels = np.asarray([str(v) for v in np.asarray(groups, dtype=object)], dtype=object)
-        if len(labels) != n_rows:
-            raise DataError(ERR_GROUPS_LENGTH.format(n=len(labels), rows=n_rows))
-        index = {level: i for i, level in enumerate(levels)}
-        unknown = sorted({v for v in labels if v not in index})
-        if unknown:
-            raise DataError(ERR_UNKNOWN_GROUP.format(groups=unknown[:5], levels=levels))
-        onehot = np.zeros((n_rows, len(levels)), dtype=np.float32)
-        onehot[np.arange(n_rows), [index[v] for v in labels]] = 1.0
-        return onehot
-
     # -- inference ---------------------------------------------------------------------------------
 
     def _map_chunks(
@@ -360,9 +320,6 @@ class TabularVAE(SavableModel, BaseEstimator):
                 step(module, data[start : start + CHUNK_ROWS])
                 for start in range(0, data.shape[0], CHUNK_ROWS)
             ]
-
-    def _chunks(self, n: int) -> Iterable[slice]:
-        return (slice(s, min(s + CHUNK_ROWS, n)) for s in range(0, n, CHUNK_ROWS))
 
     def encode(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Latent posterior of each row.
@@ -386,79 +343,6 @@ class TabularVAE(SavableModel, BaseEstimator):
         mean = torch.cat(means).cpu().numpy() if means else np.zeros(shape, np.float32)
         log_var = torch.cat(log_vars).cpu().numpy() if log_vars else np.zeros(shape, np.float32)
         return mean, log_var
-
-    def _onehot_tensor(self, groups: Any, n_rows: int) -> torch.Tensor | None:
-        """Return the decoder's group input for ``n_rows`` rows (``None`` for a plain VAE)."""
-        if not len(self.group_levels_):
-            if groups is not None:
-                raise DataError(ERR_NEEDS_GROUPS)
-            return None
-        return torch.from_numpy(self._group_onehot(groups, n_rows)).to(self.device_)
-
-    def _decode_mean(self, z: torch.Tensor, groups: Any) -> torch.Tensor:
-        """Return the decoder output for codes ``z``: at ``groups``, or averaged over the groups.
-
-        Averaging (``groups=None`` on a conditional VAE) mixes each group's output by its
-        training share: softmax probabilities on one-hot spans (so the most likely category of
-        the mixture wins), values on numeric spans.
-        """
-        module = self.module_
-        n = z.shape[0]
-        if not len(self.group_levels_) or groups is not None:
-            onehot = self._onehot_tensor(groups, n)
-            return module.decode(z, onehot)
-        mixed = torch.zeros((n, self.encoder_.output_dim_), device=z.device)
-        for level, share in zip(self.group_levels_, self.group_shares_, strict=True):
-            out = module.decode(z, self._onehot_tensor(level, n))
-            for span in self.spans_:
-                if span.is_discrete:
-                    out[:, span.slice] = torch.softmax(out[:, span.slice], dim=1)
-            mixed += float(share) * out
-        return mixed
-
-    def decode(self, z: np.ndarray, groups: Any = None) -> pd.DataFrame:
-        """Decode latent codes back to rows in the fitted schema.
-
-        Parameters
-        ----------
-        z : array-like of shape (n_rows, latent_dim)
-            Latent codes (e.g. the means of :meth:`encode`).
-        groups : array-like of shape (n_rows,) or scalar, optional
-            A conditional VAE's group input: one group per row, or one group for every row.
-            ``None`` averages the decoder's output over the groups, weighted by their training
-            shares. A plain VAE takes no groups.
-
-        Returns
-        -------
-        DataFrame
-            The most likely category per categorical column and the mean of each numeric
-            value, with the fitted columns and dtypes.
-
-        Raises
-        ------
-        DataError
-            A group not seen in fit, a wrong number of groups, or groups for a plain VAE.
-        """
-        self._check_fitted()
-        codes = np.asarray(z, dtype=np.float32)
-        if codes.ndim != 2 or codes.shape[1] != int(self.latent_dim):
-            raise DataError(
-                f"z has shape {codes.shape}; expected (n_rows, {int(self.latent_dim)})"
-            )
-        n = codes.shape[0]
-        per_row = groups is not None and np.ndim(groups) > 0
-        if per_row and len(np.asarray(groups, dtype=object)) != n:
-            raise DataError(ERR_GROUPS_LENGTH.format(n=len(np.asarray(groups)), rows=n))
-        self.module_.eval()
-        outputs = []
-        with torch.inference_mode():
-            for rows in self._chunks(n):
-                part = torch.from_numpy(codes[rows]).to(self.device_)
-                chunk_groups = np.asarray(groups, dtype=object)[rows] if per_row else groups
-                outputs.append(self._decode_mean(part, chunk_groups))
-        dim = self.encoder_.output_dim_
-        decoded = torch.cat(outputs).cpu().numpy() if outputs else np.zeros((0, dim))
-        return self.encoder_.inverse_transform(decoded)
 
     def _forward_chunks(
         self, frame: pd.DataFrame, groups: Any, step: Callable[[torch.Tensor, torch.Tensor], T]
@@ -537,74 +421,6 @@ class TabularVAE(SavableModel, BaseEstimator):
         if not errors:
             return np.zeros(0)
         return torch.cat(errors).cpu().numpy().astype(np.float64)
-
-    def sample(
-        self, n: int, *, groups: Any = None, random_state: int | None = None
-    ) -> pd.DataFrame:
-        """Draw new rows from the generative model.
-
-        ``z ~ N(0, I)``; numeric values are drawn from the decoder's Gaussian (mean and learned
-        standard deviation) and every one-hot span from its softmax, then decoded.
-
-        Parameters
-        ----------
-        n : int
-            Number of rows.
-        groups : array-like of shape (n,) or scalar, optional
-            A conditional VAE's group input; ``None`` draws each row's group with the training
-            shares.
-        random_state : int, optional
-            Seed of this draw. ``None`` continues the model's own stream, seeded by the
-            constructor's ``random_state`` (so a seeded model gives a reproducible sequence of
-            samples).
-
-        Returns
-        -------
-        DataFrame
-            ``n`` rows with the fitted columns and dtypes: categories seen in fit, numeric values
-            within the fitted range.
-        """
-        self._check_fitted()
-        check_count("n", n)
-        device = self.device_
-        generator = sampling_generator(self._sample_rng, random_state, device)
-        module = self.module_.eval()
-        layout = span_layout(self.spans_, device)
-        sigma = torch.exp(module.log_sigma.detach().clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX))
-        outputs = []
-        with torch.inference_mode():
-            for rows in self._chunks(int(n)):
-                count = rows.stop - rows.start
-                z = torch.randn((count, int(self.latent_dim)), generator=generator, device=device)
-                logits = module.decode(z, self._sample_groups(groups, rows, generator))
-                gumbel = gumbel_noise(logits.shape, generator=generator, device=device)
-                logits = logits + gumbel * layout.discrete_mask  # gumbel-max = categorical draw
-                if layout.numeric_index.numel():
-                    gauss = torch.randn(
-                        (count, layout.numeric_index.numel()), generator=generator, device=device
-                    )
-                    logits[:, layout.numeric_index] += gauss * sigma
-                outputs.append(logits)
-        dim = self.encoder_.output_dim_
-        decoded = torch.cat(outputs).cpu().numpy() if outputs else np.zeros((0, dim))
-        return self.encoder_.inverse_transform(decoded)
-
-    def _sample_groups(
-        self, groups: Any, rows: slice, generator: torch.Generator
-    ) -> torch.Tensor | None:
-        """Return the decoder's group input for the rows ``rows`` of a draw."""
-        count = rows.stop - rows.start
-        if not len(self.group_levels_):
-            if groups is not None:
-                raise DataError(ERR_NEEDS_GROUPS)
-            return None
-        if groups is None:
-            shares = torch.tensor(self.group_shares_.tolist(), dtype=torch.float32, device=self.device_)
-            picks = torch.multinomial(shares, count, replacement=True, generator=generator)
-            return torch.nn.functional.one_hot(picks, len(self.group_levels_)).float()
-        if np.ndim(groups) > 0:
-            groups = np.asarray(groups, dtype=object)[rows]
-        return self._onehot_tensor(groups, count)
 
     # -- persistence (save and load come from SavableModel) ---------------------------------------
 

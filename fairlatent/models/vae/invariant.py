@@ -24,9 +24,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from fairlatent.exceptions import DataError
+from fairlatent.exceptions import DataError, check_fitted
 from fairlatent.models.vae.estimator import TabularVAE
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,10 @@ ERR_NO_FEATURES = (
     "X has no column besides the sensitive ones {sensitive}; the encoder needs features to encode"
 )
 
+
+#: :class:`TabularVAE` options the encoder holds under the VAE's names and hands on as they are.
+VAE_OPTIONS = ("latent_dim", "beta", "epochs", "batch_size", "learning_rate", "patience", "device",
+               "random_state")
 
 def group_labels_of(values: Any) -> np.ndarray:
     """One text label per row from one or several sensitive columns (joined with ``" | "``).
@@ -219,17 +223,11 @@ class InvariantEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             )
         self.columns_ = [str(c) for c in features.columns]
         self.conditional_ = groups is not None
+        shared = {name: getattr(self, name) for name in VAE_OPTIONS}
         self.vae_ = TabularVAE(
-            latent_dim=self.latent_dim,
+            **shared,
             hidden_dims=tuple(self.hidden_dims),
-            beta=self.beta,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            patience=self.patience,
-            device=self.device,
             mmd_weight=float(self.strength) * features.shape[1] if groups is not None else 0.0,
-            random_state=self.random_state,
         ).fit(features, groups=groups)
         self._n_features_out = int(self.latent_dim)
         return self
@@ -246,7 +244,7 @@ class InvariantEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         -------
         ndarray of float64, shape (n_rows, latent_dim)
         """
-        check_is_fitted(self, "vae_")
+        check_fitted(self, "vae_")
         frame = self._frame(X, reset=False)
         features, _ = self._split(frame)
         means, _ = self.vae_.encode(features)
@@ -268,7 +266,7 @@ class InvariantEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         DataFrame
             The encoded columns (``columns_``) in their fitted dtypes, one row per row of ``X``.
         """
-        check_is_fitted(self, "vae_")
+        check_fitted(self, "vae_")
         frame = self._frame(X, reset=False)
         features, _ = self._split(frame)
         means, _ = self.vae_.encode(features)
@@ -279,7 +277,7 @@ class InvariantEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     @property
     def reference_group_(self) -> str:
         """The largest training group (the group input of ``decode="reference"``)."""
-        check_is_fitted(self, "vae_")
+        check_fitted(self, "vae_")
         if not self.conditional_:
             raise DataError("this encoder was fitted without groups: it has no reference group")
         return str(self.vae_.group_levels_[int(np.argmax(self.vae_.group_shares_))])
