@@ -336,8 +336,9 @@ def discover_candidates(
             add(narrow, int(c), f1, "refined")
     # peeling twice: on the errors, and on the errors beyond what a smooth model of the error
     # expects from the latent code (regions hard everywhere alike stop competing)
-    expected = expected_errors(z, y_pred, errors, random_state=random_state)
-    for baseline in (None, expected):
+    expected = expected_errors(z, y_pred, errors, random_state=random_state) \
+        if settings.peel_rounds > 0 else None
+    for baseline in (None, expected) if expected is not None else ():
         for _, rule in peel(masks, errors, columns, min_rows=min_rows, expected=baseline,
                             rounds=settings.peel_rounds):
             add(rule, -1, math.nan, "searched")
