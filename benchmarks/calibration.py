@@ -234,35 +234,43 @@ def summarise(out: dict) -> dict:
             "coverage_datasets": judged}
 
 
+#: The three tables of RESULTS.md: the kind of scenario, its header, and the columns after the
+#: scenario (``"gap"``: the true gap; a key: that count's share of the datasets, with its error).
+TABLES = (
+    ("null", "| scenario | datasets | false alarms logreg | false alarms rule | coverage (rule) |",
+     ("datasets", "alarm_logreg", "alarm_rule")),
+    ("shift", "| scenario | true selection-rate gap | power: selection rate established | "
+     "power: any rate of b established | coverage |", ("gap", "power_sel", "power_any")),
+    ("small", "| scenario | true gap of the thin group | thin group established | other "
+     "false alarms | coverage |", ("gap", "thin_established", "alarm_rule")),
+)
+
+
+def _share(count: float, of: int) -> str:
+    """A share with its Monte-Carlo standard error, as the tables write it."""
+    p = count / max(of, 1)
+    return f"{p:.3f} ± {mc(p, of):.3f}"
+
+
 def table(out: dict) -> str:
     """The Markdown tables of RESULTS.md."""
-    lines = ["| scenario | datasets | false alarms logreg | false alarms rule | coverage (rule) |",
-             "|---|---|---|---|---|"]
-    for r in out["rows"]:
-        if r["kind"] != "null":
-            continue
-        d = r["datasets"]
-        fa, fr, cv = r["alarm_logreg"] / d, r["alarm_rule"] / d, r["covered"] / max(r["judged"], 1)
-        lines.append(f"| {r['scenario']} | {d} | {fa:.3f} ± {mc(fa, d):.3f} | {fr:.3f} ± {mc(fr, d):.3f} "
-                     f"| {cv:.3f} ± {mc(cv, r['judged']):.3f} |")
-    lines += ["", "| scenario | true selection-rate gap | power: selection rate established | "
-              "power: any rate of b established | coverage |", "|---|---|---|---|---|"]
-    for r in out["rows"]:
-        if r["kind"] != "shift":
-            continue
-        d = r["datasets"]
-        ps, pa, cv = r["power_sel"] / d, r["power_any"] / d, r["covered"] / max(r["judged"], 1)
-        lines.append(f"| {r['scenario']} | {r['true_gap']:+.3f} | {ps:.3f} ± {mc(ps, d):.3f} | "
-                     f"{pa:.3f} ± {mc(pa, d):.3f} | {cv:.3f} ± {mc(cv, r['judged']):.3f} |")
-    lines += ["", "| scenario | true gap of the thin group | thin group established | other "
-              "false alarms | coverage |", "|---|---|---|---|---|"]
-    for r in out["rows"]:
-        if r["kind"] != "small":
-            continue
-        d = r["datasets"]
-        te, fr, cv = r["thin_established"] / d, r["alarm_rule"] / d, r["covered"] / max(r["judged"], 1)
-        lines.append(f"| {r['scenario']} | {r['true_gap']:+.3f} | {te:.3f} ± {mc(te, d):.3f} | "
-                     f"{fr:.3f} ± {mc(fr, d):.3f} | {cv:.3f} ± {mc(cv, r['judged']):.3f} |")
+    lines: list[str] = []
+    for kind, header, columns in TABLES:
+        lines += ["", header, "|---|---|---|---|---|"] if lines else [header, "|---|---|---|---|---|"]
+        for r in out["rows"]:
+            if r["kind"] != kind:
+                continue
+            d = r["datasets"]
+            cells = [r["scenario"]]
+            for column in columns:
+                if column == "datasets":
+                    cells.append(str(d))
+                elif column == "gap":
+                    cells.append(f"{r['true_gap']:+.3f}")
+                else:
+                    cells.append(_share(r[column], d))
+            cells.append(_share(r["covered"], r["judged"]))
+            lines.append("| " + " | ".join(cells) + " |")
     s = summarise(out)
     lines += ["", f"Pooled: family-wise false-alarm rate {s['false_alarm_rate']:.3f} ± "
               f"{s['false_alarm_error']:.3f} ({s['null_datasets']} null audits); simultaneous "

@@ -33,6 +33,7 @@ _LAZY = {
     "evaluate_predictions": "fairlatent.metrics.fairness",
     "reweighing_weights": "fairlatent.strategies.baseline",
     "FairlatentError": "fairlatent.exceptions",
+    "FairlatentWarning": "fairlatent.warnings",
     "TabularEncoder": "fairlatent.encoding.encoder",
     "TabularVAE": "fairlatent.models.vae",
     "TabularGAN": "fairlatent.models.gan",

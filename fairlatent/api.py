@@ -1,45 +1,48 @@
-"""The one orchestration path: data -> split -> strategies -> classifiers -> fairlearn metrics.
+"""The library's front door: :func:`audit`, :func:`debias`, :func:`load_and_audit`, :func:`write_report`.
 
-:func:`audit` runs it on a DataFrame; :func:`load_and_audit` reads a file first and
-:func:`write_report` writes the HTML and JSON outputs. The steps it is made of
-(:func:`prepare_data`, :func:`audit_plan`) are public so the ``debias`` workflow reuses them.
+:func:`audit` validates the options, prepares the rows (:func:`~fairlatent.data.prepare.prepare_data`)
+and hands the plan (:func:`~fairlatent.engine.plan.audit_plan`) to the engine once
+(:func:`fairlatent.engine.audit.run_audit`: units -> records -> findings -> analyses), which builds
+the :class:`~fairlatent.results.AuditResult`. :func:`load_and_audit` reads a file first and
+:func:`write_report` writes the HTML and JSON outputs. :func:`prepare_data` and :func:`audit_plan`
+are re-exported here so the ``debias`` workflow and benchmarks reuse the audit's own steps.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import platform
 import time
-from collections.abc import Callable, Mapping
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fairlatent.classifiers import FeatureSpec, split_feature_kinds
 from fairlatent.config import AuditConfig
-from fairlatent.data.schema import GROUP_COLUMN, MISSING_GROUP, PreparedData, prepare
-from fairlatent.data.summary import data_summary
-from fairlatent.engine.parallel import run_all
-from fairlatent.engine.units import (
-    AuditPlan,
-    StrategyRun,
-    Unit,
-    first_test_rows,
-    make_split,
-    plan_units,
-    run_unit,
-)
+from fairlatent.data.prepare import check_reference, prepare_data
+from fairlatent.data.restore import restore_real_values
+from fairlatent.data.schema import GROUP_COLUMN, PreparedData
+from fairlatent.engine.audit import EpochCallback, ProgressCallback, run_audit
+from fairlatent.engine.plan import audit_plan
 from fairlatent.exceptions import ConfigError
-from fairlatent.metrics.analyses import ANALYSES, AnalysisInput
-from fairlatent.metrics.frontier import goal_frontier
 from fairlatent.models.threads import apply_thread_policy
-from fairlatent.results import GOAL, AuditResult
+from fairlatent.policy import BASELINE
+from fairlatent.results import AuditResult
 from fairlatent.results.debiased import DebiasOutcome
-from fairlatent.strategies import STRATEGIES, StrategyOutput
+from fairlatent.strategies import STRATEGIES
+
+__all__ = [
+    "EpochCallback",
+    "ProgressCallback",
+    "audit",
+    "audit_plan",
+    "debias",
+    "load_and_audit",
+    "prepare_data",
+    "restore_real_values",
+    "write_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -49,58 +52,6 @@ MSG_UNTRACED = (
     "(missing)): the strategy renumbered them, so they could not be traced to your rows; raise "
     "--max-categories to keep more levels"
 )
-
-ProgressCallback = Callable[[str, int, int], None]
-#: Per-epoch model callback ``(epoch, epochs, metrics)`` (see :mod:`fairlatent.models.params`).
-EpochCallback = Callable[[int, int, Mapping[str, float]], Any]
-
-
-def prepare_data(frame: pd.DataFrame, cfg: AuditConfig) -> PreparedData:
-    """Validate and shape ``frame`` as ``cfg`` says (target, sensitive groups, dropped columns).
-
-    Parameters
-    ----------
-    frame : DataFrame
-        Raw rows.
-    cfg : AuditConfig
-        A validated configuration.
-
-    Returns
-    -------
-    PreparedData
-    """
-    return prepare(
-        frame,
-        target=cfg.target,
-        sensitive=cfg.sensitive,
-        positive_label=cfg.positive_label,
-        min_group_size=cfg.min_group_size,
-        drop=cfg.drop,
-        max_categories=cfg.max_categories,
-    )
-
-
-def audit_plan(cfg: AuditConfig, data: PreparedData) -> AuditPlan:
-    """Bundle a validated configuration and prepared rows into the engine's plan.
-
-    Parameters
-    ----------
-    cfg : AuditConfig
-    data : PreparedData
-
-    Returns
-    -------
-    AuditPlan
-    """
-    features = data.schema.features + (data.schema.sensitive if cfg.include_sensitive else [])
-    numeric, categorical = split_feature_kinds(data.frame, features)
-    return AuditPlan(
-        cfg=cfg,
-        frame=data.frame,
-        sensitive=data.schema.sensitive,
-        features=FeatureSpec(numeric, categorical, cfg.target, GROUP_COLUMN),
-        specs={name: STRATEGIES.get(name) for name in cfg.strategies},
-    )
 
 
 def audit(
@@ -158,207 +109,29 @@ def audit(
     base = config.to_dict() if config is not None else {}
     overrides = {"target": target, "sensitive": sensitive, **options}
     cfg = AuditConfig.from_mapping(base, **overrides).validate()
+    return _audit(frame, cfg, progress, callbacks)
+
+
+def _audit(
+    frame: pd.DataFrame,
+    cfg: AuditConfig,
+    progress: ProgressCallback | None,
+    callbacks: list[EpochCallback] | None,
+    name: str | None = None,
+) -> AuditResult:
+    """Prepare ``frame`` as the validated ``cfg`` says and hand the plan to the engine once."""
     apply_thread_policy(cfg.threads)  # inherited by local worker processes (FAIRLATENT_THREADS)
     started = time.perf_counter()
     data = prepare_data(frame, cfg)
-    _check_reference(cfg, data)
-    plan = audit_plan(cfg, data)
-    device = _device_name(cfg)
-    units = plan_units(cfg)
-    runs = _run_units(plan, units, progress, callbacks)
-    train_first, test_first = first_test_rows(plan)
-    result = AuditResult(
-        config=cfg,
-        schema=data.schema,
-        data_summary=data_summary(data, train_first, test_first),
-        records=[rec for run in runs for rec in run.records],
-        strategy_info=_strategy_info(runs),
-        tuning=[{"repeat": run.repeat, "strategy": run.strategy, **t} for run in runs for t in run.tuning],
-        test_frame=test_first,
+    check_reference(data, cfg.reference, cfg.min_group_size)
+    return run_audit(
+        audit_plan(cfg, data),
+        data,
+        progress=progress,
+        callbacks=callbacks,
+        name=name,
+        started=started,
     )
-    _add_frontier(result, test_first)
-    result.analyses["leakage"] = [
-        entry for run in runs if run.repeat == 0 for entry in run.info.get("leakage", [])
-    ]
-    outputs_first = {run.strategy: run.output for run in runs if run.output is not None}
-    _add_analyses(result, outputs_first, train_first, test_first, plan=plan, runs=runs)
-    result.environment = _environment(device, time.perf_counter() - started)
-    if progress:
-        progress("done", 1, 1)
-    return result
-
-
-def _run_units(
-    plan: AuditPlan,
-    units: list[Unit],
-    progress: ProgressCallback | None,
-    callbacks: list[EpochCallback] | None = None,
-) -> list[StrategyRun]:
-    """Run every unit (serially with step progress, or through the configured backend)."""
-    cfg = plan.cfg
-    order = {name: i for i, name in enumerate(cfg.strategies)}
-    serial = cfg.backend == "local" and cfg.jobs == 1
-    if serial:
-        total = cfg.repeats * len(cfg.strategies) * (1 + len(cfg.classifiers))
-        done = [0]
-
-        def step(description: str) -> None:
-            if progress:
-                progress(description, done[0], total)
-            done[0] += 1
-
-        batches = [run_unit(plan, unit, progress=step, callbacks=callbacks) for unit in units]
-    else:
-        def finished(count: int, total: int) -> None:
-            if progress:
-                progress(f"{count}/{total} units done ({cfg.backend} backend)", count, total)
-
-        batches = run_all(
-            functools.partial(run_unit, plan),
-            units,
-            jobs=cfg.jobs,
-            backend=cfg.backend,
-            address=cfg.address,
-            on_done=finished,
-        )
-    runs = [run for batch in batches for run in batch]
-    return sorted(runs, key=lambda run: (run.repeat, order[run.strategy]))
-
-
-def _strategy_info(runs: list[StrategyRun]) -> dict[str, dict[str, Any]]:
-    """Per strategy: description, per-repeat fit time and rows, chosen strengths, diagnostics."""
-    info: dict[str, dict[str, Any]] = {}
-    for run in runs:
-        entry = info.setdefault(
-            run.strategy,
-            {
-                "description": STRATEGIES.get(run.strategy).description,
-                "kind": run.info["kind"],
-                "fitted_on": run.info["fitted_on"],
-                "default_strength": run.info["default_strength"],
-                "fit_seconds": [],
-                "transform_seconds": [],
-                "train_rows": [],
-                "synthetic_rows": [],
-                "weighted": run.info["weighted"],
-                "chosen": {},
-                "diagnostics": {},
-            },
-        )
-        entry["fit_seconds"].append(run.info["fit_seconds"])
-        entry["transform_seconds"].append(run.info["transform_seconds"])
-        entry["train_rows"].append(run.info["train_rows"])
-        entry["synthetic_rows"].append(run.info["synthetic_rows"])
-        for rec in run.records:
-            entry["chosen"].setdefault(rec.classifier, []).append(rec.strength)
-        if run.repeat == 0:
-            entry["diagnostics"] = run.info["diagnostics"]
-    return info
-
-
-def _check_reference(cfg: AuditConfig, data: PreparedData) -> None:
-    groups = sorted(data.frame[GROUP_COLUMN].unique())
-    merged_into = {
-        small: label for label, names in data.schema.merged_groups.items() for small in names
-    }
-    if cfg.reference in merged_into:
-        raise ConfigError(
-            f"reference group {cfg.reference!r} has fewer than {cfg.min_group_size} rows, so it "
-            f"was merged into {merged_into[cfg.reference]!r}; lower --min-group-size to keep it "
-            f"apart, or choose one of {', '.join(map(repr, groups))}"
-        )
-    if cfg.reference is not None and cfg.reference not in groups:
-        raise ConfigError(
-            f"reference group {cfg.reference!r} is not a group of the data; choose one of "
-            f"{', '.join(map(repr, groups))}"
-        )
-
-
-def _add_frontier(result: AuditResult, test: pd.DataFrame) -> None:
-    """Price the fairness goal for each classifier's baseline scores (first repeat)."""
-    for rec in result.records:
-        if rec.strategy == "none" and rec.repeat == 0 and rec.scores is not None:
-            result.frontier[rec.classifier] = goal_frontier(
-                rec.scores,
-                test[result.config.target].to_numpy(),
-                test[GROUP_COLUMN].to_numpy(),
-                dp_max=GOAL["dp_difference"],
-                eo_max=GOAL["eo_difference"],
-            )
-
-
-def _add_analyses(
-    result: AuditResult,
-    outputs: dict[str, StrategyOutput],
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    *,
-    plan: AuditPlan | None = None,
-    runs: list[StrategyRun] | None = None,
-) -> None:
-    """Run every analysis some audited strategy feeds (or its option enables), in registry order."""
-    predictions = {
-        (rec.strategy, rec.classifier): rec.y_pred for rec in result.records if rec.repeat == 0
-    }
-    first = [run for run in runs or [] if run.repeat == 0]
-    models = {(run.strategy, clf): m for run in first for clf, m in run.models.items()}
-    on_validation = {
-        (run.strategy, clf): p for run in first for clf, p in run.validation_predictions.items()
-    }
-    cfg = result.config
-    for spec in ANALYSES:
-        enabled = spec.enabled_by is not None and bool(getattr(cfg, spec.enabled_by, False))
-        feeding = {
-            name: output
-            for name, output in outputs.items()
-            if enabled or spec.name in STRATEGIES.get(name).analyses
-        }
-        if not feeding and not enabled:
-            continue
-        inputs = AnalysisInput(
-            outputs=feeding,
-            train=train,
-            test=test,
-            target=result.config.target,
-            group_column=GROUP_COLUMN,
-            predictions=predictions,
-            random_state=result.config.seed,
-            validation=make_split(plan, 0).validation if enabled and plan is not None else None,
-            models=models,
-            validation_predictions=on_validation,
-            sensitive=tuple(result.schema.sensitive),
-            features=tuple(plan.features.columns) if plan is not None else (),
-            options={"device": cfg.device, "epochs": cfg.epochs, "n_boot": cfg.n_boot},
-        )
-        analysis = spec.compute(inputs)
-        if analysis is not None:
-            result.analyses[spec.name] = analysis
-
-
-def _device_name(cfg: AuditConfig) -> str:
-    if not any(STRATEGIES.get(name).generative for name in cfg.strategies):
-        return "cpu (no neural models trained)"
-    from fairlatent.models.device import resolve_device
-
-    return str(resolve_device(cfg.device))
-
-
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def _environment(device: str, seconds: float) -> dict[str, Any]:
-    packages = ["fairlatent", "numpy", "pandas", "scikit-learn", "fairlearn", "torch", "matplotlib"]
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": {p: _package_version(p) for p in packages},
-        "device": device,
-        "seconds": round(seconds, 2),
-    }
 
 
 def debias(
@@ -443,7 +216,7 @@ def debias(
         )
     if strategy == AUTO and strength is not None:
         raise ConfigError("--strength names one strategy's setting: give --strategy too, not auto")
-    pool = debiasing if strategies is None else [s for s in strategies if s != "none"]
+    pool = debiasing if strategies is None else [s for s in strategies if s != BASELINE]
     foreign = [s for s in pool if s not in debiasing]
     if foreign:
         raise ConfigError(
@@ -489,80 +262,11 @@ def debias(
         if output.sample_weight is None
         else np.asarray(output.sample_weight, dtype=float),
         is_synthetic=np.asarray(output.is_synthetic, dtype=bool),
-        strategy=result.strategy,
-        strength=result.strength,
-        setups=result.setups,
-        validation=result.validation,
-        leakage=result.leakage,
-        tuning=result.tuning,
+        **result.record(),
         notices=notices,
         config=cfg.to_dict(),
         artifacts=dict(output.artifacts),
     )
-
-
-def restore_real_values(
-    rows: pd.DataFrame, is_synthetic: np.ndarray, raw: pd.DataFrame, data: PreparedData
-) -> int:
-    """Give the real rows of a debiased set back the values the audit had to change to learn.
-
-    The audit pools rare levels of a categorical feature into one level and names missing
-    sensitive values ``(missing)``; the rows ``debias`` writes for the user's own model carry the
-    user's values instead. A real row is traced through its index (a position in the prepared
-    frame) to the raw frame, and only when every other column equals that prepared row (a strategy
-    that renumbered or rewrote its rows leaves them as they are). Synthetic rows keep the pooled
-    level, which is what the generator learnt. Changes ``rows`` in place.
-
-    Returns
-    -------
-    int
-        Real rows that still carry a value the audit made (they could not be traced).
-    """
-    pooled = {c: info["label"] for c, info in data.schema.pooled.items()}
-    missing = dict.fromkeys(data.schema.sensitive, MISSING_GROUP)
-    restorable = [c for c in {**pooled, **missing} if c in rows.columns and c in raw.columns]
-    real = ~np.asarray(is_synthetic, dtype=bool)
-    if not restorable or data.source_rows is None or len(real) != len(rows):
-        return 0
-    positions = rows.index.to_numpy()
-    if not np.issubdtype(positions.dtype, np.integer):
-        positions = np.full(len(rows), -1)
-    inside = real & (positions >= 0) & (positions < len(data.frame))
-    prepared = data.frame.iloc[positions[inside]]
-    traced = np.ones(int(inside.sum()), dtype=bool)
-    for column in rows.columns:  # the row must be its source row, apart from restorable values
-        if column in restorable or column == data.schema.target or column not in prepared:
-            continue
-        traced &= _same_values(rows[column].to_numpy()[inside], prepared[column].to_numpy())
-    where = np.flatnonzero(inside)[traced]
-    source = data.source_rows[positions[where]]
-    for column in restorable:
-        label = pooled.get(column, missing.get(column))
-        current = rows[column].to_numpy()[where]
-        original = raw[column].iloc[source].to_numpy()
-        changed = _same_values(current, np.full(len(current), label, dtype=object))
-        if column not in pooled:  # a sensitive value the audit named as missing
-            changed &= pd.isna(original)
-        if not changed.any():
-            continue
-        values = np.array(rows[column].astype(object), dtype=object)
-        values[where[changed]] = original[changed]
-        rows[column] = values
-    made = np.zeros(len(rows), dtype=bool)
-    for column in restorable:
-        label = pooled.get(column, missing.get(column))
-        made |= _same_values(rows[column].to_numpy(), np.full(len(rows), label, dtype=object))
-    return int((made & real).sum())
-
-
-def _same_values(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Elementwise equality where two missing values are equal (and ``pd.NA`` never raises)."""
-    left, right = np.asarray(left, dtype=object), np.asarray(right, dtype=object)
-    left_na, right_na = pd.isna(left), pd.isna(right)
-    same = left_na & right_na
-    both = ~left_na & ~right_na
-    same[both] = np.asarray(left[both] == right[both], dtype=bool)
-    return same
 
 
 def load_and_audit(
@@ -581,9 +285,8 @@ def load_and_audit(
 
     literal = [sensitive_column(spec) for spec in config.sensitive]
     frame = read_table(path, literal_columns=literal)
-    result = audit(frame, config=config, progress=progress, callbacks=callbacks)
-    result.data_summary["name"] = data_stem(path)
-    return result
+    cfg = AuditConfig.from_mapping(config.to_dict()).validate()
+    return _audit(frame, cfg, progress, callbacks, name=data_stem(path))
 
 
 def write_report(result: AuditResult, out_dir: str | Path) -> dict[str, Path]:

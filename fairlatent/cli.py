@@ -622,8 +622,7 @@ def _run_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guard: _RunGuar
         shown.step("reading data", 0, None)
         result = load_and_audit(data, cfg, progress=shown.step, callbacks=[shown.epoch])
         shown.step("writing report", 0, None)
-        result.schema.notices.extend(guard.notices())
-        result.command = _canonical_command(data, cfg, out_dir)
+        result = result.with_run(command=_canonical_command(data, cfg, out_dir), notices=guard.notices())
         paths = write_report(result, out_dir)
     if not quiet:
         _print_summary(result, paths)
@@ -639,8 +638,7 @@ def _run_prediction_audit(data: Path, cfg: Any, out_dir: Path, quiet: bool, guar
         shown.step("auditing the given predictions", 0, None)
         result = load_and_audit_predictions(data, cfg)
         shown.step("writing report", 0, None)
-        result.schema.notices.extend(guard.notices())
-        result.command = _canonical_command(data, cfg, out_dir)
+        result = result.with_run(command=_canonical_command(data, cfg, out_dir), notices=guard.notices())
         paths = write_report(result, out_dir)
     if not quiet:
         _print_prediction_summary(result, paths)

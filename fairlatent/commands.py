@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fairlatent.exceptions import ConfigError, OutputError, SchemaError
+from fairlatent.warnings import FairlatentWarning
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ MSG_OUTPUT_COLUMN = (
     "overwritten: rename it, or leave it out with --drop {column}"
 )
 MSG_NOTHING_SAVED = (
-    "WARNING: --save-model {path}: nothing was saved, because the rows written come from "
+    "--save-model {path}: nothing was saved, because the rows written come from "
     "strategy {strategy} at strength {strength}, which uses no GAN; pass --strategy gan (or "
     "vae+gan) with a --strength other than off to train and save one"
 )
@@ -347,13 +348,12 @@ def synthesise(
         notes.append(MSG_UNCHECKED_COMBINATION.format(combination=_combination(wanted), rate=rate))
     if wanted and rate < LOW_ACCEPTANCE:
         notes.append(
-            "WARNING: "
-            + MSG_LOW_ACCEPTANCE.format(
+            str(FairlatentWarning(MSG_LOW_ACCEPTANCE.format(
                 rate=rate,
                 combination=_combination(wanted),
                 accepted=counts["accepted"],
                 generated=counts["generated"],
-            )
+            )))
         )
     return path
 
@@ -576,9 +576,9 @@ def debias_table(
         with _written_before_interrupt(path):
             outcome.artifacts["gan"].save(save_model)
     elif save_model is not None:
-        notices.append(MSG_NOTHING_SAVED.format(
+        notices.append(str(FairlatentWarning(MSG_NOTHING_SAVED.format(
             path=save_model, strategy=outcome.strategy, strength=outcome.strength
-        ))
+        ))))
     return {
         "path": path,
         "sidecar": side,

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairlatent.api import _environment
 from fairlatent.config import AuditConfig
 from fairlatent.engine.predictions import (
     MSG_MODEL_LENGTH,
@@ -123,6 +122,11 @@ def audit_predictions(
     """
     cfg = _config(config, {"target": target, "sensitive": sensitive, "prediction": prediction,
                            "score": score}, options)
+    return _audit_columns(frame, cfg)
+
+
+def _audit_columns(frame: pd.DataFrame, cfg: AuditConfig, name: str | None = None) -> AuditResult:
+    """Validate ``cfg`` (prediction mode) and audit the columns it names on every row."""
     cfg = cfg.validate()
     if not cfg.audits_predictions:
         raise ConfigError(
@@ -130,23 +134,15 @@ def audit_predictions(
             "or top_percent=)"
         )
     apply_thread_policy(cfg.threads)
-    return _with_environment(audit_model_outputs(frame, cfg), cfg)
-
-
-def _with_environment(result: AuditResult, cfg: AuditConfig) -> AuditResult:
-    """Record versions, device and time as a training audit does."""
-    device = str(result.environment.get("device", "cpu"))
-    result.environment = _environment(device, float(result.environment.get("seconds", 0.0)))
-    return result
+    return audit_model_outputs(frame, cfg, name=name)
 
 
 def load_and_audit_predictions(path: str | Path, config: AuditConfig) -> AuditResult:
     """Read ``path`` (CSV or Parquet) and run :func:`audit_predictions` with ``config``."""
     from fairlatent.data.io import data_stem, read_table
 
-    result = audit_predictions(read_table(path), config=config)
-    result.data_summary["name"] = data_stem(path)
-    return result
+    cfg = _config(config, {}, {})
+    return _audit_columns(read_table(path), cfg, name=data_stem(path))
 
 
 def _model_name(model: Any) -> str:
@@ -264,4 +260,4 @@ def audit_model(
                     out.scores[name] = np.asarray(proba, dtype=float)[:, column]
         return out
 
-    return _with_environment(audit_model_outputs(frame, cfg, model_outputs=outputs), cfg)
+    return audit_model_outputs(frame, cfg, model_outputs=outputs)

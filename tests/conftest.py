@@ -1,4 +1,8 @@
-"""Shared fixtures: seeded, deliberately biased tabular frames of chosen size."""
+"""Shared test settings and factories: seeded, deliberately biased data of chosen size.
+
+Every test that trains a neural model uses :data:`FAST` (epochs) with :data:`VAE_FAST` or
+:data:`GAN_FAST` (networks); every test that needs a biased frame builds it with a factory here.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-#: Tiny-but-real settings for every neural model in tests.
+#: Tiny-but-real settings for every neural model in tests: the epochs ...
 FAST = {"epochs": 2}
+#: ... the VAE's networks ...
+VAE_FAST = {"latent_dim": 4, "hidden_dims": (16, 16)}
+#: ... and the GAN's.
+GAN_FAST = {"generator_dims": (32,), "critic_dims": (32,), "batch_size": 100, "embedding_dim": 16}
 #: The target and sensitive options that fit :func:`make_biased_frame`.
 TARGET_GROUP = ("--target", "label", "--sensitive", "group")
 
@@ -61,6 +69,38 @@ def make_biased_frame(
             "label": np.where(label, "yes", "no"),
         }
     )
+
+
+def make_scored_groups(
+    n: int = 3000,
+    *,
+    seed: int = 0,
+    minority_share: float = 0.4,
+    base_rates: tuple[float, float] = (0.4, 0.1),
+    majority_lift: float = 0.0,
+    noise: float = 0.7,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores, 0/1 labels and groups (``a`` majority, ``b`` minority with a lower base rate).
+
+    A score is the label plus ``majority_lift`` for group ``a`` plus Gaussian noise.
+    """
+    rng = np.random.default_rng(seed)
+    g = np.where(rng.random(n) < minority_share, "b", "a")
+    y = (rng.random(n) < np.where(g == "a", base_rates[0], base_rates[1])).astype(int)
+    scores = y * 1.0 + majority_lift * (g == "a") + rng.normal(0, noise, n)
+    return scores, y, g
+
+
+def make_fair_predictions(n: int, *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, predictions and two equal groups (``a``, ``b``) with no disparity at all.
+
+    Both groups have base rate 0.4; a prediction is the label plus Gaussian noise, thresholded.
+    """
+    rng = np.random.default_rng(seed)
+    g = np.where(rng.random(n) < 0.5, "a", "b")
+    y = (rng.random(n) < 0.4).astype(int)
+    p = ((y + rng.normal(0, 0.7, n)) > 0.5).astype(int)
+    return y, p, g
 
 
 @pytest.fixture

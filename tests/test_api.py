@@ -102,3 +102,30 @@ def test_library_errors_are_fairlatent_errors():
 
     with pytest.raises(FairlatentError):
         fairlatent.audit(make_biased_frame(), target="nope", sensitive="group")
+
+
+def test_the_result_is_built_once_and_never_changed(result):
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.command = "fairlatent audit x.csv"
+    assert set(result.analyses) >= {"leakage"}  # the engine built every part up front
+    assert result.environment["seconds"] >= 0 and result.environment["device"]
+    notices = list(result.schema.notices)
+    run = result.with_run(command="fairlatent audit x.csv", notices=["a warning logged"])
+    assert run is not result and run.command == "fairlatent audit x.csv"
+    assert run.schema.notices == [*notices, "a warning logged"]
+    assert result.command is None and result.schema.notices == notices  # the original unchanged
+    assert run.findings is result.findings and run.records is result.records
+
+
+def test_load_and_audit_names_the_data(tmp_path):
+    from tests.conftest import make_biased_frame
+
+    path = tmp_path / "people.csv"
+    make_biased_frame(400).to_csv(path, index=False)
+    cfg = fairlatent.AuditConfig(target="label", sensitive=["group"], strategies=["none"],
+                                 classifiers=["logreg"], n_boot=0, min_test_support=5)
+    result = fairlatent.load_and_audit(path, cfg)
+    assert result.data_summary["name"] == "people"
+    assert result.records[0].strategy == "none"

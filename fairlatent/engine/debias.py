@@ -13,16 +13,14 @@ beats the real rows. The pick transforms every row.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from fairlatent.classifiers import stratified_split
-from fairlatent.engine.units import (
-    AuditPlan,
+from fairlatent.engine.plan import AuditPlan, Split, context_for
+from fairlatent.engine.scoring import (
     Setup,
-    Split,
     Transforms,
-    context_for,
     score_setup,
     setup_figures,
     training_set_leakage,
@@ -67,6 +65,10 @@ class DebiasResult:
     setups: list[str] = field(default_factory=list)
     validation: list[dict[str, Any]] = field(default_factory=list)
     leakage: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self) -> dict[str, Any]:
+        """Return the record of the choice: every field but the rows (``output``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "output"}
 
 
 def _pick_strength(grid: list[Strength], label: str, name: str) -> Strength:

@@ -20,6 +20,7 @@ Every check of the user's columns happens before any work and raises a
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -31,8 +32,10 @@ import pandas as pd
 
 from fairlatent.config import AuditConfig
 from fairlatent.data.groups import normalise_label
-from fairlatent.data.schema import GROUP_COLUMN, PreparedData, prepare
+from fairlatent.data.prepare import prepare_data
+from fairlatent.data.schema import GROUP_COLUMN, PreparedData
 from fairlatent.data.summary import data_summary
+from fairlatent.engine.environment import NO_NEURAL_DEVICE, environment
 from fairlatent.exceptions import ConfigError, DataError
 from fairlatent.metrics.count_evaluation import evaluate_from_counts
 from fairlatent.metrics.fairness import Evaluation
@@ -231,15 +234,7 @@ def _prepare_rows(frame: pd.DataFrame, cfg: AuditConfig) -> tuple[pd.DataFrame, 
         raise DataError(MSG_NO_COLUMN.format(what="target", column=cfg.target,
                                               available=_available(frame)))
     kept = frame.loc[frame[cfg.target].notna()].reset_index(drop=True)
-    data = prepare(
-        kept,
-        target=cfg.target,
-        sensitive=cfg.sensitive,
-        positive_label=cfg.positive_label,
-        min_group_size=cfg.min_group_size,
-        drop=cfg.drop,
-        max_categories=cfg.max_categories,
-    )
+    data = prepare_data(kept, cfg)
     if len(data.frame) != len(kept):  # prepare drops only rows without a target
         raise DataError(
             f"preparing the data kept {len(data.frame)} of {len(kept)} rows; the audited rows and "
@@ -254,6 +249,7 @@ def audit_model_outputs(
     outputs: ModelOutputs | None = None,
     *,
     model_outputs: Callable[[pd.DataFrame, Any], ModelOutputs] | None = None,
+    name: str | None = None,
 ) -> AuditResult:
     """Audit the decisions (and scores) of the user's model(s) on every row of ``frame``.
 
@@ -271,6 +267,8 @@ def audit_model_outputs(
     model_outputs : callable, optional
         ``(rows, schema) -> ModelOutputs`` called on the raw rows that have a target and the
         prepared schema (``audit_model``).
+    name : str, optional
+        The data set's name, recorded in the data summary.
 
     Returns
     -------
@@ -318,31 +316,35 @@ def audit_model_outputs(
                 findings=_findings(y, decisions[name], groups, cfg, name, scores.get(name)),
             )
         )
-    cfg.strategies = [BASELINE]
-    cfg.classifiers = names
-    result = AuditResult(
-        config=cfg,
-        schema=schema,
-        data_summary=data_summary(data, prepared.iloc[:0], prepared),
-        records=records,
-        strategy_info={BASELINE: _given_info(len(prepared))},
-        test_frame=prepared,
-    )
+    cfg = copy.copy(cfg)  # the caller's configuration stays as it was
+    cfg.strategies, cfg.classifiers = [BASELINE], names  # (names kept verbatim, not re-parsed)
     families = (
         {rec.classifier: rec.findings.family for rec in records if rec.findings is not None}
         if cfg.n_boot >= MIN_PAIRED_BOOT
         else {}
     )
+    analyses: dict[str, Any] = {}
     if scores:
-        result.analyses["scores"] = _score_analysis(y, scores, groups, cfg, families, evaluations)
+        analyses["scores"] = _score_analysis(y, scores, groups, cfg, families, evaluations)
     compared = compare_models(families, evaluations) if len(families) >= 2 else None
     if compared is not None:
-        result.analyses["models_compared"] = compared
+        analyses["models_compared"] = compared
     if cfg.latent_view:
-        result.analyses.update(latent_view(prepared, schema, cfg, decisions))
-    device = "cpu (no neural models trained)" if "representation" not in result.analyses else cfg.device
-    result.environment = {"device": device, "seconds": round(time.perf_counter() - started, 2)}
-    return result
+        analyses.update(latent_view(prepared, schema, cfg, decisions))
+    device = NO_NEURAL_DEVICE if "representation" not in analyses else cfg.device
+    summary = data_summary(data, prepared.iloc[:0], prepared)
+    if name is not None:
+        summary["name"] = name
+    return AuditResult(
+        config=cfg,
+        schema=schema,
+        data_summary=summary,
+        records=records,
+        strategy_info={BASELINE: _given_info(len(prepared))},
+        analyses=analyses,
+        environment=environment(device, time.perf_counter() - started),
+        test_frame=prepared,
+    )
 
 
 def _given_info(rows: int) -> dict[str, Any]:

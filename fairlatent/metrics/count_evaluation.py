@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from fairlatent.metrics.bootstrap import (
-    bootstrap_rows,
     group_confusion_counts,
     metrics_from_counts,
 )
@@ -25,9 +24,8 @@ from fairlatent.metrics.fairness import (
     GROUP_METRICS,
     SUMMARY_METRICS,
     Evaluation,
-    attach_intervals,
     compared_groups,
-    reference_view,
+    finish_evaluation,
 )
 from fairlatent.policy import MIN_TEST_SUPPORT
 
@@ -105,29 +103,11 @@ def evaluate_from_counts(
     )
     by_group["tpr"] = by_group["tpr"].fillna(0.0)  # fairlearn: 0 for a group without positives
     by_group["fpr"] = by_group["fpr"].fillna(0.0)
-    by_group = by_group.join(support)
-    by_group["supported"] = by_group.index.isin(compared) & ~by_group.index.isin(too_small)
-    if reference is None:
-        reference = max(compared or labels, key=lambda g: by_group.at[g, "count"])  # first on ties
-    elif reference not in labels:
-        raise ValueError(f"reference group {reference!r} is not among the groups {labels}")
-    evaluation = Evaluation(
-        summary=summary,
-        by_group=by_group,
-        compared=compared,
-        too_small=too_small,
-        reference=reference,
-        bootstrap_key=(int(random_state), len(y_true), int(n_boot)),
+    return finish_evaluation(
+        y_true, y_pred, codes, summary, by_group, support,
+        compared=compared, too_small=too_small, reference=reference,
+        n_boot=n_boot, random_state=random_state,
+        replicate_metrics=lambda reps: _no_disparity_without_groups(
+            metrics_from_counts(reps, compared_idx), compared
+        ),
     )
-    group_reps: dict[str, np.ndarray] = {}
-    if n_boot > 0:
-        reps = np.concatenate(
-            [
-                group_confusion_counts(y_true, y_pred, codes, len(labels), rows)
-                for rows in bootstrap_rows(len(y_true), n_boot, random_state)
-            ]
-        )
-        values = _no_disparity_without_groups(metrics_from_counts(reps, compared_idx), compared)
-        group_reps = attach_intervals(evaluation, values, summary)
-    evaluation.reference_view = reference_view(by_group, reference, group_reps)
-    return evaluation

@@ -14,7 +14,7 @@ ratio and difference of selection rate, TPR and FPR, with intervals and a four-f
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,6 +258,69 @@ def evaluate_predictions(
     by_group = frame.by_group.astype(float)
     by_group.index = by_group.index.astype(str)
     by_group.index.name = "group"
+    labels = list(by_group.index)
+    codes = pd.Categorical(groups, categories=labels).codes.astype(np.int64)
+    compared_idx = [labels.index(g) for g in compared]
+    return finish_evaluation(
+        y_true, y_pred, codes, summary, by_group, support,
+        compared=compared, too_small=too_small, reference=reference,
+        n_boot=n_boot, random_state=random_state,
+        replicate_metrics=lambda counts: metrics_from_counts(counts, compared_idx),
+    )
+
+
+def finish_evaluation(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    codes: np.ndarray,
+    summary: dict[str, float],
+    by_group: pd.DataFrame,
+    support: pd.DataFrame,
+    *,
+    compared: list[str],
+    too_small: list[str],
+    reference: str | None,
+    n_boot: int,
+    random_state: int,
+    replicate_metrics: Callable[[np.ndarray], dict[str, np.ndarray]],
+) -> Evaluation:
+    """Build an :class:`Evaluation` from its point estimates, with its bootstrap intervals.
+
+    The one tail of :func:`evaluate_predictions` and
+    :func:`~fairlatent.metrics.count_evaluation.evaluate_from_counts`: joins the group support,
+    marks the supported groups, picks the reference (the largest compared group, first on ties),
+    draws the bootstrap replicates of the per-group confusion counts and attaches the intervals.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of {0, 1}
+    codes : array of int
+        Each row's group as an index into ``by_group``'s index.
+    summary : dict
+        Point estimates of :data:`SUMMARY_METRICS`.
+    by_group : DataFrame
+        Point estimates of :data:`GROUP_METRICS`, indexed by group label.
+    support : DataFrame
+        :func:`group_support` of the rows.
+    compared, too_small : list of str
+        :func:`compared_groups` of ``support``.
+    reference : str or None
+        The reference group (``None``: the largest compared group).
+    n_boot, random_state : int
+        Bootstrap replicates (0: none) and their seed.
+    replicate_metrics : callable
+        Confusion-count replicates -> metric values
+        (:func:`~fairlatent.metrics.bootstrap.metrics_from_counts` with the compared groups).
+
+    Returns
+    -------
+    Evaluation
+
+    Raises
+    ------
+    ValueError
+        ``reference`` is not one of the groups.
+    """
     by_group = by_group.join(support)
     by_group["supported"] = by_group.index.isin(compared) & ~by_group.index.isin(too_small)
     labels = list(by_group.index)
@@ -275,15 +338,13 @@ def evaluate_predictions(
     )
     group_reps: dict[str, np.ndarray] = {}
     if n_boot > 0:
-        codes = pd.Categorical(groups, categories=labels).codes.astype(np.int64)
         counts = np.concatenate(
             [
                 group_confusion_counts(y_true, y_pred, codes, len(labels), rows)
                 for rows in bootstrap_rows(len(y_true), n_boot, random_state)
             ]
         )
-        values = metrics_from_counts(counts, [labels.index(g) for g in compared])
-        group_reps = attach_intervals(evaluation, values, summary)
+        group_reps = attach_intervals(evaluation, replicate_metrics(counts), summary)
     evaluation.reference_view = reference_view(by_group, reference, group_reps)
     return evaluation
 

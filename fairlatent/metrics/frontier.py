@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from fairlatent.models.thresholds import solve_group_thresholds
+from fairlatent.policy import GOAL
 
 
 def goal_frontier(
@@ -25,8 +26,8 @@ def goal_frontier(
     y_true: np.ndarray,
     groups: np.ndarray,
     *,
-    dp_max: float = 0.04,
-    eo_max: float = 0.08,
+    dp_max: float = GOAL.dp_difference,
+    eo_max: float = GOAL.eo_difference,
     n_thresholds: int = 60,
 ) -> dict[str, Any]:
     """Best accuracy of randomised group-specific thresholds that meet DP and EO bounds.

@@ -93,9 +93,7 @@ def synthesis_audit(
         shared = by_source[source.identity]
         added = _added_rows_quality(output, train, target, group_column, random_state)
         warnings = quality_warnings(shared["quality"])
-        warnings += [
-            w.replace("WARNING: ", "WARNING (added rows): ", 1) for w in quality_warnings(added)
-        ]
+        warnings += quality_warnings(added, scope="added rows")
         result[name] = {
             "generator": shared["quality"],
             "added_rows": added,

@@ -22,7 +22,8 @@ import numpy as np
 
 from fairlatent.metrics.bootstrap import paired_interval
 from fairlatent.metrics.fairness import Evaluation
-from fairlatent.metrics.simultaneous import FindingFamily, simultaneous_intervals
+from fairlatent.metrics.max_t import simultaneous_intervals
+from fairlatent.metrics.simultaneous import FindingFamily
 from fairlatent.policy import LEVEL
 
 __all__ = ["GIVEN_KIND", "MARKS", "audits_given_predictions", "compare_models"]

@@ -6,7 +6,7 @@ its own (see :mod:`fairlatent.results.verdict` and :mod:`fairlatent.results.comp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,9 +50,9 @@ class RunRecord:
     findings: ModelFindings | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class AuditResult:
-    """Everything an audit measured.
+    """Everything an audit measured, built once by the engine (never changed afterwards).
 
     Attributes
     ----------
@@ -80,6 +80,8 @@ class AuditResult:
         Versions, device and timings.
     test_frame : DataFrame
         Real held-out rows of the first repeat (not serialised).
+    command : str or None
+        The command line that reproduces the audit (set by the CLI through :meth:`with_run`).
     findings : AuditFindings
         Every audited model's sanity check and simultaneous findings, gathered once from the
         records (see :mod:`fairlatent.results.findings`).
@@ -101,7 +103,33 @@ class AuditResult:
     def __post_init__(self) -> None:
         """Gather the records' findings when none were given."""
         if not self.findings.models and any(r.findings is not None for r in self.records):
-            self.findings = findings_of(self.records, self.config)
+            object.__setattr__(self, "findings", findings_of(self.records, self.config))
+
+    def with_run(
+        self, *, command: str | None = None, notices: list[str] | tuple[str, ...] = ()
+    ) -> AuditResult:
+        """Return a copy that records how it was run: the command line and extra data notices.
+
+        The result itself is never changed; the front end calls this once, before writing.
+
+        Parameters
+        ----------
+        command : str, optional
+            The command line that reproduces the audit (kept as it is when ``None``).
+        notices : sequence of str
+            Notices to add after the schema's own (e.g. warnings logged during the run).
+
+        Returns
+        -------
+        AuditResult
+        """
+        schema = replace(self.schema, notices=[*self.schema.notices, *notices])
+        return replace(
+            self,
+            schema=schema,
+            command=self.command if command is None else command,
+            findings=self.findings,
+        )
 
     @property
     def representation(self) -> dict[str, Any] | None:

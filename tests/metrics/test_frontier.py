@@ -1,15 +1,11 @@
-import numpy as np
 import pytest
 
 from fairlatent.metrics.frontier import goal_frontier
+from tests.conftest import make_scored_groups
 
 
 def _data(seed=0, n=3000):
-    rng = np.random.default_rng(seed)
-    g = np.where(rng.random(n) < 0.4, "b", "a")
-    y = (rng.random(n) < np.where(g == "a", 0.4, 0.1)).astype(int)
-    scores = y * 1.0 + rng.normal(0, 0.7, n)
-    return scores, y, g
+    return make_scored_groups(n, seed=seed)
 
 
 def test_constrained_optimum_respects_bounds_and_costs_accuracy():

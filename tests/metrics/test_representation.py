@@ -7,8 +7,8 @@ import pytest
 from fairlatent.exceptions import DataError, SchemaError
 from fairlatent.metrics.representation import representation_audit
 from fairlatent.samplers import LatentDensityResampler
+from tests.conftest import FAST, VAE_FAST
 
-FAST = {"hidden_dims": (16, 16), "latent_dim": 4}
 GROUP = "_fl_group"
 
 
@@ -34,7 +34,7 @@ def make_frame(n: int, seed: int) -> pd.DataFrame:
 def setup():
     train, test = make_frame(300, 0), make_frame(160, 1)
     X = train.drop(columns=["income", GROUP])
-    sampler = LatentDensityResampler(sensitive=["sex"], epochs=2, vae_params=FAST, device="cpu",
+    sampler = LatentDensityResampler(sensitive=["sex"], epochs=FAST["epochs"], vae_params=VAE_FAST, device="cpu",
                                      random_state=0).fit(X, train["income"])
     rng = np.random.default_rng(2)
     predictions = {

@@ -9,6 +9,7 @@ from fairlatent.metrics.simultaneous import (
     simultaneous_findings,
     simultaneous_intervals,
 )
+from tests.conftest import make_fair_predictions
 
 
 def _null(seed, n=2000, groups=2):
@@ -57,11 +58,7 @@ def test_shifted_group_is_established_and_covered():
 
 
 def test_large_samples_without_gap_are_not_detected():
-    rng = np.random.default_rng(5)
-    n = 200_000
-    g = np.where(rng.random(n) < 0.5, "a", "b")
-    y = (rng.random(n) < 0.4).astype(int)
-    p = ((y + rng.normal(0, 0.7, n)) > 0.5).astype(int)
+    y, p, g = make_fair_predictions(200_000, seed=5)
     fam = simultaneous_findings(y, p, g, n_boot=100)
     assert {f.state for f in fam.findings} == {"not_detected"}
 

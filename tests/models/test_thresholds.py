@@ -2,14 +2,11 @@ import numpy as np
 import pytest
 
 from fairlatent.models.thresholds import GroupThresholds, roc_points, solve_group_thresholds
+from tests.conftest import make_scored_groups
 
 
 def _data(seed=0, n=6000):
-    rng = np.random.default_rng(seed)
-    g = np.where(rng.random(n) < 0.4, "b", "a")
-    y = (rng.random(n) < np.where(g == "a", 0.4, 0.1)).astype(int)
-    scores = y * 1.0 + 0.4 * (g == "a") + rng.normal(0, 0.7, n)
-    return scores, y, g
+    return make_scored_groups(n, seed=seed, majority_lift=0.4)
 
 
 def rates(pred, y, g):

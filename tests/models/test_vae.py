@@ -12,8 +12,9 @@ from fairlatent.exceptions import ConfigError, ModelFileError, NotFittedError, S
 from fairlatent.models import TabularVAE
 from fairlatent.models.vae import training as vae_training
 from tests.conftest import FAST, make_biased_frame
+from tests.conftest import VAE_FAST as TINY_VAE
 
-VAE_FAST = {**FAST, "hidden_dims": (16, 16), "latent_dim": 4, "batch_size": 64, "device": "cpu"}
+VAE_FAST = {**FAST, **TINY_VAE, "batch_size": 64, "device": "cpu"}
 
 
 @pytest.fixture(scope="module")

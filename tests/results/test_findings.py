@@ -11,6 +11,7 @@ from fairlatent.report.html import render_html
 from fairlatent.report.json_writer import result_to_json
 from fairlatent.results.findings import FINDING_KEYS, model_check, model_findings
 from fairlatent.results.verdict import build_headline
+from tests.conftest import make_fair_predictions
 
 
 def frame(n=3000, *, seed=0, groups=(("A", 0.6, 0.0), ("B", 0.4, 0.0)), base=0.4, signal=1.5):
@@ -151,11 +152,7 @@ def test_few_replicates_fall_back_to_bonferroni(n_boot):
 
 
 def test_green_only_when_every_judged_finding_is_not_detected_and_no_thin_gap():
-    rng = np.random.default_rng(11)
-    n = 120_000
-    g = np.where(rng.random(n) < 0.5, "a", "b")
-    y = (rng.random(n) < 0.4).astype(int)
-    p = ((y + rng.normal(0, 0.7, n)) > 0.5).astype(int)
+    y, p, g = make_fair_predictions(120_000, seed=11)
     clean = build_headline(model_findings(y, p, g, classifier="c", n_boot=50))
     assert clean.state == "no_gap" and clean.green and "No disparity detected" in clean.sentence
     g2 = np.concatenate([g, ["thin"] * 30])

@@ -11,8 +11,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from fairlatent.exceptions import ConfigError, DataError, NotFittedError, SchemaError
 from fairlatent.samplers import LatentDensityResampler, effective_sample_size, group_labels
-
-FAST = {"hidden_dims": (16, 16), "latent_dim": 4}
+from tests.conftest import FAST, VAE_FAST
 
 
 def make_frame(n: int = 240, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -34,7 +33,7 @@ def make_frame(n: int = 240, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
 
 def sampler(**params) -> LatentDensityResampler:
     """The global product rule (the paper's), whose machinery these tests exercise."""
-    base = {"sensitive": ["sex"], "epochs": 2, "vae_params": FAST, "device": "cpu",
+    base = {"sensitive": ["sex"], "epochs": FAST["epochs"], "vae_params": VAE_FAST, "device": "cpu",
             "random_state": 0, "scope": "global", "rule": "product"}
     return LatentDensityResampler(**{**base, **params})
 

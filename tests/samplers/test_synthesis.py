@@ -7,10 +7,7 @@ from fairlatent.exceptions import ConfigError, DataError, NotFittedError
 from fairlatent.samplers import SyntheticSource
 from fairlatent.samplers.outlier_balanced import OutlierBalancedResampler
 from fairlatent.samplers.synthesis import CellBalancingResampler, cell_targets
-from tests.conftest import make_biased_frame
-
-GAN_FAST = {"generator_dims": (32,), "critic_dims": (32,), "batch_size": 100, "embedding_dim": 16}
-VAE_FAST = {"hidden_dims": (16, 16), "latent_dim": 4}
+from tests.conftest import GAN_FAST, VAE_FAST, make_biased_frame
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,7 @@ from fairlatent.data.schema import GROUP_COLUMN, prepare
 from fairlatent.samplers import LatentModel
 from fairlatent.strategies import STRATEGIES, StrategyContext, get_strategy
 from fairlatent.strategies.latent import LatentDensityStrategy
-from tests.conftest import make_biased_frame
-
-FAST = {"latent_dim": 4, "hidden_dims": (16, 16)}
+from tests.conftest import FAST, VAE_FAST, make_biased_frame
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +17,7 @@ def data():
 
 def context(**kw) -> StrategyContext:
     return StrategyContext(target="label", sensitive=["group"], group_column=GROUP_COLUMN,
-                           random_state=3, device="cpu", epochs=2, **kw)
+                           random_state=3, device="cpu", epochs=FAST["epochs"], **kw)
 
 
 def test_registry_builds_the_strategy_with_options():
@@ -30,7 +28,7 @@ def test_registry_builds_the_strategy_with_options():
 
 
 def test_resample_output(data):
-    out = get_strategy("vae", sampling="resample", **FAST).apply(data, context())
+    out = get_strategy("vae", sampling="resample", **VAE_FAST).apply(data, context())
     assert list(out.frame.columns) == list(data.columns)
     assert (out.frame.dtypes == data.dtypes).all()
     assert len(out.frame) == len(data) and out.sample_weight is None
@@ -48,14 +46,14 @@ def test_resample_output(data):
     assert GROUP_COLUMN not in model.columns and "label" not in model.columns
     assert model.rarity(data, data["label"]).shape == (len(data),)
     # same seed, same rows
-    again = get_strategy("vae", sampling="resample", **FAST).apply(data, context())
+    again = get_strategy("vae", sampling="resample", **VAE_FAST).apply(data, context())
     np.testing.assert_array_equal(again.artifacts["sample_indices"],
                                   out.artifacts["sample_indices"])
 
 
 def test_weights_and_group_scope(data):
     out = get_strategy("vae", sampling="weights", scope="group", density="gmm", n_components=2,
-                       **FAST).apply(data, context())
+                       **VAE_FAST).apply(data, context())
     assert out.frame is data
     assert out.sample_weight.shape == (len(data),)
     groups = data[GROUP_COLUMN].to_numpy()
@@ -69,5 +67,5 @@ def test_weights_and_group_scope(data):
 
 
 def test_strategy_epochs_option_beats_context(data):
-    out = get_strategy("vae", epochs=1, **FAST).apply(data, context())
+    out = get_strategy("vae", epochs=1, **VAE_FAST).apply(data, context())
     assert out.diagnostics["vae"]["epochs_run"] == 1

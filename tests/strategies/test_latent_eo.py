@@ -5,8 +5,11 @@ import pytest
 from fairlatent.data.schema import GROUP_COLUMN, prepare
 from fairlatent.strategies import StrategyContext, get_strategy
 from fairlatent.strategies.latent_eo import eo_strength
-from tests.conftest import FAST, make_biased_frame
-from tests.strategies.test_tuning import GAN_FAST, VAE_FAST
+from tests.conftest import FAST, GAN_FAST, VAE_FAST, make_biased_frame
+
+#: One hidden layer: with the shared two-layer VAE_FAST the pull toward the pooled latent mean on
+#: these 600 rows is within noise for one cell (the assertion below then fails).
+NARROW_VAE = {**VAE_FAST, "hidden_dims": (16,)}
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +22,7 @@ def fitted(frame):
     ctx = StrategyContext(target="label", sensitive=["group"], group_column=GROUP_COLUMN,
                           random_state=4, device="cpu", epochs=FAST["epochs"])
     return get_strategy("latent-eo", synthesize=True, synthetic_share=0.2, gan_params=GAN_FAST,
-                        **VAE_FAST).fit(frame, ctx)
+                        **NARROW_VAE).fit(frame, ctx)
 
 
 def test_weights_keep_cells_and_pull_each_group_to_the_pooled_latent_mean(frame, fitted):

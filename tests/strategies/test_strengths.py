@@ -11,8 +11,7 @@ from fairlatent.strategies import StrategyContext, get_strategy
 from fairlatent.strategies.baseline import reweighing_weights
 from fairlatent.strategies.latent import mix_strength
 from fairlatent.strategies.synthesis import balance_strength
-from tests.conftest import FAST, make_biased_frame
-from tests.strategies.test_tuning import GAN_FAST, VAE_FAST
+from tests.conftest import FAST, GAN_FAST, VAE_FAST, make_biased_frame
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,7 @@ import numpy as np
 from fairlatent.data.schema import GROUP_COLUMN, prepare
 from fairlatent.metrics.synthesis_audit import synthesis_audit
 from fairlatent.strategies import StrategyContext, get_strategy
-from tests.conftest import make_biased_frame
-
-GAN_FAST = {"generator_dims": (32,), "critic_dims": (32,), "batch_size": 100, "embedding_dim": 16}
+from tests.conftest import FAST, GAN_FAST, VAE_FAST, make_biased_frame
 
 
 def test_gan_and_vae_gan_share_one_gan_and_balance_base_rates():
@@ -16,11 +14,11 @@ def test_gan_and_vae_gan_share_one_gan_and_balance_base_rates():
         group_column=GROUP_COLUMN,
         random_state=0,
         device="cpu",
-        epochs=2,
+        epochs=FAST["epochs"],
     )
     gan = get_strategy("gan", gan_params=GAN_FAST).apply(data.frame, ctx)
     both = get_strategy(
-        "vae+gan", gan_params=GAN_FAST, vae_params={"hidden_dims": (16, 16), "latent_dim": 4}
+        "vae+gan", gan_params=GAN_FAST, vae_params=VAE_FAST
     ).apply(data.frame, ctx)
     assert both.artifacts["gan"] is gan.artifacts["gan"]  # trained once per split
     for output in (gan, both):

@@ -8,10 +8,8 @@ import pytest
 from fairlatent.data.schema import GROUP_COLUMN, prepare
 from fairlatent.strategies import STRATEGIES, StrategyContext, get_strategy
 from fairlatent.strategies.base import OFF
-from tests.conftest import FAST, make_biased_frame
+from tests.conftest import FAST, GAN_FAST, VAE_FAST, make_biased_frame
 
-GAN_FAST = {"generator_dims": (32,), "critic_dims": (32,), "batch_size": 100, "embedding_dim": 16}
-VAE_FAST = {"latent_dim": 4, "hidden_dims": (16,)}
 OPTIONS = {
     "vae": VAE_FAST,
     "latent-eo": {**VAE_FAST, "synthesize": True, "gan_params": GAN_FAST},

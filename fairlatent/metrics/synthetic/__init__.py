@@ -20,7 +20,7 @@ One module per family:
 * :mod:`~fairlatent.metrics.synthetic.utility`: :func:`utility_scores` (TSTR);
 * :mod:`~fairlatent.metrics.synthetic.privacy`: :func:`privacy_scores` (DCR, exact copies);
 * :mod:`~fairlatent.metrics.synthetic.quality`: :func:`synthetic_quality` (all of the above in
-  one report) and :func:`quality_warnings`;
+  one report), :func:`quality_issues` and :func:`quality_warnings`;
 * :mod:`~fairlatent.metrics.synthetic.columns`: column checks, kinds and normalised values
   shared by all of them.
 """
@@ -44,6 +44,7 @@ from fairlatent.metrics.synthetic.quality import (
     MEAN_KS_LIMIT,
     MEAN_TVD_LIMIT,
     UTILITY_GAP_LIMIT,
+    quality_issues,
     quality_warnings,
     synthetic_quality,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "correlation_difference",
     "detection_auc",
     "privacy_scores",
+    "quality_issues",
     "quality_warnings",
     "synthetic_quality",
     "utility_scores",

@@ -14,6 +14,7 @@ from fairlatent.metrics.synthetic.detection import detection_auc
 from fairlatent.metrics.synthetic.fidelity import column_fidelity
 from fairlatent.metrics.synthetic.privacy import copy_excess, privacy_scores
 from fairlatent.metrics.synthetic.utility import utility_scores
+from fairlatent.warnings import FairlatentWarning
 
 __all__ = ["quality_warnings", "synthetic_quality"]
 
@@ -38,13 +39,13 @@ DCR_RATIO_LIMIT = 0.5
 DCR_BELOW_LIMIT = 0.15
 
 MSG_COPIES = (
-    "WARNING: {copy:.1%} of synthetic rows are exact copies of training rows, against "
+    "{copy:.1%} of synthetic rows are exact copies of training rows, against "
     "{copy_hold:.1%} of real rows the generator never saw ({rare:.1%} against {rare_hold:.1%} "
     "for rows that occur only once in the training data). The generator memorises its training "
     "rows: do not share these rows as if they were anonymous."
 )
 MSG_DCR = (
-    "WARNING: synthetic rows sit much closer to real training rows than unseen real rows do "
+    "synthetic rows sit much closer to real training rows than unseen real rows do "
     "(median distance ratio {ratio:.2f}, limit {limit}; {below:.0%} of synthetic rows are closer "
     "than the closest 5% of unseen real rows). This suggests memorisation and a privacy risk."
 )
@@ -146,18 +147,36 @@ def synthetic_quality(
     return report
 
 
-def quality_warnings(report: dict[str, Any]) -> list[str]:
-    """Plain-language warnings for a :func:`synthetic_quality` report.
+def quality_warnings(report: dict[str, Any], scope: str | None = None) -> list[str]:
+    """Plain-language warnings for a :func:`synthetic_quality` report, labelled as users see them.
+
+    Takes the arguments of :func:`quality_issues` and returns the text of each of its warnings
+    (``"WARNING: ..."``, or ``"WARNING (added rows): ..."`` with ``scope="added rows"``).
+
+    Examples
+    --------
+    >>> quality_warnings({"mean_ks": 0.5})[0].startswith("WARNING: numeric columns")
+    True
+    >>> quality_warnings({"mean_ks": 0.5}, scope="added rows")[0].startswith("WARNING (added rows)")
+    True
+    """
+    return [str(issue) for issue in quality_issues(report, scope)]
+
+
+def quality_issues(report: dict[str, Any], scope: str | None = None) -> list[FairlatentWarning]:
+    """Return the problems a :func:`synthetic_quality` report shows, one warning each.
 
     Parameters
     ----------
     report : dict
         Output of :func:`synthetic_quality`.
+    scope : str, optional
+        The part of the result the report is about (e.g. ``"added rows"``).
 
     Returns
     -------
-    list of str
-        One sentence per problem found, empty when nothing crosses a threshold
+    list of FairlatentWarning
+        One per problem found, empty when nothing crosses a threshold
         (:data:`DETECTION_AUC_LIMIT`, :data:`MEAN_KS_LIMIT`, :data:`MEAN_TVD_LIMIT`,
         :data:`COPY_SHARE_LIMIT`, :data:`UTILITY_GAP_LIMIT`, :data:`DCR_RATIO_LIMIT`); the
         privacy warnings compare with real rows the generator never saw (see
@@ -165,14 +184,14 @@ def quality_warnings(report: dict[str, Any]) -> list[str]:
 
     Examples
     --------
-    >>> quality_warnings({"mean_ks": 0.5})[0].startswith("WARNING")
+    >>> quality_issues({"mean_ks": 0.5})[0].message.startswith("numeric columns")
     True
     """
     out: list[str] = []
     auc = (report.get("detection") or {}).get("auc")
     if auc is not None and auc > DETECTION_AUC_LIMIT:
         out.append(
-            f"WARNING: a classifier tells synthetic rows from real ones with ROC AUC {auc:.2f} "
+            f"a classifier tells synthetic rows from real ones with ROC AUC {auc:.2f} "
             f"(0.5 = indistinguishable, limit {DETECTION_AUC_LIMIT}). The synthetic data does not "
             "look like the real data; results that rely on it may not transfer to real people."
         )
@@ -180,14 +199,14 @@ def quality_warnings(report: dict[str, Any]) -> list[str]:
     if ks is not None and ks > MEAN_KS_LIMIT:
         worst = _worst(report, "ks")
         out.append(
-            f"WARNING: numeric columns are poorly reproduced (mean KS statistic {ks:.2f}, limit "
+            f"numeric columns are poorly reproduced (mean KS statistic {ks:.2f}, limit "
             f"{MEAN_KS_LIMIT}){worst}. Train longer or check the encoding of these columns."
         )
     tvd = report.get("mean_tvd")
     if tvd is not None and tvd > MEAN_TVD_LIMIT:
         worst = _worst(report, "tvd")
         out.append(
-            f"WARNING: category frequencies are poorly reproduced (mean total variation distance "
+            f"category frequencies are poorly reproduced (mean total variation distance "
             f"{tvd:.2f}, limit {MEAN_TVD_LIMIT}){worst}. Train longer or use more data."
         )
     out.extend(_privacy_warnings(report.get("privacy") or {}))
@@ -195,16 +214,16 @@ def quality_warnings(report: dict[str, Any]) -> list[str]:
     gap = utility.get("gap")
     if gap is not None and gap > UTILITY_GAP_LIMIT:
         out.append(
-            f"WARNING: a classifier trained on synthetic rows is {gap:.1%} less accurate on real "
+            f"a classifier trained on synthetic rows is {gap:.1%} less accurate on real "
             f"test rows than one trained on real rows (limit {UTILITY_GAP_LIMIT:.0%}). The "
             "synthetic data loses the signal needed to predict the target."
         )
     elif utility and utility.get("accuracy_synthetic") is None and utility.get("target"):
         out.append(
-            "WARNING: the synthetic target column holds a single class, so no classifier can be "
+            "the synthetic target column holds a single class, so no classifier can be "
             "trained on it. The generator collapsed; train longer or check the conditioning."
         )
-    return out
+    return [FairlatentWarning(message, scope) for message in out]
 
 
 def _privacy_warnings(privacy: dict[str, Any]) -> list[str]:
