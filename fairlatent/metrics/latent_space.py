@@ -182,7 +182,7 @@ def fit_latent_coder(
     values = _group_values(frame.reset_index(drop=True), sensitive, labels)
     if encoder is not None:
         features = [c for c in encoder.columns_ if c in frame.columns]
-        fill = LatentModel.describe_columns(frame[features])
+        fill = _fill_known_to(encoder, frame[features])
         return LatentCoder(encoder, features, list(sensitive), values, fill, fitted_here=False)
     rows = frame.reset_index(drop=True)
     if max_rows is not None and len(rows) > max_rows:
@@ -263,3 +263,24 @@ def coder_for(
                                  epochs=epochs or DEFAULT_EPOCHS, device=device,
                                  random_state=random_state)
     return coder, columns
+
+
+def _fill_known_to(encoder: Any, frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Fill values for a model fitted elsewhere: only the categories its encoder saw count as seen.
+
+    ``frame`` may hold categories (or missing values) the wrapped encoder never saw in its own
+    training rows; they are mapped to the most frequent value it did see.
+    """
+    fill = LatentModel.describe_columns(frame)
+    known = encoder.vae_.encoder_.known_categories()
+    for column, info in fill.items():
+        if column not in known or info["categories"] is None:
+            continue
+        categories, saw_missing = known[column]
+        seen = set(categories)
+        info["categories"] = info["categories"] & seen
+        info["has_nan"] = saw_missing
+        if info["value"] not in seen:
+            present = frame[column][frame[column].isin(seen)]
+            info["value"] = present.mode().iloc[0] if len(present) else categories[0]
+    return fill
