@@ -330,6 +330,21 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             start = column.encode(frame[column.name], out, start)
         return out
 
+    def known_categories(self) -> dict[str, tuple[list[Any], bool]]:
+        """Categories (and whether a missing value) each categorical column saw in ``fit``.
+
+        Returns
+        -------
+        dict
+            Column name -> ``(categories, saw_missing)``, for the categorical columns only.
+        """
+        self._check_fitted()
+        return {
+            column.name: (list(column.categories), bool(column.has_nan))
+            for column in self._columns
+            if isinstance(column, CategoricalColumn)
+        }
+
     # -- inverse -----------------------------------------------------------------------------------
 
     def inverse_transform(self, array: Any) -> pd.DataFrame:

@@ -322,15 +322,6 @@ def feature_moves(rows: CounterfactualRows, columns: Sequence[str],
     return out
 
 
-def _decider(model: Any, features: Sequence[str] | None) -> Callable[[pd.DataFrame], np.ndarray]:
-    if hasattr(model, "predict"):
-        def decide(frame: pd.DataFrame) -> np.ndarray:
-            X = frame[list(features)] if features is not None else frame
-            return np.asarray(model.predict(X)).astype(int)
-        return decide
-    return lambda frame: np.asarray(model(frame)).astype(int)
-
-
 def counterfactual_flips(
     model: Any,
     frame: pd.DataFrame,
@@ -393,21 +384,17 @@ def counterfactual_flips(
     ...                                       features=columns)  # doctest: +SKIP
     >>> [(e["group"], e["flip_rate"]) for e in out["counterfactual"]]  # doctest: +SKIP
     """
-    from fairlatent.metrics.latent_space import DEFAULT_EPOCHS, fit_latent_coder
+    from fairlatent.metrics.latent_space import coder_for, decider
     from fairlatent.models.vae.invariant import group_labels_of
 
     sensitive = list(sensitive)
-    if columns is None:
-        columns = [c for c in frame.columns if c != target and c not in set(sensitive)]
     if features is None:
         features = [c for c in frame.columns if c != target]
-    if coder is None:
-        source = train if train is not None else frame
-        coder = fit_latent_coder(source, columns=list(columns), sensitive=sensitive,
-                                 epochs=epochs or DEFAULT_EPOCHS, device=device,
-                                 random_state=random_state)
+    coder, _ = coder_for(train if train is not None else frame, sensitive=sensitive,
+                         target=target, columns=columns, coder=coder, epochs=epochs,
+                         device=device, random_state=random_state)
     rows = counterfactual_rows(coder, frame, list(group_labels_of(frame[sensitive])))
-    result = flip_rates(rows, _decider(model, features), classifier=classifier, strategy=strategy,
+    result = flip_rates(rows, decider(model, features), classifier=classifier, strategy=strategy,
                         n_boot=n_boot, random_state=random_state, level=level)
     return {
         "counterfactual": result.entries,

@@ -18,6 +18,7 @@ for numbers) before encoding.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,8 @@ __all__ = [
     "DEFAULT_EPOCHS",
     "DEFAULT_FIT_ROWS",
     "LatentCoder",
+    "coder_for",
+    "decider",
     "fit_latent_coder",
 ]
 
@@ -179,7 +182,7 @@ def fit_latent_coder(
     values = _group_values(frame.reset_index(drop=True), sensitive, labels)
     if encoder is not None:
         features = [c for c in encoder.columns_ if c in frame.columns]
-        fill = LatentModel.describe_columns(frame[features])
+        fill = _fill_known_to(encoder, frame[features])
         return LatentCoder(encoder, features, list(sensitive), values, fill, fitted_here=False)
     rows = frame.reset_index(drop=True)
     if max_rows is not None and len(rows) > max_rows:
@@ -199,3 +202,85 @@ def fit_latent_coder(
     logger.info("latent audit: conditional VAE fitted on %d rows in %.1f s", len(rows),
                 encoder.vae_.fit_seconds_)
     return LatentCoder(encoder, features, list(sensitive), values, fill, fitted_here=True)
+
+
+def decider(model: Any, features: Sequence[str] | None) -> Callable[[pd.DataFrame], np.ndarray]:
+    """0/1 decisions of ``model`` on a frame: ``model.predict(frame[features])`` or ``model(frame)``.
+
+    Examples
+    --------
+    >>> decide = decider(lambda frame: frame["x"] > 0, None)
+    >>> decide(pd.DataFrame({"x": [-1.0, 2.0]})).tolist()
+    [0, 1]
+    """
+    if hasattr(model, "predict"):
+        def decide(frame: pd.DataFrame) -> np.ndarray:
+            X = frame[list(features)] if features is not None else frame
+            return np.asarray(model.predict(X)).astype(int)
+        return decide
+    return lambda frame: np.asarray(model(frame)).astype(int)
+
+
+def coder_for(
+    frame: pd.DataFrame,
+    *,
+    sensitive: Sequence[str],
+    target: str | None,
+    columns: Sequence[str] | None = None,
+    coder: LatentCoder | None = None,
+    epochs: int | None = None,
+    device: str = "auto",
+    random_state: int = 0,
+) -> tuple[LatentCoder, list[str]]:
+    """Return ``coder``, or a conditional VAE fitted on ``frame``, and the columns to encode.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows to fit the VAE on when ``coder`` is not given.
+    sensitive : sequence of str
+    target : str or None
+        A label column to leave out.
+    columns : sequence of str, optional
+        Columns to encode; default every column of ``frame`` but ``target`` and ``sensitive``.
+    coder : LatentCoder, optional
+    epochs : int, optional
+        Default :data:`DEFAULT_EPOCHS`.
+    device : str, default "auto"
+    random_state : int, default 0
+
+    Returns
+    -------
+    (LatentCoder, list of str)
+        The coder and the columns it was asked to encode.
+    """
+    sensitive = list(sensitive)
+    if columns is None:
+        columns = [c for c in frame.columns if c != target and c not in set(sensitive)]
+    columns = list(columns)
+    if coder is None:
+        coder = fit_latent_coder(frame, columns=columns, sensitive=sensitive,
+                                 epochs=epochs or DEFAULT_EPOCHS, device=device,
+                                 random_state=random_state)
+    return coder, columns
+
+
+def _fill_known_to(encoder: Any, frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Fill values for a model fitted elsewhere: only the categories its encoder saw count as seen.
+
+    ``frame`` may hold categories (or missing values) the wrapped encoder never saw in its own
+    training rows; they are mapped to the most frequent value it did see.
+    """
+    fill = LatentModel.describe_columns(frame)
+    known = encoder.vae_.encoder_.known_categories()
+    for column, info in fill.items():
+        if column not in known or info["categories"] is None:
+            continue
+        categories, saw_missing = known[column]
+        seen = set(categories)
+        info["categories"] = info["categories"] & seen
+        info["has_nan"] = saw_missing
+        if info["value"] not in seen:
+            present = frame[column][frame[column].isin(seen)]
+            info["value"] = present.mode().iloc[0] if len(present) else categories[0]
+    return fill

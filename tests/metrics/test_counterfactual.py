@@ -90,3 +90,19 @@ def test_unknown_group_is_one_clear_error(worlds):
     _, test, _, coder = worlds[0.0]
     with pytest.raises(DataError, match="does not know"):
         counterfactual_rows(coder, test.head(5), ["X"] * 5)
+
+
+def test_wrapped_encoder_maps_categories_it_never_saw():
+    """A coder over a model fitted elsewhere encodes rows with categories only the frame holds."""
+    from fairlatent.models.vae.invariant import InvariantEncoder
+
+    train, _ = _frame(400, 3, 0.0)
+    seen = train[train["job"] != "c"].reset_index(drop=True)
+    encoder = InvariantEncoder(epochs=2, latent_dim=2, hidden_dims=(8,), random_state=0).fit(
+        seen[["x1", "x2", "job"]], sensitive_features=seen["sex"]
+    )
+    coder = fit_latent_coder(train, columns=["x1", "x2", "job"], sensitive=["sex"],
+                             encoder=encoder)
+    codes = coder.encode(train)
+    assert codes.shape == (len(train), 2)
+    assert np.isfinite(codes).all()
