@@ -40,6 +40,10 @@ MSG_OPTIONS_NAME = (
     "unknown option {option!r} in [audit.strategy_options.{name}]: strategy {name!r} takes "
     "{valid}; fix or remove it"
 )
+MSG_OPTIONS_EPOCHS = (
+    "[audit.strategy_options.{name}] epochs: say which model's epochs, {renamed} (the option "
+    "was renamed so that one name has one meaning); --epochs still sets every model's"
+)
 MSG_OPTIONS_VALUE = (
     "[audit.strategy_options.{name}] {option} = {value} has the wrong type: expected {expected}; "
     "write e.g. {option} = {example}"
@@ -218,6 +222,11 @@ def check_strategy_options(strategy_options: dict[str, dict[str, Any]]) -> None:
             continue
         for option in options:
             if option not in accepted:
+                renamed = [new for new in ("vae_epochs", "gan_epochs") if new in accepted]
+                if option == "epochs" and renamed:
+                    raise ConfigError(MSG_OPTIONS_EPOCHS.format(
+                        name=name, renamed=" or ".join(f"{new} = N" for new in renamed)
+                    ))
                 valid = "the options " + ", ".join(sorted(accepted)) if accepted else "no options"
                 raise ConfigError(MSG_OPTIONS_NAME.format(option=option, name=name, valid=valid))
         check_strength_options(name, options)

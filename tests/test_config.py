@@ -61,6 +61,8 @@ def test_bad_toml(tmp_path):
         ("[audit.strategy_options.nonexistent]\nalpha = 1", "[audit.strategy_options.nonexistent] names no strategy"),
         ("[audit.strategy_options.vae]\nalphaa = 0.1", "unknown option 'alphaa' in [audit.strategy_options.vae]"),
         ("[audit.strategy_options.none]\nalpha = 0.1", "strategy 'none' takes no options"),
+        ("[audit.strategy_options.gan]\nepochs = 5", "say which model's epochs, gan_epochs = N"),
+        ("[audit.strategy_options.\"vae+gan\"]\nepochs = 5", "vae_epochs = N or gan_epochs = N"),
         ("seed = -1", "--seed -1 is out of range"),
         ("seed = 99999999999", "--seed 99999999999 is out of range"),
         ("seed = 4294967295\nrepeats = 2", "with 2 repeats is out of range"),
