@@ -286,8 +286,7 @@ def load_and_audit(
 
     literal = [sensitive_column(spec) for spec in config.sensitive]
     frame = read_table(path, literal_columns=literal)
-    cfg = AuditConfig.from_mapping(config.to_dict()).validate()
-    return _audit(frame, cfg, progress, callbacks, name=data_stem(path))
+    return _audit(frame, config.validated(), progress, callbacks, name=data_stem(path))
 
 
 def write_report(result: AuditResult, out_dir: str | Path) -> dict[str, Path]:

@@ -308,7 +308,19 @@ class AuditConfig:
         ordered = ["none"] + [s for s in dict.fromkeys(self.strategies) if s != "none"]
         self.strategies = ordered
         self.classifiers = list(dict.fromkeys(self.classifiers))
+        self._valid_as = self.to_dict()
         return self
+
+    def validated(self) -> AuditConfig:
+        """``self`` when :meth:`validate` passed on exactly these values, else a validated copy.
+
+        Lets a caller that validated early (the CLI, before reading any data) hand the same
+        configuration on without it being checked twice; a configuration changed since, or never
+        validated, is checked on a copy, so the caller's object is left as it was.
+        """
+        if getattr(self, "_valid_as", None) == self.to_dict():
+            return self
+        return AuditConfig.from_mapping(self.to_dict()).validate()
 
     def _check_prediction_options(self) -> None:
         """Check the options of an audit of the user's predictions or scores (see ``prediction``)."""

@@ -99,3 +99,15 @@ def test_audit_table_that_is_not_a_table(tmp_path):
     path.write_text("audit = 5\n")
     with pytest.raises(ConfigError, match=r"\[audit\] must be a table"):
         AuditConfig.from_toml(path)
+
+
+def test_validated_config_is_checked_once_and_a_changed_one_again():
+    cfg = AuditConfig.from_mapping({}, target="y", sensitive=["s"]).validate()
+    assert cfg.validated() is cfg
+    cfg.test_size = 0.99
+    with pytest.raises(ConfigError, match="test size 0.99 is out of range"):
+        cfg.validated()
+    fresh = AuditConfig(target="y", sensitive=["s"], strategies=["reweigh", "none"])
+    checked = fresh.validated()
+    assert checked is not fresh and checked.strategies == ["none", "reweigh"]
+    assert fresh.strategies == ["reweigh", "none"]
