@@ -27,7 +27,7 @@ from fairlatent.engine.audit import EpochCallback, ProgressCallback, run_audit
 from fairlatent.engine.plan import audit_plan
 from fairlatent.exceptions import ConfigError
 from fairlatent.models.threads import apply_thread_policy
-from fairlatent.policy import BASELINE
+from fairlatent.policy import BASELINE, DEBIAS_CLASSIFIERS
 from fairlatent.results import AuditResult
 from fairlatent.results.debiased import DebiasOutcome
 from fairlatent.strategies import STRATEGIES
@@ -233,7 +233,7 @@ def debias(
     if classifiers is not None:
         overrides["classifiers"] = [classifiers] if isinstance(classifiers, str) else classifiers
     elif config is None:
-        overrides["classifiers"] = ["logreg"]
+        overrides["classifiers"] = list(DEBIAS_CLASSIFIERS)
     if include_sensitive is not None:
         overrides["include_sensitive"] = include_sensitive
     cfg = AuditConfig.from_mapping(base, **overrides).validate()

@@ -13,6 +13,8 @@ from typing import Any
 
 #: Name of the baseline strategy (the real training rows as they are).
 BASELINE = "none"
+#: The classifier ``debias`` tunes for when neither ``--classifier`` nor a config file names one.
+DEBIAS_CLASSIFIERS: tuple[str, ...] = ("logreg",)
 #: Two-sided coverage of every interval the audit reports (simultaneous over a family where stated).
 LEVEL = 0.95
 #: Power at which the report states the smallest difference the data could have detected.

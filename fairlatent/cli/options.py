@@ -124,9 +124,11 @@ def _members(kind: Any) -> tuple[Any, ...]:
 def _registry_names() -> dict[str, str]:
     """Return the registered plug-in names for help texts (imports no plug-in code)."""
     from fairlatent.classifiers.registry import CLASSIFIERS
+    from fairlatent.policy import DEBIAS_CLASSIFIERS
     from fairlatent.strategies.registry import STRATEGIES
 
     return {
+        "debias_classifiers": ",".join(DEBIAS_CLASSIFIERS),
         "strategies": ", ".join(STRATEGIES.names()),
         "classifiers": ", ".join(CLASSIFIERS.names()),
         "debias_strategies": ", ".join(spec.name for spec in STRATEGIES if spec.debias),
@@ -313,7 +315,7 @@ DEBIAS: tuple[Option, ...] = (
     Option(
         "classifier", list[str] | None,
         "Classifier(s) your model is (repeat or comma-separate): {classifiers}. "
-        r"\[default: logreg]",
+        r"\[default: {debias_classifiers}]",
         config=False,
     ),
     Option(
