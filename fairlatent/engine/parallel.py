@@ -29,14 +29,17 @@ ERR_MISSING_ENGINE = (
 ERR_CONNECT = "cannot reach the {backend} cluster at {address!r} ({error}); check --address"
 
 
+def _missing_engine(backend: str, package: str) -> ConfigError:
+    """Build the error for ``--backend <backend>`` when ``package`` is not installed."""
+    return ConfigError(ERR_MISSING_ENGINE.format(backend=backend, package=package, extra=backend))
+
+
 @contextlib.contextmanager
 def _dask(address: str | None, jobs: int) -> Iterator[int]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise ConfigError(
-            ERR_MISSING_ENGINE.format(backend="dask", package="dask.distributed", extra="dask")
-        ) from None
+        raise _missing_engine("dask", "dask.distributed") from None
     cluster = None
     try:
         if address is None:
@@ -70,9 +73,7 @@ def _ray(address: str | None, jobs: int) -> Iterator[int]:
         import ray
         from ray.util.joblib import register_ray
     except ImportError:
-        raise ConfigError(
-            ERR_MISSING_ENGINE.format(backend="ray", package="ray", extra="ray")
-        ) from None
+        raise _missing_engine("ray", "ray") from None
     started = not ray.is_initialized()
     try:
         if started:

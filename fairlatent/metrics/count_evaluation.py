@@ -76,9 +76,14 @@ def evaluate_from_counts(
 
     Examples
     --------
-    >>> ev = evaluate_from_counts(np.array([1, 0, 1, 0]), np.array([1, 0, 0, 0]),
-    ...                           np.array(["a", "a", "b", "b"]), n_boot=0, min_support=1)
-    >>> ev.summary["dp_difference"], ev.reference
+    The same numbers as fairlearn's path:
+
+    >>> from fairlatent.metrics.fairness import evaluate_predictions
+    >>> rows = (np.array([1, 0, 1, 0]), np.array([1, 0, 0, 0]), np.array(["a", "a", "b", "b"]))
+    >>> fast = evaluate_from_counts(*rows, n_boot=0, min_support=1)
+    >>> fast.summary == evaluate_predictions(*rows, n_boot=0, min_support=1).summary
+    True
+    >>> fast.summary["dp_difference"], fast.reference
     (0.5, 'a')
     """
     y_true = np.asarray(y_true, dtype=np.int64)

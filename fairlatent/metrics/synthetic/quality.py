@@ -195,20 +195,15 @@ def quality_issues(report: dict[str, Any], scope: str | None = None) -> list[Fai
             f"(0.5 = indistinguishable, limit {DETECTION_AUC_LIMIT}). The synthetic data does not "
             "look like the real data; results that rely on it may not transfer to real people."
         )
-    ks = report.get("mean_ks")
-    if ks is not None and ks > MEAN_KS_LIMIT:
-        worst = _worst(report, "ks")
-        out.append(
-            f"numeric columns are poorly reproduced (mean KS statistic {ks:.2f}, limit "
-            f"{MEAN_KS_LIMIT}){worst}. Train longer or check the encoding of these columns."
-        )
-    tvd = report.get("mean_tvd")
-    if tvd is not None and tvd > MEAN_TVD_LIMIT:
-        worst = _worst(report, "tvd")
-        out.append(
-            f"category frequencies are poorly reproduced (mean total variation distance "
-            f"{tvd:.2f}, limit {MEAN_TVD_LIMIT}){worst}. Train longer or use more data."
-        )
+    out.extend(_column_warning(
+        report, "ks", MEAN_KS_LIMIT, "numeric columns are poorly reproduced (mean KS statistic",
+        "Train longer or check the encoding of these columns.",
+    ))
+    out.extend(_column_warning(
+        report, "tvd", MEAN_TVD_LIMIT,
+        "category frequencies are poorly reproduced (mean total variation distance",
+        "Train longer or use more data.",
+    ))
     out.extend(_privacy_warnings(report.get("privacy") or {}))
     utility = report.get("utility") or {}
     gap = utility.get("gap")
@@ -257,6 +252,16 @@ def _privacy_warnings(privacy: dict[str, Any]) -> list[str]:
     if ratio is not None and ratio < DCR_RATIO_LIMIT and (below or 0.0) > DCR_BELOW_LIMIT:
         out.append(MSG_DCR.format(ratio=ratio, limit=DCR_RATIO_LIMIT, below=below))
     return out
+
+
+def _column_warning(
+    report: dict[str, Any], key: str, limit: float, what: str, fix: str
+) -> list[str]:
+    """One warning when the mean per-column statistic ``mean_<key>`` exceeds ``limit``."""
+    mean = report.get(f"mean_{key}")
+    if mean is None or not mean > limit:
+        return []
+    return [f"{what} {mean:.2f}, limit {limit}){_worst(report, key)}. {fix}"]
 
 
 def _worst(report: dict[str, Any], key: str, k: int = 3) -> str:
