@@ -15,8 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+import pandas as pd
 import torch
 
+from fairlatent.encoding import TabularEncoder
+from fairlatent.encoding.encoder import NumericMethod
 from fairlatent.models.device import resolve_device
 from fairlatent.models.distributed import SINGLE, Distributed, check_distributed, setup_distributed
 from fairlatent.models.params import EpochCallback, active_epoch_callbacks, check_bool, check_choice
@@ -107,6 +111,30 @@ class FitStart:
     dist: Distributed
     device: torch.device
     seeds: list[int]
+
+    def fit_encoder(
+        self, frame: pd.DataFrame, numeric: NumericMethod, discrete_columns: Sequence[str] | None = None
+    ) -> tuple[TabularEncoder, np.ndarray]:
+        """Fit a :class:`~fairlatent.encoding.TabularEncoder` on ``frame`` with the encoder seed.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The training rows.
+        numeric : {"quantile", "gmm"}
+            The model's ``numeric`` parameter.
+        discrete_columns : sequence of str, optional
+            Columns to encode as discrete whatever their dtype (see :meth:`TabularEncoder.fit`).
+
+        Returns
+        -------
+        encoder : TabularEncoder
+            Fitted.
+        encoded : ndarray of shape (n_rows, encoder.output_dim_)
+            ``frame`` encoded.
+        """
+        encoder = TabularEncoder(numeric=numeric, random_state=self.seeds[1] % 2**31)
+        return encoder, encoder.fit_transform(frame, discrete_columns=discrete_columns)
 
     def training_run(
         self, history: list[dict[str, Any]], callbacks: Sequence[EpochCallback] | None
