@@ -98,25 +98,23 @@ def train(
         The epoch whose weights ``module`` holds at the end (in eval mode).
     """
     device, dist = run.device, run.dist
-    beta = float(settings.beta)
-    batch_size = int(settings.batch_size)
-    latent_dim = int(settings.latent_dim)
-    epochs = int(settings.epochs)
-    bf16 = bool(settings.bf16)
-    n_groups = int(settings.n_groups)
-    mmd_weight = float(settings.mmd_weight)
+    batch_size = settings.batch_size
+    n_groups = settings.n_groups
+    mmd_weight = settings.mmd_weight
     generator = torch.Generator(device=device)
     generator.manual_seed(run.seed)
-    rff = random_features(latent_dim, generator, device) if n_groups and mmd_weight else None
-    optimizer = _adam(module, float(settings.learning_rate))
-    net = maybe_compile(dist.wrap(module, device), bool(settings.compile))
+    rff = None
+    if n_groups and mmd_weight:
+        rff = random_features(settings.latent_dim, generator, device)
+    optimizer = _adam(module, settings.learning_rate)
+    net = maybe_compile(dist.wrap(module, device), settings.compile)
     n_train = train.shape[0]
     best_loss = math.inf
     best_state = None
     best_epoch = 0
     stale = 0
     started = time.perf_counter()
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, settings.epochs + 1):
         tick = time.perf_counter()
         module.train()
         shuffled = train.index_select(
@@ -129,22 +127,22 @@ def train(
             rows = batch.shape[0]
             if dist.enabled and rows < dist.world_size:
                 continue  # a last batch too small to give every rank a row
-            noise = torch.randn((rows, latent_dim), generator=generator, device=device)
+            noise = torch.randn((rows, settings.latent_dim), generator=generator, device=device)
             if dist.enabled:
                 part = dist.shard(rows)
                 batch, noise = batch[part], noise[part]
             groups = None
             if n_groups:
                 batch, groups = batch[:, :-n_groups], batch[:, -n_groups:]
-            with autocast(device, bf16):
+            with autocast(device, settings.bf16):
                 logits, mu, log_var = net(batch, noise, groups) if n_groups else net(batch, noise)
-            if bf16:
+            if settings.bf16:
                 logits, mu, log_var = logits.float(), mu.float(), log_var.float()
             recon = span_reconstruction_loss(
                 logits, batch, spans, numeric_log_sigma=module.log_sigma
             )
             kl = kl_divergence(mu, log_var)
-            loss = recon + beta * kl
+            loss = recon + settings.beta * kl
             if mmd_weight and groups is not None:
                 loss = loss + mmd_weight * mmd_penalty(mu, groups, rff)
             optimizer.zero_grad(set_to_none=True)
@@ -159,8 +157,8 @@ def train(
         train_loss, recon_mean, kl_mean = (totals / trained).tolist()  # one sync per epoch
         val_loss = (
             validation_loss(
-                module, val, spans, beta, dist=dist, n_groups=n_groups, mmd_weight=mmd_weight,
-                batch_size=batch_size, features=rff,
+                module, val, spans, settings.beta, dist=dist, n_groups=n_groups,
+                mmd_weight=mmd_weight, batch_size=batch_size, features=rff,
             )
             if val is not None
             else math.nan
@@ -182,7 +180,7 @@ def train(
                 epoch,
                 settings.learning_rate,
             )
-        run.record_epoch(epoch, epochs, metrics)
+        run.record_epoch(epoch, settings.epochs, metrics)
         if val is None:
             best_epoch = epoch
             continue
