@@ -11,6 +11,7 @@ records every epoch the same way.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,7 +30,14 @@ from fairlatent.models.threads import ensure_thread_policy
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FIT_SEEDS", "FitStart", "TrainingRun", "check_fit_options", "start_fit"]
+__all__ = [
+    "FIT_SEEDS",
+    "FitStart",
+    "TrainingRun",
+    "check_fit_options",
+    "epoch_timing",
+    "start_fit",
+]
 
 #: Seeds a fit draws from its ``random_state``: network initialisation, encoder (and the VAE's
 #: validation split), training stream, default sampling stream.
@@ -59,6 +67,23 @@ def check_fit_options(model: FitOptions) -> None:
     check_bool("bf16", model.bf16)
     check_bool("compile", model.compile)
     check_distributed(model.distributed)
+
+
+def epoch_timing(tick: float, started: float) -> dict[str, float]:
+    """Return the timing entries of an epoch's metrics, measured now.
+
+    Parameters
+    ----------
+    tick, started : float
+        :func:`time.perf_counter` at the start of the epoch and of the training.
+
+    Returns
+    -------
+    dict
+        ``seconds`` (this epoch) and ``elapsed_seconds`` (since training started).
+    """
+    now = time.perf_counter()
+    return {"seconds": now - tick, "elapsed_seconds": now - started}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +27,7 @@ from fairlatent.models.device import autocast, maybe_compile, to_device
 from fairlatent.models.gan.conditions import ConditionTable, condition_spans
 from fairlatent.models.gan.networks import Critic
 from fairlatent.models.nn import apply_span_activations, segment_cross_entropy, span_layout
-from fairlatent.models.training import TrainingRun
+from fairlatent.models.training import TrainingRun, epoch_timing
 
 __all__ = [
     "ConditionPenalty",
@@ -366,14 +366,12 @@ def train(
         if dist.enabled:  # every rank's mean losses: average them
             totals = dist.sum_(totals) / dist.world_size
         g_loss, d_loss, c_loss = (totals / steps).tolist()  # one sync per epoch
-        now = time.perf_counter()
         metrics = epoch_metrics(
             epoch,
             generator_loss=g_loss,
             critic_loss=d_loss,
             condition_loss=c_loss,
-            seconds=now - tick,
-            elapsed=now - started,
+            timing=epoch_timing(tick, started),
         )
         run.record_epoch(epoch, settings.epochs, metrics)
     fitted: nn.Module = gen
@@ -396,8 +394,7 @@ def epoch_metrics(
     generator_loss: float,
     critic_loss: float,
     condition_loss: float,
-    seconds: float,
-    elapsed: float,
+    timing: Mapping[str, float],
 ) -> dict[str, float]:
     """Build the per-epoch dict of the history and of every callback.
 
@@ -407,6 +404,7 @@ def epoch_metrics(
     critic loss, whose distance from 0 tracks how far the generated rows are from the real ones);
     ``seconds`` (this epoch) and ``elapsed_seconds`` (since training started: with ``epoch`` and
     the callback's ``epochs`` it gives an ETA).
+    The last two come from ``timing`` (:func:`~fairlatent.models.training.epoch_timing`).
     """
     return {
         "epoch": float(epoch),
@@ -414,8 +412,7 @@ def epoch_metrics(
         "critic_loss": critic_loss,
         "condition_loss": condition_loss,
         "loss": critic_loss,
-        "seconds": seconds,
-        "elapsed_seconds": elapsed,
+        **timing,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from fairlatent.encoding import Span
 from fairlatent.models.device import autocast, maybe_compile
 from fairlatent.models.distributed import SINGLE, Distributed
 from fairlatent.models.losses import span_reconstruction_loss
-from fairlatent.models.training import TrainingRun
+from fairlatent.models.training import TrainingRun, epoch_timing
 from fairlatent.models.vae.networks import (
     VAENetwork,
     kl_divergence,
@@ -163,15 +163,13 @@ def train(
             if val is not None
             else math.nan
         )
-        now = time.perf_counter()
         metrics = epoch_metrics(
             epoch,
             train_loss=train_loss,
             val_loss=val_loss,
             recon=recon_mean,
             kl=kl_mean,
-            seconds=now - tick,
-            elapsed=now - started,
+            timing=epoch_timing(tick, started),
         )
         if not math.isfinite(train_loss):
             logger.warning(
@@ -205,8 +203,7 @@ def epoch_metrics(
     val_loss: float,
     recon: float,
     kl: float,
-    seconds: float,
-    elapsed: float,
+    timing: Mapping[str, float],
 ) -> dict[str, Any]:
     """Build the per-epoch dict of the history and of every callback.
 
@@ -216,6 +213,7 @@ def epoch_metrics(
     ``train_loss`` without validation; early stopping watches it); ``seconds`` (this epoch,
     validation included) and ``elapsed_seconds`` (since training started; with ``epoch`` and the
     callback's ``epochs`` it gives an ETA, an upper bound when early stopping may end sooner).
+    The last two come from ``timing`` (:func:`~fairlatent.models.training.epoch_timing`).
     """
     return {
         "epoch": epoch,
@@ -224,8 +222,7 @@ def epoch_metrics(
         "recon": recon,
         "kl": kl,
         "loss": val_loss if math.isfinite(val_loss) else train_loss,
-        "seconds": seconds,
-        "elapsed_seconds": elapsed,
+        **timing,
     }
 
 
