@@ -18,25 +18,21 @@ from typing import Any
 import numpy as np
 
 from fairlatent.models.thresholds import solve_group_thresholds
-from fairlatent.policy import GOAL
 
 
 def goal_frontier(
-    scores: np.ndarray,
-    y_true: np.ndarray,
-    groups: np.ndarray,
-    *,
-    dp_max: float = GOAL.dp_difference,
-    eo_max: float = GOAL.eo_difference,
-    n_thresholds: int = 60,
+    scores: np.ndarray, y_true: np.ndarray, groups: np.ndarray, **options: Any
 ) -> dict[str, Any]:
     """Best accuracy of randomised group-specific thresholds that meet DP and EO bounds.
 
     Parameters
     ----------
-    scores, y_true, groups, dp_max, eo_max, n_thresholds
-        As in :func:`~fairlatent.models.thresholds.solve_group_thresholds`: the classifier's
-        scores, true labels and group of each row, the bounds, and the candidate thresholds.
+    scores, y_true, groups
+        The classifier's scores, true labels and group of each row.
+    **options
+        ``dp_max``, ``eo_max`` (the bounds; by default the goal's, :data:`fairlatent.policy.GOAL`)
+        and ``n_thresholds`` (the candidate thresholds), as in
+        :func:`~fairlatent.models.thresholds.solve_group_thresholds`.
 
     Returns
     -------
@@ -54,12 +50,10 @@ def goal_frontier(
     >>> out["feasible"]
     True
     """
-    solution = solve_group_thresholds(
-        scores, y_true, groups, dp_max=dp_max, eo_max=eo_max, n_thresholds=n_thresholds
-    )
+    solution = solve_group_thresholds(scores, y_true, groups, **options)
     return {
-        "dp_max": dp_max,
-        "eo_max": eo_max,
+        "dp_max": solution.dp_max,
+        "eo_max": solution.eo_max,
         "feasible": solution.feasible,
         "unconstrained_accuracy": solution.unconstrained_accuracy,
         "accuracy": solution.accuracy,

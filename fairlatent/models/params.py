@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import math
 import numbers
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -170,7 +171,21 @@ def settings_from(cls: type[_Settings], model: Any) -> _Settings:
     Returns
     -------
     cls instance
+        Fields annotated ``int``, ``float`` or ``bool`` hold values of that type (the model's
+        attribute converted), so the training loops read them as they are.
     """
+    hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     # fields the model has no attribute for keep their dataclass default
-    return cls(**{name: getattr(model, name) for name in names if hasattr(model, name)})
+    return cls(
+        **{
+            name: _as_declared(hints[name], getattr(model, name))
+            for name in names
+            if hasattr(model, name)
+        }
+    )
+
+
+def _as_declared(hint: Any, value: Any) -> Any:
+    """``value`` converted to ``hint`` when that is ``int``, ``float`` or ``bool``, else as is."""
+    return hint(value) if hint in (int, float, bool) else value

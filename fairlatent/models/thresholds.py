@@ -208,6 +208,8 @@ class ThresholdSolution:
         Best accuracy under the bounds (``None`` when not feasible).
     unconstrained_accuracy : float or None
         Best accuracy with free group thresholds.
+    dp_max, eo_max : float
+        The bounds the programme was solved under.
     groups : dict
         Group label -> :class:`GroupRule` of the bounded optimum (empty when not feasible).
     """
@@ -215,6 +217,8 @@ class ThresholdSolution:
     feasible: bool
     accuracy: float | None
     unconstrained_accuracy: float | None
+    dp_max: float
+    eo_max: float
     groups: dict[str, GroupRule] = field(default_factory=dict)
 
 
@@ -315,6 +319,8 @@ def solve_group_thresholds(
         unconstrained_accuracy=float(constant - unconstrained.fun)
         if unconstrained.success
         else None,
+        dp_max=dp_max,
+        eo_max=eo_max,
     )
     if result.success:
         for g, label in enumerate(labels):

@@ -11,12 +11,17 @@ records every epoch the same way.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+import pandas as pd
 import torch
 
+from fairlatent.encoding import TabularEncoder
+from fairlatent.encoding.encoder import NumericMethod
 from fairlatent.models.device import resolve_device
 from fairlatent.models.distributed import SINGLE, Distributed, check_distributed, setup_distributed
 from fairlatent.models.params import EpochCallback, active_epoch_callbacks, check_bool, check_choice
@@ -25,7 +30,14 @@ from fairlatent.models.threads import ensure_thread_policy
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FIT_SEEDS", "FitStart", "TrainingRun", "check_fit_options", "start_fit"]
+__all__ = [
+    "FIT_SEEDS",
+    "FitStart",
+    "TrainingRun",
+    "check_fit_options",
+    "epoch_timing",
+    "start_fit",
+]
 
 #: Seeds a fit draws from its ``random_state``: network initialisation, encoder (and the VAE's
 #: validation split), training stream, default sampling stream.
@@ -55,6 +67,23 @@ def check_fit_options(model: FitOptions) -> None:
     check_bool("bf16", model.bf16)
     check_bool("compile", model.compile)
     check_distributed(model.distributed)
+
+
+def epoch_timing(tick: float, started: float) -> dict[str, float]:
+    """Return the timing entries of an epoch's metrics, measured now.
+
+    Parameters
+    ----------
+    tick, started : float
+        :func:`time.perf_counter` at the start of the epoch and of the training.
+
+    Returns
+    -------
+    dict
+        ``seconds`` (this epoch) and ``elapsed_seconds`` (since training started).
+    """
+    now = time.perf_counter()
+    return {"seconds": now - tick, "elapsed_seconds": now - started}
 
 
 @dataclass(frozen=True)
@@ -107,6 +136,30 @@ class FitStart:
     dist: Distributed
     device: torch.device
     seeds: list[int]
+
+    def fit_encoder(
+        self, frame: pd.DataFrame, numeric: NumericMethod, discrete_columns: Sequence[str] | None = None
+    ) -> tuple[TabularEncoder, np.ndarray]:
+        """Fit a :class:`~fairlatent.encoding.TabularEncoder` on ``frame`` with the encoder seed.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The training rows.
+        numeric : {"quantile", "gmm"}
+            The model's ``numeric`` parameter.
+        discrete_columns : sequence of str, optional
+            Columns to encode as discrete whatever their dtype (see :meth:`TabularEncoder.fit`).
+
+        Returns
+        -------
+        encoder : TabularEncoder
+            Fitted.
+        encoded : ndarray of shape (n_rows, encoder.output_dim_)
+            ``frame`` encoded.
+        """
+        encoder = TabularEncoder(numeric=numeric, random_state=self.seeds[1] % 2**31)
+        return encoder, encoder.fit_transform(frame, discrete_columns=discrete_columns)
 
     def training_run(
         self, history: list[dict[str, Any]], callbacks: Sequence[EpochCallback] | None

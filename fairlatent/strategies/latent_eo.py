@@ -17,13 +17,7 @@ from fairlatent.samplers.latent_density import (
     effective_sample_size,
 )
 from fairlatent.samplers.synthesis import CellBalancingResampler
-from fairlatent.strategies.base import (
-    OFF,
-    Strategy,
-    StrategyContext,
-    StrategyOutput,
-    Strength,
-)
+from fairlatent.strategies.base import OFF, Strategy, StrategyContext, StrategyOutput, Strength
 from fairlatent.strategies.common import (
     FittedParts,
     frame_parts,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fairlatent.exceptions import ConfigError
+from fairlatent.policy import GOAL
 from fairlatent.registry import Registry, load_object
 
 if TYPE_CHECKING:  # the strategies' code is imported when one is created, not for its name
@@ -188,8 +189,9 @@ BUILTIN_STRATEGIES: tuple[StrategySpec, ...] = (
     StrategySpec(
         "goal",
         "fairlatent.strategies.classical:GoalStrategy",
-        "goal thresholds: the most accurate randomised group thresholds with DP ≤ 0.04 and "
-        "EO ≤ 0.08 on validation scores (a linear programme), applied to new scores",
+        "goal thresholds: the most accurate randomised group thresholds with "
+        f"DP ≤ {GOAL.dp_difference:g} and EO ≤ {GOAL.eo_difference:g} on validation scores "
+        "(a linear programme), applied to new scores",
         colour="#0f172a",
         debias=False,
     ),

@@ -31,3 +31,13 @@ def test_trivial_classifier_is_always_feasible():
     out = goal_frontier(scores, y, g, dp_max=0.0, eo_max=0.0)
     assert out["feasible"]  # selecting nobody (or everybody) meets any parity bound
     assert out["accuracy"] >= 1 - y.mean() - 1e-6
+
+
+def test_bounds_default_to_the_goal_and_are_reported():
+    from fairlatent.policy import GOAL
+
+    scores, y, g = _data(3, n=600)
+    out = goal_frontier(scores, y, g)
+    assert (out["dp_max"], out["eo_max"]) == (GOAL.dp_difference, GOAL.eo_difference)
+    loose = goal_frontier(scores, y, g, dp_max=0.3, eo_max=0.5, n_thresholds=20)
+    assert (loose["dp_max"], loose["eo_max"]) == (0.3, 0.5)

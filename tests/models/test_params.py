@@ -52,3 +52,31 @@ def test_number_accepts_and_choice():
 def test_derive_seeds_is_reproducible_and_distinct():
     assert derive_seeds(3, 4) == derive_seeds(3, 4)
     assert len(set(derive_seeds(3, 4))) == 4
+
+
+def test_settings_from_converts_declared_scalar_types():
+    import dataclasses
+
+    import numpy as np
+
+    from fairlatent.models.params import settings_from
+
+    @dataclasses.dataclass
+    class Settings:
+        epochs: int
+        rate: float
+        bf16: bool
+        patience: int | None
+        spare: int = 7
+
+    class Model:
+        epochs = np.int64(3)
+        rate = 1
+        bf16 = np.bool_(True)
+        patience = None
+
+    settings = settings_from(Settings, Model())
+    assert (settings.epochs, settings.rate, settings.bf16) == (3, 1.0, True)
+    assert type(settings.epochs) is int and type(settings.rate) is float
+    assert type(settings.bf16) is bool
+    assert settings.patience is None and settings.spare == 7

@@ -20,7 +20,6 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
-from fairlatent.encoding import TabularEncoder
 from fairlatent.encoding.frames import as_frame
 from fairlatent.exceptions import (
     ConfigError,
@@ -291,11 +290,7 @@ class TabularGAN(SavableModel, BaseEstimator):
                 )
         started = time.perf_counter()
         start = start_fit(self)
-        init_seed, encoder_seed, _, sample_seed = start.seeds
-        device = start.device
-
-        encoder = TabularEncoder(numeric=self.numeric, random_state=encoder_seed % 2**31)
-        encoded = encoder.fit_transform(frame, discrete_columns=wanted)
+        encoder, encoded = start.fit_encoder(frame, self.numeric, discrete_columns=wanted)
         self.encode_seconds_ = time.perf_counter() - started
         set_fitted_encoder(self, encoder, frame.columns)
         cell_columns = wanted or []
@@ -303,11 +298,12 @@ class TabularGAN(SavableModel, BaseEstimator):
         self._conditions = ConditionTable.fit(
             frame, encoded, self.spans_, cell_columns, extra_columns
         )
-        self.device_ = device
+        init_seed, _, _, sample_seed = start.seeds
+        self.device_ = start.device
         self._build_networks(init_seed)
         self._sample_rng = np.random.default_rng(sample_seed)
 
-        data = to_device(encoded, device)  # the whole table, once
+        data = to_device(encoded, self.device_)  # the whole table, once
         self.history_: list[dict[str, float]] = []
         self.generator_ = train(
             self.generator_,

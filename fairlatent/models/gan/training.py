@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +27,7 @@ from fairlatent.models.device import autocast, maybe_compile, to_device
 from fairlatent.models.gan.conditions import ConditionTable, condition_spans
 from fairlatent.models.gan.networks import Critic
 from fairlatent.models.nn import apply_span_activations, segment_cross_entropy, span_layout
-from fairlatent.models.training import TrainingRun
+from fairlatent.models.training import TrainingRun, epoch_timing
 
 __all__ = [
     "ConditionPenalty",
@@ -253,13 +253,9 @@ def train(
     if dist.enabled:
         noise_rng = torch.Generator(device=device)
         noise_rng.manual_seed(_rank_seed(seed, dist.rank))
-    tau = float(settings.gumbel_tau)
-    batch = int(settings.batch_size)
-    emb = int(settings.embedding_dim)
-    gp_lambda = float(settings.gp_lambda)
-    pac = int(settings.pac)
-    epochs = int(settings.epochs)
-    bf16 = bool(settings.bf16)
+    batch = settings.batch_size
+    pac = settings.pac
+    bf16 = settings.bf16
     dim = data.shape[1]
 
     cond_matrix = to_device(conditions.matrix(), device)
@@ -275,10 +271,10 @@ def train(
 
     fused = device.type in ("cpu", "cuda")  # one kernel per optimizer step
     opt_g = torch.optim.Adam(
-        gen.parameters(), lr=float(settings.generator_lr), betas=(0.5, 0.9), fused=fused
+        gen.parameters(), lr=settings.generator_lr, betas=(0.5, 0.9), fused=fused
     )
     opt_d = torch.optim.Adam(
-        critic.parameters(), lr=float(settings.critic_lr), betas=(0.5, 0.9), fused=fused
+        critic.parameters(), lr=settings.critic_lr, betas=(0.5, 0.9), fused=fused
     )
     steps = max(1, data.shape[0] // batch)
 
@@ -286,7 +282,7 @@ def train(
     # this rank's packs (and their rows) of every batch; None: all of them
     mine = dist.shard(packs) if dist.enabled else None
     rows_mine = slice(mine.start * pac, mine.stop * pac) if mine is not None else None
-    gen_net = maybe_compile(dist.wrap(gen, device), bool(settings.compile))
+    gen_net = maybe_compile(dist.wrap(gen, device), settings.compile)
     critic_net = dist.wrap(critic, device)
 
     def draw() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -303,7 +299,7 @@ def train(
         return rows_idx, pack_cond, pack_cond.repeat_interleave(pac, dim=0), real
 
     def latent() -> torch.Tensor:
-        z = torch.randn((batch, emb), generator=rng, device=device)
+        z = torch.randn((batch, settings.embedding_dim), generator=rng, device=device)
         return z if rows_mine is None else z[rows_mine]
 
     def generate(inputs: torch.Tensor) -> torch.Tensor:
@@ -314,11 +310,11 @@ def train(
     gen.train()
     critic.train()
     critic_params = list(critic.parameters())
-    decay = float(settings.ema_decay)
+    decay = settings.ema_decay
     average = WeightAverage(gen, decay) if decay > 0 else None
-    n_critic = int(settings.critic_steps)
+    n_critic = settings.critic_steps
     started = time.perf_counter()
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, settings.epochs + 1):
         tick = time.perf_counter()
         totals = torch.zeros(3, device=device)
         for _ in range(steps):
@@ -329,14 +325,14 @@ def train(
                 if k == n_critic - 1:
                     logits = generate(torch.cat([z, cond], dim=1))
                     fake = apply_span_activations(
-                        logits, spans, gumbel_tau=tau, generator=noise_rng
+                        logits, spans, gumbel_tau=settings.gumbel_tau, generator=noise_rng
                     )
                     fake_d = fake.detach()
                 else:
                     with torch.no_grad():
                         logits_d = generate(torch.cat([z, cond], dim=1))
                         fake_d = apply_span_activations(
-                            logits_d, spans, gumbel_tau=tau, generator=noise_rng
+                            logits_d, spans, gumbel_tau=settings.gumbel_tau, generator=noise_rng
                         )
                 loss_d = critic_loss(
                     critic_net,
@@ -344,7 +340,7 @@ def train(
                     fake_d,
                     pack_cond,
                     pac,
-                    gp_lambda,
+                    settings.gp_lambda,
                     noise_rng,
                     penalty_critic=critic,
                     bf16=bf16,
@@ -370,22 +366,20 @@ def train(
         if dist.enabled:  # every rank's mean losses: average them
             totals = dist.sum_(totals) / dist.world_size
         g_loss, d_loss, c_loss = (totals / steps).tolist()  # one sync per epoch
-        now = time.perf_counter()
         metrics = epoch_metrics(
             epoch,
             generator_loss=g_loss,
             critic_loss=d_loss,
             condition_loss=c_loss,
-            seconds=now - tick,
-            elapsed=now - started,
+            timing=epoch_timing(tick, started),
         )
-        run.record_epoch(epoch, epochs, metrics)
+        run.record_epoch(epoch, settings.epochs, metrics)
     fitted: nn.Module = gen
     if average is not None:
 
         def inputs() -> torch.Tensor:
             cond = draw()[2]
-            z = torch.randn((cond.shape[0], emb), generator=rng, device=device)
+            z = torch.randn((cond.shape[0], settings.embedding_dim), generator=rng, device=device)
             return torch.cat([z, cond], dim=1)
 
         fitted = average.finish(inputs)
@@ -400,8 +394,7 @@ def epoch_metrics(
     generator_loss: float,
     critic_loss: float,
     condition_loss: float,
-    seconds: float,
-    elapsed: float,
+    timing: Mapping[str, float],
 ) -> dict[str, float]:
     """Build the per-epoch dict of the history and of every callback.
 
@@ -411,6 +404,7 @@ def epoch_metrics(
     critic loss, whose distance from 0 tracks how far the generated rows are from the real ones);
     ``seconds`` (this epoch) and ``elapsed_seconds`` (since training started: with ``epoch`` and
     the callback's ``epochs`` it gives an ETA).
+    The last two come from ``timing`` (:func:`~fairlatent.models.training.epoch_timing`).
     """
     return {
         "epoch": float(epoch),
@@ -418,8 +412,7 @@ def epoch_metrics(
         "critic_loss": critic_loss,
         "condition_loss": condition_loss,
         "loss": critic_loss,
-        "seconds": seconds,
-        "elapsed_seconds": elapsed,
+        **timing,
     }
 
 

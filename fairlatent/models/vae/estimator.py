@@ -17,7 +17,6 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 
-from fairlatent.encoding import TabularEncoder
 from fairlatent.encoding.frames import as_frame
 from fairlatent.exceptions import DataError
 from fairlatent.models.device import to_device
@@ -248,8 +247,7 @@ class TabularVAE(SavableModel, GroupDecoding, BaseEstimator):
         init_seed, split_seed, _, sample_seed = start.seeds
         device = start.device
 
-        encoder = TabularEncoder(numeric=self.numeric, random_state=split_seed % 2**31)
-        encoded = encoder.fit_transform(frame)
+        encoder, encoded = start.fit_encoder(frame, self.numeric)
         n_rows = encoded.shape[0]
         n_val = round(n_rows * self.val_fraction)
         if self.val_fraction > 0 and n_val == 0 and n_rows >= 2:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from fairlatent.encoding import Span
 from fairlatent.models.device import autocast, maybe_compile
 from fairlatent.models.distributed import SINGLE, Distributed
 from fairlatent.models.losses import span_reconstruction_loss
-from fairlatent.models.training import TrainingRun
+from fairlatent.models.training import TrainingRun, epoch_timing
 from fairlatent.models.vae.networks import (
     VAENetwork,
     kl_divergence,
@@ -98,25 +98,23 @@ def train(
         The epoch whose weights ``module`` holds at the end (in eval mode).
     """
     device, dist = run.device, run.dist
-    beta = float(settings.beta)
-    batch_size = int(settings.batch_size)
-    latent_dim = int(settings.latent_dim)
-    epochs = int(settings.epochs)
-    bf16 = bool(settings.bf16)
-    n_groups = int(settings.n_groups)
-    mmd_weight = float(settings.mmd_weight)
+    batch_size = settings.batch_size
+    n_groups = settings.n_groups
+    mmd_weight = settings.mmd_weight
     generator = torch.Generator(device=device)
     generator.manual_seed(run.seed)
-    rff = random_features(latent_dim, generator, device) if n_groups and mmd_weight else None
-    optimizer = _adam(module, float(settings.learning_rate))
-    net = maybe_compile(dist.wrap(module, device), bool(settings.compile))
+    rff = None
+    if n_groups and mmd_weight:
+        rff = random_features(settings.latent_dim, generator, device)
+    optimizer = _adam(module, settings.learning_rate)
+    net = maybe_compile(dist.wrap(module, device), settings.compile)
     n_train = train.shape[0]
     best_loss = math.inf
     best_state = None
     best_epoch = 0
     stale = 0
     started = time.perf_counter()
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, settings.epochs + 1):
         tick = time.perf_counter()
         module.train()
         shuffled = train.index_select(
@@ -129,22 +127,22 @@ def train(
             rows = batch.shape[0]
             if dist.enabled and rows < dist.world_size:
                 continue  # a last batch too small to give every rank a row
-            noise = torch.randn((rows, latent_dim), generator=generator, device=device)
+            noise = torch.randn((rows, settings.latent_dim), generator=generator, device=device)
             if dist.enabled:
                 part = dist.shard(rows)
                 batch, noise = batch[part], noise[part]
             groups = None
             if n_groups:
                 batch, groups = batch[:, :-n_groups], batch[:, -n_groups:]
-            with autocast(device, bf16):
+            with autocast(device, settings.bf16):
                 logits, mu, log_var = net(batch, noise, groups) if n_groups else net(batch, noise)
-            if bf16:
+            if settings.bf16:
                 logits, mu, log_var = logits.float(), mu.float(), log_var.float()
             recon = span_reconstruction_loss(
                 logits, batch, spans, numeric_log_sigma=module.log_sigma
             )
             kl = kl_divergence(mu, log_var)
-            loss = recon + beta * kl
+            loss = recon + settings.beta * kl
             if mmd_weight and groups is not None:
                 loss = loss + mmd_weight * mmd_penalty(mu, groups, rff)
             optimizer.zero_grad(set_to_none=True)
@@ -159,21 +157,19 @@ def train(
         train_loss, recon_mean, kl_mean = (totals / trained).tolist()  # one sync per epoch
         val_loss = (
             validation_loss(
-                module, val, spans, beta, dist=dist, n_groups=n_groups, mmd_weight=mmd_weight,
-                batch_size=batch_size, features=rff,
+                module, val, spans, settings.beta, dist=dist, n_groups=n_groups,
+                mmd_weight=mmd_weight, batch_size=batch_size, features=rff,
             )
             if val is not None
             else math.nan
         )
-        now = time.perf_counter()
         metrics = epoch_metrics(
             epoch,
             train_loss=train_loss,
             val_loss=val_loss,
             recon=recon_mean,
             kl=kl_mean,
-            seconds=now - tick,
-            elapsed=now - started,
+            timing=epoch_timing(tick, started),
         )
         if not math.isfinite(train_loss):
             logger.warning(
@@ -182,7 +178,7 @@ def train(
                 epoch,
                 settings.learning_rate,
             )
-        run.record_epoch(epoch, epochs, metrics)
+        run.record_epoch(epoch, settings.epochs, metrics)
         if val is None:
             best_epoch = epoch
             continue
@@ -207,8 +203,7 @@ def epoch_metrics(
     val_loss: float,
     recon: float,
     kl: float,
-    seconds: float,
-    elapsed: float,
+    timing: Mapping[str, float],
 ) -> dict[str, Any]:
     """Build the per-epoch dict of the history and of every callback.
 
@@ -218,6 +213,7 @@ def epoch_metrics(
     ``train_loss`` without validation; early stopping watches it); ``seconds`` (this epoch,
     validation included) and ``elapsed_seconds`` (since training started; with ``epoch`` and the
     callback's ``epochs`` it gives an ETA, an upper bound when early stopping may end sooner).
+    The last two come from ``timing`` (:func:`~fairlatent.models.training.epoch_timing`).
     """
     return {
         "epoch": epoch,
@@ -226,8 +222,7 @@ def epoch_metrics(
         "recon": recon,
         "kl": kl,
         "loss": val_loss if math.isfinite(val_loss) else train_loss,
-        "seconds": seconds,
-        "elapsed_seconds": elapsed,
+        **timing,
     }
 
 
